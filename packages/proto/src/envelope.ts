@@ -1,0 +1,109 @@
+import { example } from "./gen/example.js";
+import { createCodec, type Codec, type CodecOptions } from "./codec.js";
+import { bigIntToUint64, uint64ToBigInt, type WireUint64 } from "./uint64.js";
+
+/** A request carrying a sequence number; `seq` is a bigint so the full uint64 range is exact. */
+export interface Ping {
+  seq: bigint;
+}
+
+/** The answer to a Ping, carrying the same seq. */
+export interface Pong {
+  seq: bigint;
+}
+
+/** Numeric reasons a server gives in an ErrorReply (the schema's `ErrorReply.Code`). */
+export const ErrorCode = example.ErrorReply.Code;
+export type ErrorCode = example.ErrorReply.Code;
+
+/** A server's answer to a request it could not serve (field 3, an extension to the seed's schema). */
+export interface ErrorReply {
+  /** An ErrorCode; a newer peer may send a number this version has no name for. */
+  code: ErrorCode | number;
+  message: string;
+  /** The failed request's seq when the server could read it, else 0n. */
+  seq: bigint;
+}
+
+/** The Envelope's oneof, tagged by `case`; `case: undefined` is an Envelope with no payload we know. */
+export type Payload =
+  | { case: "ping"; value: Ping }
+  | { case: "pong"; value: Pong }
+  | { case: "error"; value: ErrorReply }
+  | { case: undefined; value?: undefined };
+
+/** The message every zpb service speaks: `Envelope { oneof payload { Ping ping = 1; Pong pong = 2; ErrorReply error = 3; } }`. */
+export interface Envelope {
+  payload: Payload;
+}
+
+/** Builds `Envelope{ping{seq}}`. */
+export function ping(seq: bigint | number): Envelope {
+  return { payload: { case: "ping", value: { seq: BigInt(seq) } } };
+}
+
+/** Builds `Envelope{pong{seq}}`. */
+export function pong(seq: bigint | number): Envelope {
+  return { payload: { case: "pong", value: { seq: BigInt(seq) } } };
+}
+
+/** Builds `Envelope{error{code, message, seq}}`. */
+export function errorReply(code: ErrorCode | number, message: string, seq: bigint | number = 0n): Envelope {
+  return { payload: { case: "error", value: { code, message, seq: BigInt(seq) } } };
+}
+
+/** The seq a message carries, whatever its case; undefined when it has none. */
+export function seqOf(envelope: Envelope): bigint | undefined {
+  return envelope.payload.case === undefined ? undefined : envelope.payload.value.seq;
+}
+
+type WireEnvelope = example.Envelope.$Properties;
+
+function toWire(envelope: Envelope): WireEnvelope {
+  const p = envelope.payload;
+  switch (p.case) {
+    case "ping":
+      return { ping: { seq: bigIntToUint64(p.value.seq) as number } };
+    case "pong":
+      return { pong: { seq: bigIntToUint64(p.value.seq) as number } };
+    case "error":
+      return {
+        error: { code: p.value.code as ErrorCode, message: p.value.message, seq: bigIntToUint64(p.value.seq) as number },
+      };
+    default:
+      return {};
+  }
+}
+
+function fromWire(wire: example.Envelope): Envelope {
+  switch (wire.payload) {
+    case "ping":
+      return { payload: { case: "ping", value: { seq: uint64ToBigInt(wire.ping?.seq as WireUint64) } } };
+    case "pong":
+      return { payload: { case: "pong", value: { seq: uint64ToBigInt(wire.pong?.seq as WireUint64) } } };
+    case "error": {
+      const e = wire.error!;
+      return {
+        payload: { case: "error", value: { code: e.code ?? 0, message: e.message ?? "", seq: uint64ToBigInt(e.seq as WireUint64) } },
+      };
+    }
+    default:
+      return { payload: { case: undefined } };
+  }
+}
+
+/** Options for an Envelope codec; see CodecOptions. */
+export type EnvelopeCodecOptions = Pick<CodecOptions<Envelope, example.Envelope>, "maxBytes" | "reuseWriter">;
+
+/** A codec for Envelope with bigint seqs and typed DecodeErrors. */
+export function createEnvelopeCodec(options: EnvelopeCodecOptions = {}): Codec<Envelope> {
+  return createCodec<example.Envelope, Envelope>(example.Envelope, {
+    ...options,
+    typeName: "example.Envelope",
+    toWire: toWire as (m: Envelope) => example.Envelope,
+    fromWire,
+  });
+}
+
+/** The default Envelope codec (fresh writer per message, no size limit). */
+export const envelopeCodec: Codec<Envelope> = createEnvelopeCodec();

@@ -1,0 +1,47 @@
+/** Why bytes could not be decoded; stable strings a caller can switch on and count. */
+export type DecodeErrorCode =
+  /** The input ends inside a field: a cut-off message. */
+  | "TRUNCATED"
+  /** A tag carries a wire type protobuf does not define (6 or 7), or one a field cannot have. */
+  | "INVALID_WIRE_TYPE"
+  /** A varint, tag or length prefix is malformed (e.g. over 10 bytes). */
+  | "MALFORMED"
+  /** Nested groups or messages deeper than the recursion limit. */
+  | "TOO_DEEP"
+  /** The input is longer than the codec's `maxBytes`. */
+  | "TOO_LARGE"
+  /** The input is not a Uint8Array/Buffer. */
+  | "NOT_BYTES";
+
+/** Thrown by every codec's `decode()`; never a raw protobufjs exception, never a half-filled object. */
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+
+  constructor(
+    readonly code: DecodeErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** Wraps whatever protobufjs threw into a DecodeError with a code. */
+  static from(cause: unknown, typeName: string): DecodeError {
+    if (cause instanceof DecodeError) return cause;
+    const text = cause instanceof Error ? cause.message : String(cause);
+    return new DecodeError(classify(text), `cannot decode ${typeName}: ${text}`, { cause });
+  }
+}
+
+/** Thrown by `encode()` when a value cannot be represented on the wire (e.g. seq outside uint64). */
+export class EncodeError extends Error {
+  override readonly name = "EncodeError";
+}
+
+function classify(text: string): DecodeErrorCode {
+  if (text.startsWith("index out of range")) return "TRUNCATED";
+  if (text.startsWith("invalid wire type")) return "INVALID_WIRE_TYPE";
+  if (text.includes("max depth")) return "TOO_DEEP";
+  if (text.startsWith("illegal buffer")) return "NOT_BYTES";
+  return "MALFORMED";
+}

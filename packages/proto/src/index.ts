@@ -1,0 +1,20 @@
+export { createCodec, rawCodec, type Codec, type CodecOptions, type StaticMessageType } from "./codec.js";
+export { DecodeError, EncodeError, type DecodeErrorCode } from "./errors.js";
+export { UINT64_MAX, bigIntToUint64, uint64ToBigInt, type WireUint64 } from "./uint64.js";
+export {
+  ErrorCode,
+  createEnvelopeCodec,
+  envelopeCodec,
+  errorReply,
+  ping,
+  pong,
+  seqOf,
+  type Envelope,
+  type EnvelopeCodecOptions,
+  type ErrorReply,
+  type Payload,
+  type Ping,
+  type Pong,
+} from "./envelope.js";
+/** The generated static classes (pbjs), for reflection-free access to the raw wire types. */
+export { example } from "./gen/example.js";

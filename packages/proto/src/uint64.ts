@@ -1,0 +1,23 @@
+import { EncodeError } from "./errors.js";
+
+/** The largest uint64, 2^64 - 1. */
+export const UINT64_MAX = (1n << 64n) - 1n;
+
+/** What protobufjs reads a 64-bit field as: a `Long` when the long package loads, else a number. */
+export type WireUint64 = number | { low: number; high: number; unsigned?: boolean };
+
+/** Reads a protobufjs 64-bit value as an exact unsigned bigint (no loss above 2^53). */
+export function uint64ToBigInt(value: WireUint64 | null | undefined): bigint {
+  if (value == null) return 0n;
+  if (typeof value === "number") return BigInt(value);
+  const low = BigInt(value.low >>> 0);
+  return value.high === 0 ? low : (BigInt(value.high >>> 0) << 32n) | low;
+}
+
+/** Turns a bigint into the form protobufjs writes exactly; throws EncodeError outside 0..2^64-1. */
+export function bigIntToUint64(value: bigint): WireUint64 {
+  if (value < 0n || value > UINT64_MAX) throw new EncodeError(`uint64 out of range: ${value}`);
+  // Small values stay numbers: protobufjs's fast path, and `0` keeps proto3's "omit the default".
+  if (value <= 0xffffffffn) return Number(value);
+  return { low: Number(value & 0xffffffffn) | 0, high: Number(value >> 32n) | 0, unsigned: true };
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Builds one workspace package: esbuild bundles each entry point to dist/ (ESM, deps external),
+// then tsc writes the declarations. Run from the package folder:
+//   node ../../scripts/build-package.mjs src/index.ts [src/other.ts ...] [--bin src/cli.ts]
+// Entries after --bin get a shebang and the executable bit.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { createRequire } from "node:module";
+
+const args = process.argv.slice(2);
+const binAt = args.indexOf("--bin");
+const libEntries = binAt < 0 ? args : args.slice(0, binAt);
+const binEntries = binAt < 0 ? [] : args.slice(binAt + 1);
+
+rmSync("dist", { recursive: true, force: true });
+
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: true,
+  // Dependencies stay imports: one copy of the native zeromq addon and of protobufjs per process.
+  packages: "external",
+  outdir: "dist",
+  outbase: "src",
+  logLevel: "warning",
+};
+
+if (libEntries.length > 0) await build({ ...common, entryPoints: libEntries });
+if (binEntries.length > 0) {
+  await build({ ...common, entryPoints: binEntries, banner: { js: "#!/usr/bin/env node" } });
+  for (const entry of binEntries) chmodSync(join("dist", basename(entry).replace(/\.ts$/, ".js")), 0o755);
+}
+
+// Declarations come from tsc; hand-written or generated .d.ts files beside .js sources are copied.
+const require = createRequire(import.meta.url);
+const tsc = join(dirname(require.resolve("typescript/package.json")), "bin", "tsc");
+execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--emitDeclarationOnly", "--outDir", "dist"], {
+  stdio: "inherit",
+});
+if (existsSync("src/gen")) cpSync("src/gen", "dist/gen", { recursive: true, filter: (p) => !p.endsWith(".js") });
