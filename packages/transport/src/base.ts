@@ -1,0 +1,84 @@
+import type * as zmq from "zeromq";
+import { TransportError } from "./errors.js";
+import { newCounters, type SocketCounters } from "./received.js";
+
+/**
+ * What every zpb socket shares: bind/connect/close, counters, and a receive loop that ends quietly when
+ * the socket is closed. Subclasses turn raw frames into typed values.
+ */
+export abstract class BaseSocket<S extends zmq.Socket> {
+  /** Counts of messages received, sent, and rejected for bad frames or undecodable payloads. */
+  readonly counters: SocketCounters = newCounters();
+
+  protected constructor(
+    /** The underlying zeromq socket, for options this class does not wrap (use with care). */
+    readonly socket: S,
+  ) {}
+
+  /** Binds and resolves to the endpoint actually bound (`tcp://127.0.0.1:*` picks a free port). */
+  async bind(endpoint: string): Promise<string> {
+    try {
+      await this.socket.bind(endpoint);
+    } catch (cause) {
+      throw TransportError.from(cause, `bind ${endpoint}`);
+    }
+    return this.socket.lastEndpoint ?? endpoint;
+  }
+
+  /** Connects to a peer; ZeroMQ connects in the background and reconnects on its own. */
+  connect(endpoint: string): void {
+    try {
+      this.socket.connect(endpoint);
+    } catch (cause) {
+      throw TransportError.from(cause, `connect ${endpoint}`);
+    }
+  }
+
+  /** Disconnects from one endpoint given to connect(). */
+  disconnect(endpoint: string): void {
+    this.socket.disconnect(endpoint);
+  }
+
+  /** Closes the socket: a pending receive ends the iteration, unsent messages linger up to `linger` ms. */
+  close(): void {
+    if (!this.socket.closed) this.socket.close();
+  }
+
+  /** True once close() has run. */
+  get closed(): boolean {
+    return this.socket.closed;
+  }
+
+  /** Sends frames as one multipart message, counted; socket errors become TransportError. */
+  protected async sendFrames(frames: Array<Uint8Array | string>): Promise<void> {
+    try {
+      await (this.socket as unknown as zmq.Writable).send(frames);
+    } catch (cause) {
+      throw TransportError.from(cause, "send");
+    }
+    this.counters.sent++;
+  }
+
+  /** Receives one multipart message, or undefined once the socket is closed. */
+  protected async receiveFrames(): Promise<Buffer[] | undefined> {
+    if (this.socket.closed) return undefined;
+    try {
+      return await (this.socket as unknown as zmq.Readable).receive();
+    } catch (cause) {
+      // Closing a socket rejects its pending receive with EAGAIN: that is the end of the stream, not a failure.
+      if (this.socket.closed) return undefined;
+      throw TransportError.from(cause, "receive");
+    }
+  }
+}
+
+/** A socket that receives typed values of R; iterating it receives until the socket is closed. */
+export abstract class ReceivingSocket<S extends zmq.Socket, R> extends BaseSocket<S> {
+  /** The next message, or undefined once the socket is closed. Bad input comes back as a value, never a throw. */
+  abstract receive(): Promise<R | undefined>;
+
+  /** Receives until the socket is closed. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<R, void, undefined> {
+    for (let m = await this.receive(); m !== undefined; m = await this.receive()) yield m;
+  }
+}

@@ -1,0 +1,59 @@
+import type { DecodeError } from "@zpb/proto";
+
+/** What went wrong at the socket layer; stable strings a caller can switch on. */
+export type TransportErrorCode =
+  /** A send or receive did not complete within the socket's timeout. */
+  | "TIMEOUT"
+  /** The socket was closed (by us) while or before the operation ran. */
+  | "CLOSED"
+  /** A second send or receive while one is pending on the same socket (zeromq allows one of each). */
+  | "BUSY"
+  /** A ROUTER with `mandatory` was asked to send to a peer that is not connected (EHOSTUNREACH). */
+  | "UNROUTABLE"
+  /** Any other libzmq failure; `cause` holds the original error. */
+  | "SOCKET";
+
+/** A failure of the socket itself (as opposed to a bad message, see FrameError / DecodeError). */
+export class TransportError extends Error {
+  override readonly name = "TransportError";
+
+  constructor(
+    readonly code: TransportErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** Maps a zeromq error (EAGAIN, EBADF, EBUSY, …) to a TransportError. */
+  static from(cause: unknown, what: string): TransportError {
+    if (cause instanceof TransportError) return cause;
+    const code = (cause as { code?: string } | null)?.code;
+    const text = cause instanceof Error ? cause.message : String(cause);
+    const mapped = ERROR_CODES[code ?? ""] ?? "SOCKET";
+    return new TransportError(mapped, `${what}: ${text}`, { cause });
+  }
+}
+
+const ERROR_CODES: Record<string, TransportErrorCode> = {
+  EAGAIN: "TIMEOUT",
+  EBADF: "CLOSED",
+  EBUSY: "BUSY",
+  EHOSTUNREACH: "UNROUTABLE",
+};
+
+/** A message arrived with a frame count its pattern does not allow (e.g. 3 frames on REQ/REP). */
+export class FrameError extends Error {
+  override readonly name = "FrameError";
+  readonly code = "BAD_FRAMES";
+
+  constructor(
+    readonly frameCount: number,
+    expected: string,
+  ) {
+    super(`expected ${expected}, got ${frameCount} frame${frameCount === 1 ? "" : "s"}`);
+  }
+}
+
+/** Why a received message could not be delivered as a typed value. */
+export type ReceiveError = DecodeError | FrameError;

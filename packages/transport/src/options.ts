@@ -1,0 +1,60 @@
+import type * as zmq from "zeromq";
+
+/** The seed's endpoints, on loopback: zpb never binds `*` unless you ask for it. */
+export const DEFAULT_ENDPOINTS = {
+  /** REQ/REP (the Rust seed's REQ/REP example). */
+  reply: "tcp://127.0.0.1:5555",
+  /** PUB/SUB (the Rust seed's market-data example). */
+  publish: "tcp://127.0.0.1:6000",
+  /** ROUTER/DEALER (the Rust seed's ROUTER example). */
+  router: "tcp://127.0.0.1:7000",
+  /** Raw-bytes echo (the REQ/REP echo tutorial). */
+  echo: "tcp://127.0.0.1:25933",
+} as const;
+
+/** libzmq options that matter for a messaging service; each maps 1:1 to the libzmq option named. */
+export interface SocketOptions {
+  /** ZMQ_SNDHWM: messages queued per peer before send blocks (DEALER/REQ) or drops (ROUTER/PUB). Default 1000. */
+  sendHighWaterMark?: number;
+  /** ZMQ_RCVHWM: messages queued per peer on receive. Default 1000. */
+  receiveHighWaterMark?: number;
+  /** ZMQ_LINGER ms: how long unsent messages may delay close/exit. Default 500 (libzmq's -1 can hang exit forever). */
+  linger?: number;
+  /** ZMQ_SNDTIMEO ms: a send that cannot queue within this rejects with TransportError TIMEOUT. Default -1 (wait). */
+  sendTimeout?: number;
+  /** ZMQ_RCVTIMEO ms: a receive with nothing within this rejects with TransportError TIMEOUT. Default -1 (wait). */
+  receiveTimeout?: number;
+  /** ZMQ_MAXMSGSIZE bytes: a peer sending a larger message is disconnected by libzmq. Default -1 (no limit). */
+  maxMessageSize?: number;
+  /** ZMQ_HEARTBEAT_IVL ms: send ZMTP heartbeats at this interval (0 = off, the default). */
+  heartbeatInterval?: number;
+  /** ZMQ_HEARTBEAT_TIMEOUT ms: drop a connection whose heartbeat is not answered in time. */
+  heartbeatTimeout?: number;
+  /** ZMQ_HEARTBEAT_TTL ms: how long the peer should wait for our heartbeats. */
+  heartbeatTimeToLive?: number;
+  /** ZMQ_RECONNECT_IVL ms: wait between reconnect attempts. Default 100. */
+  reconnectInterval?: number;
+  /** ZMQ_RECONNECT_IVL_MAX ms: cap for exponential reconnect back-off (0 = no back-off). */
+  reconnectMaxInterval?: number;
+  /** ZMQ_IMMEDIATE: queue only to completed connections, so sends to a dead peer don't pile up. */
+  immediate?: boolean;
+  /** The zeromq context; default: the process-wide context (shared with worker threads, needed for inproc). */
+  context?: zmq.Context;
+}
+
+/** zpb's defaults, in one place; every other option keeps libzmq's default. */
+export const DEFAULT_SOCKET_OPTIONS = {
+  linger: 500,
+} as const satisfies SocketOptions;
+
+/** Merges defaults with the caller's options into what a zeromq socket constructor takes. */
+export function zmqOptions<T extends SocketOptions>(options: T | undefined, extra: object = {}): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...DEFAULT_SOCKET_OPTIONS, ...extra };
+  for (const [key, value] of Object.entries(options ?? {})) {
+    if (value !== undefined && !NOT_SOCKET_OPTIONS.has(key)) merged[key] = value;
+  }
+  return merged;
+}
+
+// Options our classes consume themselves and must not hand to zeromq (it rejects unknown ones).
+const NOT_SOCKET_OPTIONS = new Set(["codec", "delimiter", "topics"]);
