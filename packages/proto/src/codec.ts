@@ -1,7 +1,8 @@
 import protobuf from "protobufjs/minimal.js";
-import { DecodeError } from "./errors.js";
+import { DecodeError, EncodeError } from "./errors.js";
+import { createReader } from "./reader.js";
 
-/** Turns messages of type T into bytes and back. `decode` throws only DecodeError. */
+/** Turns messages of type T into bytes and back. `encode` throws only EncodeError, `decode` only DecodeError. */
 export interface Codec<T> {
   encode(message: T): Uint8Array;
   decode(bytes: Uint8Array): T;
@@ -18,54 +19,78 @@ export interface CodecOptions<T, W> {
   /** Inputs longer than this are refused with DecodeError("TOO_LARGE") before parsing. Default: no limit. */
   maxBytes?: number;
   /**
-   * Encode every message through one Writer, `reset()` between calls, instead of a fresh one.
-   * Off by default: measured slower than a fresh writer with protobufjs (see packages/bench).
+   * Encode every message through one Writer, `reset()` between calls, instead of a fresh one. Outputs
+   * are still fresh copies, so earlier results stay intact. Off by default (see the README's figures).
    */
   reuseWriter?: boolean;
-  /** Maps the caller's type to the generated one before encoding (e.g. bigint → Long). */
+  /** Maps the caller's type to the generated one before encoding (e.g. bigint → Long); other errors it throws become EncodeError("INVALID_VALUE"). */
   toWire?: (message: T) => W;
-  /** Maps a decoded message to the caller's type; may throw DecodeError for values it rejects. */
+  /** Maps a decoded message to the caller's type; other errors it throws become DecodeError("INVALID_VALUE"). */
   fromWire?: (wire: W) => T;
   /** Names the type in error messages. Default: the generated class's name. */
   typeName?: string;
 }
 
+/** A shared writer whose backing buffer grew past this is dropped, so one huge message does not pin memory. */
+const MAX_RETAINED_WRITER_BYTES = 64 * 1024;
+
 /**
- * A typed codec over a pbjs static message type: encode sizes its output once (protobufjs's
- * `finish()` allocates exactly the encoded length) and decode turns every failure into DecodeError.
+ * A typed codec over a pbjs static message type: encode returns a fresh buffer of exactly the encoded
+ * length (protobufjs's `finish()` copies out of its writer) and decode turns every failure into
+ * DecodeError; encode throws only EncodeError.
  */
 export function createCodec<W, T = W>(type: StaticMessageType<W>, options: CodecOptions<T, W> = {}): Codec<T> {
   const { maxBytes = Infinity, reuseWriter = false } = options;
   const toWire = options.toWire ?? ((m: T) => m as unknown as W);
   const fromWire = options.fromWire ?? ((w: W) => w as unknown as T);
   const typeName = options.typeName ?? type.name ?? "message";
-  const shared = reuseWriter ? protobuf.Writer.create() : undefined;
 
-  const encode = shared
-    ? (message: T): Uint8Array => {
-        const bytes = type.encode(toWire(message), shared).finish();
-        shared.reset();
-        return bytes;
-      }
-    : (message: T): Uint8Array => type.encode(toWire(message)).finish();
+  const encodeFresh = (message: T): Uint8Array => {
+    try {
+      return type.encode(toWire(message)).finish();
+    } catch (cause) {
+      throw EncodeError.from(cause, typeName);
+    }
+  };
+
+  let shared = protobuf.Writer.create();
+  const encodeShared = (message: T): Uint8Array => {
+    try {
+      const bytes = type.encode(toWire(message), shared).finish();
+      if (shared.buf.length > MAX_RETAINED_WRITER_BYTES) shared = protobuf.Writer.create();
+      else shared.reset();
+      return bytes;
+    } catch (cause) {
+      // A failed encode can leave bytes and open forks in the writer; the next encode must start clean.
+      shared = protobuf.Writer.create();
+      throw EncodeError.from(cause, typeName);
+    }
+  };
 
   const decode = (bytes: Uint8Array): T => {
     if (!(bytes instanceof Uint8Array)) {
-      throw new DecodeError("NOT_BYTES", `cannot decode ${typeName}: expected a Uint8Array, got ${typeof bytes}`);
+      const got = bytes === null ? "null" : typeof bytes;
+      throw new DecodeError("NOT_BYTES", `cannot decode ${typeName}: expected a Uint8Array, got ${got}`);
     }
     if (bytes.length > maxBytes) {
       throw new DecodeError("TOO_LARGE", `cannot decode ${typeName}: ${bytes.length} bytes exceeds the ${maxBytes}-byte limit`);
     }
     let wire: W;
     try {
-      wire = type.decode(bytes);
+      wire = type.decode(createReader(bytes));
     } catch (cause) {
       throw DecodeError.from(cause, typeName);
     }
-    return fromWire(wire);
+    try {
+      return fromWire(wire);
+    } catch (cause) {
+      if (cause instanceof DecodeError) throw cause;
+      const text = cause instanceof Error ? cause.message : String(cause);
+      throw new DecodeError("INVALID_VALUE", `cannot decode ${typeName}: ${text}`, { cause });
+    }
   };
 
-  return { encode, decode };
+  return { encode: reuseWriter ? encodeShared : encodeFresh, decode };
 }
 
 /** Bytes in, the same bytes out: for raw services such as echo, and for forwarding without decoding. */

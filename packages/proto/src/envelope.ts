@@ -1,5 +1,6 @@
 import { example } from "./gen/example.js";
 import { createCodec, type Codec, type CodecOptions } from "./codec.js";
+import { EncodeError } from "./errors.js";
 import { bigIntToUint64, uint64ToBigInt, type WireUint64 } from "./uint64.js";
 
 /** A request carrying a sequence number; `seq` is a bigint so the full uint64 range is exact. */
@@ -68,11 +69,22 @@ function toWire(envelope: Envelope): WireEnvelope {
       return { pong: { seq: bigIntToUint64(p.value.seq) as number } };
     case "error":
       return {
-        error: { code: p.value.code as ErrorCode, message: p.value.message, seq: bigIntToUint64(p.value.seq) as number },
+        error: { code: errorCodeToWire(p.value.code), message: p.value.message, seq: bigIntToUint64(p.value.seq) as number },
       };
-    default:
+    case undefined:
       return {};
+    default:
+      // Only reachable from untyped callers; encoding it as an empty Envelope would hide the mistake.
+      throw new EncodeError(`unknown Envelope payload case: ${String((p as { case: unknown }).case)}`, "INVALID_VALUE");
   }
+}
+
+/** An enum travels as int32; anything else would be silently truncated by the writer. */
+function errorCodeToWire(code: ErrorCode | number): ErrorCode {
+  if (!Number.isInteger(code) || code < -0x80000000 || code > 0x7fffffff) {
+    throw new EncodeError(`ErrorReply.code must be an int32, got ${String(code)}`, "OUT_OF_RANGE");
+  }
+  return code as ErrorCode;
 }
 
 function fromWire(wire: example.Envelope): Envelope {

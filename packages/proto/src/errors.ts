@@ -11,7 +11,9 @@ export type DecodeErrorCode =
   /** The input is longer than the codec's `maxBytes`. */
   | "TOO_LARGE"
   /** The input is not a Uint8Array/Buffer. */
-  | "NOT_BYTES";
+  | "NOT_BYTES"
+  /** The bytes parsed, but the codec's `fromWire` mapping rejected a value in them. */
+  | "INVALID_VALUE";
 
 /** Thrown by every codec's `decode()`; never a raw protobufjs exception, never a half-filled object. */
 export class DecodeError extends Error {
@@ -33,9 +35,31 @@ export class DecodeError extends Error {
   }
 }
 
+/** Why a message could not be encoded. */
+export type EncodeErrorCode =
+  /** A number is outside its field's range (e.g. a uint64 seq below 0 or above 2^64-1). */
+  | "OUT_OF_RANGE"
+  /** A value has the wrong type for its field, or protobufjs refused the message. */
+  | "INVALID_VALUE";
+
 /** Thrown by `encode()` when a value cannot be represented on the wire (e.g. seq outside uint64). */
 export class EncodeError extends Error {
   override readonly name = "EncodeError";
+
+  constructor(
+    message: string,
+    readonly code: EncodeErrorCode = "INVALID_VALUE",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** Wraps whatever an encoder threw into an EncodeError with a code. */
+  static from(cause: unknown, typeName: string): EncodeError {
+    if (cause instanceof EncodeError) return cause;
+    const text = cause instanceof Error ? cause.message : String(cause);
+    return new EncodeError(`cannot encode ${typeName}: ${text}`, "INVALID_VALUE", { cause });
+  }
 }
 
 function classify(text: string): DecodeErrorCode {

@@ -9,14 +9,23 @@ export type WireUint64 = number | { low: number; high: number; unsigned?: boolea
 /** Reads a protobufjs 64-bit value as an exact unsigned bigint (no loss above 2^53). */
 export function uint64ToBigInt(value: WireUint64 | null | undefined): bigint {
   if (value == null) return 0n;
-  if (typeof value === "number") return BigInt(value);
+  if (typeof value === "number") {
+    // protobufjs falls back to numbers only when the long package failed to load; refuse to round.
+    if (!Number.isSafeInteger(value)) throw new RangeError(`uint64 ${value} arrived as an inexact JS number`);
+    return BigInt(value);
+  }
   const low = BigInt(value.low >>> 0);
   return value.high === 0 ? low : (BigInt(value.high >>> 0) << 32n) | low;
 }
 
 /** Turns a bigint into the form protobufjs writes exactly; throws EncodeError outside 0..2^64-1. */
 export function bigIntToUint64(value: bigint): WireUint64 {
-  if (value < 0n || value > UINT64_MAX) throw new EncodeError(`uint64 out of range: ${value}`);
+  // Plain JS callers may hand in a number; mixing it into bigint arithmetic below would throw a TypeError.
+  if (typeof value !== "bigint") {
+    if (!Number.isSafeInteger(value)) throw new EncodeError(`uint64 must be a bigint, got ${String(value)}`, "INVALID_VALUE");
+    value = BigInt(value);
+  }
+  if (value < 0n || value > UINT64_MAX) throw new EncodeError(`uint64 out of range: ${value}`, "OUT_OF_RANGE");
   // Small values stay numbers: protobufjs's fast path, and `0` keeps proto3's "omit the default".
   if (value <= 0xffffffffn) return Number(value);
   return { low: Number(value & 0xffffffffn) | 0, high: Number(value >> 32n) | 0, unsigned: true };
