@@ -99,12 +99,19 @@ try {
 
 // The generated module imports protobufjs by name; with pnpm's strict layout that only resolves when
 // the package it is written into depends on protobufjs itself. Say so now rather than at first import.
-try {
-  createRequire(resolve(outFile)).resolve("protobufjs/minimal.js");
-} catch {
+// ESM ignores NODE_PATH (which pnpm's bin shims set), so look for node_modules/ the way `import` does.
+if (!resolvesFrom(resolve(outDir), "protobufjs")) {
   console.warn(
     `zpb-proto-gen: warning: "protobufjs/minimal.js" does not resolve from ${resolve(outDir)}; ` +
-      `add protobufjs (same major as @zpb/proto's) to that package's dependencies`,
+      "add protobufjs (same major as @zpb/proto's) to that package's dependencies",
   );
 }
 console.log(`zpb-proto-gen: ${protos.length} .proto -> ${relative(process.cwd(), outFile)} (+ .d.ts), root "${root}"`);
+
+/** Whether an ESM `import "<name>/..."` from a module in `dir` finds the package. */
+function resolvesFrom(dir, name) {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, "node_modules", name, "package.json"))) return true;
+    if (dirname(at) === at) return false;
+  }
+}
