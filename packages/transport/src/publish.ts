@@ -54,13 +54,18 @@ export class Publisher<T = Envelope> extends BaseSocket<zmq.XPublisher> {
    */
   async waitForSubscribers(count = 1, options: { topic?: Topic; timeoutMs?: number } = {}): Promise<void> {
     const { topic = "", timeoutMs = 5000 } = options;
+    if (this.closed) throw new TransportError("CLOSED", "waitForSubscribers: the publisher is closed");
     this.watchSubscriptions();
     if (this.subscriberCount(topic) >= count) return;
     await new Promise<void>((resolve, reject) => {
       const check = () => {
-        if (this.subscriberCount(topic) < count) return;
-        done();
-        resolve();
+        if (this.closed) {
+          done();
+          reject(new TransportError("CLOSED", "waitForSubscribers: the publisher was closed while waiting"));
+        } else if (this.subscriberCount(topic) >= count) {
+          done();
+          resolve();
+        }
       };
       const timer = setTimeout(() => {
         done();
@@ -88,8 +93,13 @@ export class Publisher<T = Envelope> extends BaseSocket<zmq.XPublisher> {
         else this.subscribers.delete(key);
         for (const notify of [...this.changed]) notify();
       }
-    })().catch(() => {
-      // A receive failure other than close only stops the subscription count; publishing is unaffected.
-    });
+    })()
+      .catch(() => {
+        // A receive failure other than close only stops the subscription count; publishing is unaffected.
+      })
+      .finally(() => {
+        // Closed (or broken): wake waiters so they reject now instead of at their timeout.
+        for (const notify of [...this.changed]) notify();
+      });
   }
 }

@@ -1,6 +1,7 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
+import { TransportError } from "./errors.js";
 import { zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 import { routeTo, singlePayload, splitRouted, type Peer } from "./routing.js";
@@ -41,7 +42,6 @@ abstract class RoutedSocket<T, S extends zmq.Router | zmq.Dealer> extends Receiv
     return Object.assign(received, { peer });
   }
 
-
   /** Encodes `message` and sends it to `peer`, with or without the delimiter as the peer used. */
   reply(peer: Peer, message: T): Promise<void> {
     return this.sendFrames(routeTo(peer, this.codec.encode(message)));
@@ -58,10 +58,64 @@ abstract class RoutedSocket<T, S extends zmq.Router | zmq.Dealer> extends Receiv
  * answers each in the shape it used.
  */
 export class Router<T = Envelope> extends RoutedSocket<T, zmq.Router> {
+  private readonly mandatory: boolean;
+  /** The caller's sendTimeout (ms, -1 = wait forever); with `mandatory` this class enforces it itself. */
+  private readonly replyTimeout: number;
+  private immediateSends = 0;
+
   constructor(options: RouterOptions<T> = {}) {
-    super(new zmq.Router(zmqOptions(options, { mandatory: options.mandatory ?? true })), codecOrDefault(options.codec));
+    const mandatory = options.mandatory ?? true;
+    const { sendTimeout = -1, ...rest } = options;
+    // With mandatory, libzmq's "writable" means "some peer has room", not "this peer has room": zeromq.js
+    // waiting on it hangs forever for a vanished peer when no other peer is writable, and fails at once
+    // with EAGAIN for a full peer when another one is. So the socket never waits (sendTimeout 0) and
+    // sendFrames() below does the waiting, per peer.
+    const socketOptions = mandatory ? zmqOptions(rest, { mandatory, sendTimeout: 0 }) : zmqOptions(options, { mandatory });
+    super(new zmq.Router(socketOptions), codecOrDefault(options.codec));
+    this.mandatory = mandatory;
+    this.replyTimeout = sendTimeout;
+  }
+
+  /**
+   * With `mandatory`: a reply to a peer that is gone rejects at once with "UNROUTABLE"; a reply to a peer
+   * whose queue is full waits until it has room (up to `sendTimeout`, then "TIMEOUT"), however the
+   * other peers are doing.
+   */
+  protected override async sendFrames(frames: Array<Uint8Array | string>): Promise<void> {
+    if (!this.mandatory) return super.sendFrames(frames);
+    const deadline = this.replyTimeout < 0 ? Infinity : performance.now() + this.replyTimeout;
+    for (let attempt = 0; ; attempt++) {
+      let waitMs = 0;
+      if (attempt > 0) {
+        // EAGAIN: the peer exists but its queue is full.
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) throw new TransportError("TIMEOUT", `send: the peer's queue stayed full for ${this.replyTimeout} ms`);
+        const sliceMs = Math.max(1, Math.ceil(Math.min(remaining, MAX_WAIT_SLICE_MS)));
+        // No peer has room: let libzmq retry the send when a pipe drains (a slice at a time, in case this
+        // peer vanishes meanwhile). Others have room: that event says nothing about this peer, so back off.
+        if (!this.socket.writable) waitMs = sliceMs;
+        else await new Promise((resolve) => setTimeout(resolve, Math.min(sliceMs, 2 ** Math.min(attempt - 1, 2))));
+      }
+      try {
+        if (waitMs > 0) this.socket.sendTimeout = waitMs;
+        await this.socket.send(frames);
+      } catch (cause) {
+        const error = TransportError.from(cause, "send");
+        if (error.code === "TIMEOUT") continue;
+        throw error; // UNROUTABLE (peer gone), CLOSED, …
+      } finally {
+        if (waitMs > 0 && !this.socket.closed) this.socket.sendTimeout = 0;
+      }
+      this.counters.sent++;
+      // With sendTimeout 0 every send resolves synchronously; let timers and I/O run now and then.
+      if (++this.immediateSends % SENDS_BETWEEN_YIELDS === 0) await new Promise((resolve) => setImmediate(resolve));
+      return;
+    }
   }
 }
+
+const SENDS_BETWEEN_YIELDS = 512;
+const MAX_WAIT_SLICE_MS = 100;
 
 export interface RoutedDealerOptions<T = Envelope> extends SocketOptions {
   /** How payloads are decoded and replies encoded. Default: envelopeCodec. */
