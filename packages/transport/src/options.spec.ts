@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_ENDPOINTS, DEFAULT_SOCKET_OPTIONS, zmqOptions } from "./options.js";
+
+describe("zmqOptions", () => {
+  it("applies zpb's defaults when the caller gives nothing", () => {
+    expect(zmqOptions(undefined)).toEqual({ linger: 500 });
+    expect(DEFAULT_SOCKET_OPTIONS.linger).toBe(500);
+  });
+
+  it("lets the caller's options win over defaults and over per-class extras", () => {
+    expect(zmqOptions({ linger: 0, sendHighWaterMark: 10 }, { mandatory: true })).toEqual({
+      linger: 0,
+      sendHighWaterMark: 10,
+      mandatory: true,
+    });
+    expect(zmqOptions({ mandatory: false } as object, { mandatory: true })).toEqual({ linger: 500, mandatory: false });
+  });
+
+  it("drops undefined values, so an explicit undefined keeps the default", () => {
+    expect(zmqOptions({ linger: undefined, receiveTimeout: undefined })).toEqual({ linger: 500 });
+  });
+
+  it("never hands zpb's own options (codec, delimiter, topics) to zeromq", () => {
+    const merged = zmqOptions({ codec: {}, delimiter: true, topics: ["a"], immediate: true } as object);
+    expect(merged).toEqual({ linger: 500, immediate: true });
+  });
+});
+
+describe("DEFAULT_ENDPOINTS", () => {
+  it("are all on loopback, never a wildcard", () => {
+    for (const endpoint of Object.values(DEFAULT_ENDPOINTS)) expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+  });
+});
