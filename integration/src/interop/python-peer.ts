@@ -17,8 +17,7 @@ export const PROTO_FILE = createRequire(import.meta.url).resolve("@zpb/proto/exa
 
 const PEER_SCRIPT = fileURLToPath(new URL("../../python/peer.py", import.meta.url));
 const INSTALL_HINT =
-  "install them with: apt-get update && apt-get install -y python3-zmq python3-protobuf protobuf-compiler " +
-  "(.ci/run does this when they are missing)";
+  "install them as root with scripts/ensure-peers.sh (apt-get install python3-zmq python3-protobuf protobuf-compiler)";
 
 /**
  * Why the Python interop tests cannot run here, or undefined when they can. The tests fail with this
