@@ -64,12 +64,12 @@ function toWire(envelope: Envelope): WireEnvelope {
   const p = envelope.payload;
   switch (p.case) {
     case "ping":
-      return { ping: { seq: bigIntToUint64(p.value.seq) as number } };
+      return { ping: { seq: bigIntToUint64(p.value.seq) } };
     case "pong":
-      return { pong: { seq: bigIntToUint64(p.value.seq) as number } };
+      return { pong: { seq: bigIntToUint64(p.value.seq) } };
     case "error":
       return {
-        error: { code: errorCodeToWire(p.value.code), message: p.value.message, seq: bigIntToUint64(p.value.seq) as number },
+        error: { code: errorCodeToWire(p.value.code), message: p.value.message, seq: bigIntToUint64(p.value.seq) },
       };
     case undefined:
       return {};

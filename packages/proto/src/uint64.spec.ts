@@ -19,10 +19,12 @@ describe("uint64 ↔ bigint", () => {
     expect(Long.fromString(value.toString(), true).toString()).toBe(uint64ToBigInt(read).toString());
   });
 
-  it("keeps values up to 2^32-1 as plain numbers (protobufjs's fast path)", () => {
+  it("keeps values up to 2^32-1 as plain numbers (protobufjs's fast path), above that an unsigned Long", () => {
     expect(bigIntToUint64(0n)).toBe(0);
     expect(bigIntToUint64(2n ** 32n - 1n)).toBe(2 ** 32 - 1);
-    expect(bigIntToUint64(2n ** 32n)).toEqual({ low: 0, high: 1, unsigned: true });
+    const above = bigIntToUint64(2n ** 32n);
+    expect(Long.isLong(above)).toBe(true);
+    expect(above).toMatchObject({ low: 0, high: 1, unsigned: true });
   });
 
   it("reads signed-looking Long halves as unsigned", () => {
