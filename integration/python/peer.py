@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A zpb wire peer we did not write the stack of: Debian's pyzmq + protobuf, with message code that
+"""A zpb wire peer built on a stack we did not write: Debian's pyzmq + protobuf, with message code that
 protoc generates from the same example.proto.
 
 Each subcommand mirrors one of the Rust seed's programs, handles a bounded number of messages within a
@@ -115,7 +115,8 @@ class Run:
     """Counts and problems of one run; becomes the JSON summary line."""
 
     def __init__(self, role: str) -> None:
-        self.summary: dict[str, Any] = {"role": role, "ok": True, "sent": 0, "received": 0, "problems": [], "problemCount": 0}
+        self.summary: dict[str, Any] = {"role": role, "ok": True, "sent": 0, "received": 0,
+                                        "problems": [], "problemCount": 0}
 
     def problem(self, text: str) -> None:
         self.summary["ok"] = False
@@ -146,8 +147,8 @@ def request_bytes(args: argparse.Namespace, seq: int) -> bytes:
     return bytes.fromhex(args.garbage) if args.garbage is not None else ping(seq)
 
 
-def check_reply(run: Run, data: bytes, expected_seq: int, args: argparse.Namespace) -> int | None:
-    """Checks one reply: Pong{seq} for a ping, an ErrorReply for --garbage. Returns the seq it carried."""
+def check_reply(run: Run, data: bytes, args: argparse.Namespace) -> int | None:
+    """Checks one reply is a Pong (or, for --garbage, an ErrorReply). Returns the Pong's seq."""
     try:
         envelope = decode(data)
     except Exception as error:  # protobuf's DecodeError; any failure here is a wire mismatch
@@ -162,7 +163,7 @@ def check_reply(run: Run, data: bytes, expected_seq: int, args: argparse.Namespa
             run.problem(f"garbage request answered with {got}, expected an ErrorReply")
         return None
     if got["case"] != "pong":
-        run.problem(f"seq {expected_seq}: expected pong, got {got}")
+        run.problem(f"expected pong, got {got}")
         return None
     return int(got["seq"])
 
@@ -182,7 +183,7 @@ def run_req(ctx: zmq.Context, args: argparse.Namespace) -> int:
             if len(frames) != 1:
                 run.problem(f"seq {seq}: expected 1 reply frame, got {len(frames)}")
                 continue
-            got = check_reply(run, frames[0], seq, args)
+            got = check_reply(run, frames[0], args)
             if got is not None and got != seq:
                 run.problem(f"sent seq {seq}, pong carried {got}")
     except TimedOut as what:
@@ -215,7 +216,7 @@ def run_dealer(ctx: zmq.Context, args: argparse.Namespace) -> int:
             if frames[:-1] != prefix:
                 run.problem(f"reply shape {[f.hex() for f in frames[:-1]]} + payload, expected {len(prefix)} "
                             f"empty frame(s) before the payload")
-            got = check_reply(run, frames[-1], -1, args)
+            got = check_reply(run, frames[-1], args)
             if args.garbage is not None:
                 outstanding.pop()  # error replies need not carry a seq; count them off in any order
             elif got is None:
@@ -391,7 +392,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--gen", required=True, help="directory holding protoc's example_pb2.py")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def socket_command(name: str, helptext: str, *, server: bool, run: Callable[..., int]) -> argparse.ArgumentParser:
+    def socket_command(name: str, helptext: str, *, server: bool,
+                       run: Callable[..., int]) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=helptext)
         where = sub.add_mutually_exclusive_group()
         where.add_argument("--bind", help="endpoint to bind (servers: default tcp://127.0.0.1:*)")
