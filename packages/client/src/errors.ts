@@ -1,0 +1,82 @@
+import type { ReceiveError } from "@zpb/transport";
+
+/** Why a client call failed; stable strings a caller can switch on. */
+export type ClientErrorCode =
+  /** No reply within the timeout, after every allowed retry. */
+  | "TIMEOUT"
+  /** The caller's AbortSignal fired. */
+  | "ABORTED"
+  /** The client was closed before the call finished. */
+  | "CLOSED"
+  /** The server answered with an ErrorReply envelope. */
+  | "REMOTE"
+  /** A reply arrived but could not be decoded (see `cause`: a DecodeError or FrameError). */
+  | "BAD_REPLY"
+  /** The request cannot be matched to a reply: no key, or its key is already in flight. */
+  | "BAD_REQUEST";
+
+/** Base class of every error a zpb client throws on purpose. */
+export class ClientError extends Error {
+  override name = "ClientError";
+
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** No reply came in time; `attempts` requests were sent (1 + retries for the request client). */
+export class TimeoutError extends ClientError {
+  override name = "TimeoutError";
+
+  constructor(
+    message: string,
+    readonly attempts: number,
+    readonly timeoutMs: number,
+  ) {
+    super("TIMEOUT", message);
+  }
+}
+
+/** The server answered the request with an ErrorReply; `remoteCode` is its ErrorReply.Code. */
+export class RemoteError extends ClientError {
+  override name = "RemoteError";
+
+  constructor(
+    readonly remoteCode: number,
+    readonly remoteMessage: string,
+    readonly seq: bigint,
+  ) {
+    super("REMOTE", `server error ${remoteCode}${remoteMessage ? `: ${remoteMessage}` : ""} (seq ${seq})`);
+  }
+}
+
+/** The caller gave up through its AbortSignal; `cause` is the signal's reason. */
+export class AbortedError extends ClientError {
+  override name = "AbortedError";
+
+  constructor(reason: unknown) {
+    super("ABORTED", "request aborted", { cause: reason });
+  }
+}
+
+/** Thrown to calls still pending (or made) after close(). */
+export class ClosedError extends ClientError {
+  override name = "ClosedError";
+
+  constructor(what = "client") {
+    super("CLOSED", `${what} is closed`);
+  }
+}
+
+/** A reply that arrived but could not be turned into a message. */
+export class BadReplyError extends ClientError {
+  override name = "BadReplyError";
+
+  constructor(cause: ReceiveError) {
+    super("BAD_REPLY", `bad reply: ${cause.message}`, { cause });
+  }
+}

@@ -1,0 +1,21 @@
+export { CLIENT_DEFAULTS, type CallOptions } from "./options.js";
+export {
+  AbortedError,
+  BadReplyError,
+  ClientError,
+  ClosedError,
+  RemoteError,
+  TimeoutError,
+  type ClientErrorCode,
+} from "./errors.js";
+export { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
+export { RequestClient, type RequestClientOptions, type RequestClientStats, type RequestOptions } from "./request-client.js";
+export {
+  PipelinedClient,
+  type PipelinedClientOptions,
+  type PipelinedClientStats,
+  type RequestKey,
+} from "./pipelined-client.js";
+export { Subscription, type SubscriptionOptions, type SubscriptionStats, type TopicMessage } from "./subscription.js";
+export { TopicPublisher, type PublishManyOptions, type TopicPublisherOptions } from "./publisher.js";
+export { EchoClient, type EchoClientOptions } from "./echo-client.js";

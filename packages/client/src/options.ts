@@ -1,0 +1,30 @@
+import { DEFAULT_ENDPOINTS } from "@zpb/transport";
+
+/** Every client default, in one place. */
+export const CLIENT_DEFAULTS = {
+  /** How long one attempt waits for its reply. */
+  timeoutMs: 1000,
+  /** Extra attempts after the first times out (the Lazy Pirate's retries). */
+  retries: 2,
+  /** Requests in flight at once on the pipelined client. */
+  window: 100,
+  /**
+   * Clients close with linger 0: a request that was never answered is not worth delaying exit for, and
+   * libzmq's default (-1) can keep the process alive forever.
+   */
+  linger: 0,
+  endpoints: DEFAULT_ENDPOINTS,
+} as const;
+
+/** Per-call options shared by every request-style client. */
+export interface CallOptions {
+  /** How long to wait for the reply, in ms (per attempt on the request client). */
+  timeoutMs?: number;
+  /** Cancels the call; it then rejects with AbortedError. */
+  signal?: AbortSignal;
+}
+
+/** Drops undefined values so they don't override defaults in a spread. */
+export function stripUndefined<O extends object>(options: O): O {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as O;
+}

@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ErrorCode, errorReply, ping, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
+import { PipelinedClient } from "./pipelined-client.js";
+import { AbortedError, ClientError, ClosedError, RemoteError, TimeoutError } from "./errors.js";
+import { echoServer, pongServer, ScriptedRouter, type TestServer } from "./test-support/servers.js";
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function scripted(): Promise<ScriptedRouter> {
+  const router = await new ScriptedRouter().start();
+  cleanups.push(() => router.close());
+  return router;
+}
+
+function client<T = Envelope>(options: ConstructorParameters<typeof PipelinedClient<T>>[0]): PipelinedClient<T> {
+  const c = new PipelinedClient<T>(options);
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const seqsOf = (router: ScriptedRouter) => router.requests.map((r) => seqOf(r.message));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("PipelinedClient", () => {
+  it("matches out-of-order replies to their requests by seq", async () => {
+    const router = await scripted();
+    const c = client({ endpoint: router.endpoint, window: 10, timeoutMs: 5000 });
+    const replies = [1, 2, 3, 4, 5].map((n) => c.request(ping(n)));
+    await router.waitFor(5);
+    expect(seqsOf(router)).toEqual([1n, 2n, 3n, 4n, 5n]);
+    // Answer in a scrambled order: each caller must still get the pong carrying its own seq.
+    for (const index of [4, 2, 0, 3, 1]) await router.reply(index, pong(seqOf(router.requests[index]!.message)!));
+    const got = await Promise.all(replies);
+    expect(got.map((m) => seqOf(m))).toEqual([1n, 2n, 3n, 4n, 5n]);
+    expect(got.every((m) => m.payload.case === "pong")).toBe(true);
+    expect(c.stats).toMatchObject({ sent: 5, replies: 5, unmatched: 0, timeouts: 0 });
+    expect(c.pending).toBe(0);
+  });
+
+  it("counts replies that match nothing (unknown, duplicate, undecodable) instead of throwing", async () => {
+    const router = await scripted();
+    const c = client({ endpoint: router.endpoint, timeoutMs: 5000 });
+    const first = c.request(ping(1));
+    await router.waitFor(1);
+    await router.reply(0, pong(99)); // nobody asked for 99
+    await router.reply(0, pong(1));
+    await expect(first).resolves.toEqual(pong(1));
+    await router.reply(0, pong(1)); // a duplicate of an answered request
+    await router.replyBytes(0, Uint8Array.of(0xff, 0xff, 0xff)); // not an Envelope
+    // The client keeps working after all that.
+    const second = c.request(ping(2));
+    await router.waitFor(2);
+    await router.reply(1, pong(2));
+    await expect(second).resolves.toEqual(pong(2));
+    expect(c.stats).toMatchObject({ replies: 2, unmatched: 2, badReplies: 1 });
+  });
+
+  it("times out each request on its own; a late reply is counted as unmatched", async () => {
+    const router = await scripted();
+    const c = client({ endpoint: router.endpoint, timeoutMs: 5000 });
+    const started = Date.now();
+    const short = c.request(ping(1), { timeoutMs: 150 });
+    const long = c.request(ping(2));
+    await router.waitFor(2);
+    const error = await short.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).code).toBe("TIMEOUT");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    await router.reply(0, pong(1)); // too late
+    await router.reply(1, pong(2));
+    await expect(long).resolves.toEqual(pong(2));
+    expect(c.stats).toMatchObject({ timeouts: 1, replies: 1, unmatched: 1 });
+  });
+
+  it("keeps at most `window` requests in flight; later callers wait for a slot", async () => {
+    const router = await scripted();
+    const c = client({ endpoint: router.endpoint, window: 2, timeoutMs: 5000 });
+    const replies = [1, 2, 3, 4, 5].map((n) => c.request(ping(n)));
+    await router.waitFor(2);
+    await sleep(150); // room for a wrongly sent third request to arrive
+    expect(router.requests).toHaveLength(2);
+    expect(c.pending).toBe(2);
+    expect(c.waiting).toBe(3);
+    await router.reply(1, pong(2)); // frees one slot: exactly one more goes out, the oldest waiter
+    await router.waitFor(3);
+    await sleep(100);
+    expect(seqsOf(router)).toEqual([1n, 2n, 3n]);
+    for (let i = 0; i < 5; i++) {
+      await router.waitFor(i + 1);
+      if (i !== 1) await router.reply(i, pong(BigInt(i + 1)));
+    }
+    expect((await Promise.all(replies)).map((m) => seqOf(m))).toEqual([1n, 2n, 3n, 4n, 5n]);
+  });
+
+  it("turns an ErrorReply into a RemoteError on the matching request only", async () => {
+    const router = await scripted();
+    const c = client({ endpoint: router.endpoint, timeoutMs: 5000 });
+    const bad = c.request(ping(7));
+    const good = c.request(ping(8));
+    await router.waitFor(2);
+    await router.reply(0, errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "nope", 7));
+    await router.reply(1, pong(8));
+    const error = await bad.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ code: "REMOTE", remoteCode: ErrorCode.CODE_UNKNOWN_PAYLOAD, remoteMessage: "nope", seq: 7n });
+    await expect(good).resolves.toEqual(pong(8));
+  });
+
+  it("refuses a request whose key is already in flight, or that has no key", async () => {
+    const router = await scripted();
+    const c = client({ endpoint: router.endpoint, timeoutMs: 5000 });
+    const first = c.request(ping(1));
+    await expect(c.request(ping(1))).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(c.request({ payload: { case: undefined } })).rejects.toBeInstanceOf(ClientError);
+    await router.waitFor(1);
+    await router.reply(0, pong(1));
+    await first;
+    expect(router.requests).toHaveLength(1);
+  });
+
+  it("aborts a request through its signal and frees its slot", async () => {
+    const router = await scripted();
+    const c = client({ endpoint: router.endpoint, window: 1, timeoutMs: 5000 });
+    const controller = new AbortController();
+    const aborted = c.request(ping(1), { signal: controller.signal });
+    const next = c.request(ping(2));
+    await router.waitFor(1);
+    controller.abort();
+    await expect(aborted).rejects.toBeInstanceOf(AbortedError);
+    await router.waitFor(2);
+    await router.reply(1, pong(2));
+    await expect(next).resolves.toEqual(pong(2));
+  });
+
+  it("close() rejects requests in flight and waiting with ClosedError", async () => {
+    const router = await scripted();
+    const c = new PipelinedClient({ endpoint: router.endpoint, window: 1, timeoutMs: 5000 });
+    const inFlight = c.request(ping(1));
+    const waiting = c.request(ping(2));
+    await router.waitFor(1);
+    await c.close();
+    await expect(inFlight).rejects.toBeInstanceOf(ClosedError);
+    await expect(waiting).rejects.toBeInstanceOf(ClosedError);
+    await expect(c.request(ping(3))).rejects.toMatchObject({ code: "CLOSED" });
+  });
+
+  it("serves many concurrent callers against a real pong server", async () => {
+    const server: TestServer = await pongServer();
+    cleanups.push(() => server.close());
+    const c = client({ endpoint: server.endpoint, window: 32, timeoutMs: 5000 });
+    const seqs = Array.from({ length: 2000 }, (_, i) => BigInt(i + 1));
+    const replies = await Promise.all(seqs.map((seq) => c.request(ping(seq))));
+    expect(replies.map((m) => seqOf(m))).toEqual(seqs);
+    expect(c.stats).toMatchObject({ sent: 2000, replies: 2000, unmatched: 0, timeouts: 0 });
+  });
+
+  it("matches by a caller's key function on a raw codec, with the REQ-style delimiter", async () => {
+    const server = await echoServer();
+    cleanups.push(() => server.close());
+    const keyOf = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8").split(":")[0];
+    const c = client<Uint8Array>({ endpoint: server.endpoint, codec: rawCodec, keyOf, remoteError: null, delimiter: true, timeoutMs: 5000 });
+    const texts = ["a:1", "b:2", "c:3"];
+    const replies = await Promise.all(texts.map((t) => c.request(Buffer.from(t))));
+    expect(replies.map((r) => Buffer.from(r).toString())).toEqual(texts);
+  });
+});

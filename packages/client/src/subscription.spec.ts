@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { envelopeCodec, ping, rawCodec, seqOf } from "@zpb/proto";
+import { Subscription } from "./subscription.js";
+import { TopicPublisher } from "./publisher.js";
+import { TimeoutError } from "./errors.js";
+import { ANY_PORT } from "./test-support/servers.js";
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function pair(topics: string[] = ["PING"]) {
+  const publisher = await TopicPublisher.bind({ endpoint: ANY_PORT });
+  cleanups.push(() => publisher.close());
+  const subscription = new Subscription({ endpoint: publisher.endpoint, topics });
+  cleanups.push(() => subscription.close());
+  for (const topic of topics) await publisher.waitForSubscribers(1, { topic, timeoutMs: 3000 });
+  return { publisher, subscription };
+}
+
+async function take<T>(subscription: Subscription<T>, count: number) {
+  const got = [];
+  while (got.length < count) {
+    const m = await subscription.next({ timeoutMs: 3000 });
+    if (m === undefined) break;
+    got.push(m);
+  }
+  return got;
+}
+
+describe("Subscription + TopicPublisher", () => {
+  it("delivers {topic, message} for the subscribed topic only", async () => {
+    const { publisher, subscription } = await pair(["PING"]);
+    for (let i = 1; i <= 10; i++) {
+      await publisher.publish("OTHER", ping(1000 + i));
+      await publisher.publish("PING", ping(i));
+    }
+    const got = await take(subscription, 10);
+    expect(got.map((m) => m.topic)).toEqual(Array(10).fill("PING"));
+    expect(got.map((m) => seqOf(m.message))).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i + 1)));
+    await expect(subscription.next({ timeoutMs: 100 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(subscription.stats).toMatchObject({ received: 10, gaps: 0, lost: 0 });
+  });
+
+  it("detects seq gaps per topic and counts the lost messages", async () => {
+    const { publisher, subscription } = await pair(["A", "B"]);
+    for (const seq of [1, 2, 5, 6, 10]) await publisher.publish("A", ping(seq));
+    for (const seq of [1, 2, 3]) await publisher.publish("B", ping(seq)); // B's own sequence: no gap
+    const got = await take(subscription, 8);
+    const missedOnA = got.filter((m) => m.topic === "A").map((m) => m.missed);
+    expect(missedOnA).toEqual([0, 0, 2, 0, 3]);
+    expect(subscription.stats).toMatchObject({ received: 8, gaps: 2, lost: 5, outOfOrder: 0 });
+    await publisher.publish("A", ping(3)); // backwards: a restarted publisher, not a gap
+    await take(subscription, 1);
+    expect(subscription.stats).toMatchObject({ gaps: 2, lost: 5, outOfOrder: 1 });
+  });
+
+  it("counts and skips undecodable messages", async () => {
+    const publisher = await TopicPublisher.bind<Uint8Array>({ endpoint: ANY_PORT, codec: rawCodec });
+    cleanups.push(() => publisher.close());
+    const subscription = new Subscription({ endpoint: publisher.endpoint, topics: ["PING"] });
+    cleanups.push(() => subscription.close());
+    await publisher.waitForSubscribers(1, { topic: "PING", timeoutMs: 3000 });
+    await publisher.publish("PING", envelopeCodec.encode(ping(1)));
+    await publisher.publish("PING", Uint8Array.of(0xff, 0xff, 0xff));
+    await publisher.publish("PING", envelopeCodec.encode(ping(2)));
+    const got = await take(subscription, 2);
+    expect(got.map((m) => seqOf(m.message))).toEqual([1n, 2n]);
+    expect(subscription.stats).toMatchObject({ received: 2, undecodable: 1, lost: 0 });
+  });
+
+  it("publishMany sends a bounded count at the asked rate", async () => {
+    const { publisher, subscription } = await pair(["PING"]);
+    const result = await publisher.publishMany({ topic: "PING", count: 50, rate: 250, message: (i) => ping(i) });
+    expect(result.sent).toBe(50);
+    // 50 messages at 250/s cannot take less than ~196 ms (the first goes at t=0).
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(180);
+    const got = await take(subscription, 50);
+    expect(got.map((m) => seqOf(m.message))).toEqual(Array.from({ length: 50 }, (_, i) => BigInt(i + 1)));
+    expect(subscription.stats.lost).toBe(0);
+  });
+
+  it("publishMany stops on its signal; the iterator ends when the subscription closes", async () => {
+    const { publisher, subscription } = await pair(["PING"]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const result = await publisher.publishMany({ topic: "PING", rate: 100, message: (i) => ping(i), signal: controller.signal });
+    expect(result.sent).toBeGreaterThan(0);
+    expect(result.sent).toBeLessThan(100);
+    let seen = 0;
+    for await (const m of subscription) {
+      expect(m.topic).toBe("PING");
+      if (++seen === result.sent) subscription.close();
+    }
+    expect(seen).toBe(result.sent);
+  });
+
+  it("a next() that timed out leaves the subscription usable", async () => {
+    const { publisher, subscription } = await pair(["PING"]);
+    await expect(subscription.next({ timeoutMs: 50 })).rejects.toBeInstanceOf(TimeoutError);
+    await publisher.publish("PING", ping(1));
+    await expect(subscription.next({ timeoutMs: 3000 })).resolves.toMatchObject({ topic: "PING", missed: 0 });
+  });
+});

@@ -1,0 +1,108 @@
+// Small servers for tests, built on @zpb/transport, bound on free loopback ports.
+import { ErrorCode, errorReply, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
+import { Router, type Peer, type RoutedMessage } from "@zpb/transport";
+
+export const ANY_PORT = "tcp://127.0.0.1:*";
+
+export interface TestServer {
+  endpoint: string;
+  /** Requests received so far (including dropped ones). */
+  received: number;
+  close(): Promise<void>;
+}
+
+/** Serves a Router until closed; `handle` answers (or not) each message. */
+async function serve<T>(router: Router<T>, handle: (m: RoutedMessage<T>, index: number) => Promise<void> | void): Promise<TestServer> {
+  const endpoint = await router.bind(ANY_PORT);
+  const server: TestServer = {
+    endpoint,
+    received: 0,
+    close: async () => {
+      router.close();
+      await loop;
+    },
+  };
+  const loop = (async () => {
+    for await (const m of router) await handle(m, server.received++);
+  })().catch(() => {});
+  return server;
+}
+
+/**
+ * Answers each Ping with a Pong of the same seq (REQ and DEALER peers alike). It drops the first
+ * `dropFirst` requests, and answers a Ping whose seq is in `failSeqs` with an ErrorReply.
+ */
+export function pongServer(options: { dropFirst?: number; failSeqs?: bigint[] } = {}): Promise<TestServer> {
+  const router = new Router({ linger: 0 });
+  return serve(router, async (m, index) => {
+    if (index < (options.dropFirst ?? 0) || !m.ok) return;
+    const seq = seqOf(m.message) ?? 0n;
+    const answer = options.failSeqs?.includes(seq) ? errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "refused", seq) : pong(seq);
+    await router.reply(m.peer, answer);
+  });
+}
+
+/** Echoes raw bytes back (the echo tutorial's server). */
+export function echoServer(): Promise<TestServer> {
+  const router = new Router<Uint8Array>({ linger: 0, codec: rawCodec });
+  return serve(router, async (m) => {
+    if (m.ok) await router.reply(m.peer, m.message);
+  });
+}
+
+/** Accepts requests and never answers. */
+export function silentServer(): Promise<TestServer> {
+  return serve(new Router({ linger: 0 }), () => {});
+}
+
+/** A ROUTER the test drives by hand: it collects requests; the test replies when and how it likes. */
+export class ScriptedRouter {
+  readonly router = new Router<Envelope>({ linger: 0 });
+  readonly requests: Array<{ peer: Peer; message: Envelope }> = [];
+  endpoint = "";
+  private waiters: Array<() => void> = [];
+  private loop: Promise<void> = Promise.resolve();
+
+  /** Binds on a free port and starts collecting. */
+  async start(): Promise<this> {
+    this.endpoint = await this.router.bind(ANY_PORT);
+    this.loop = (async () => {
+      for await (const m of this.router) {
+        if (!m.ok) continue;
+        this.requests.push({ peer: m.peer, message: m.message });
+        for (const wake of this.waiters.splice(0)) wake();
+      }
+    })().catch(() => {});
+    return this;
+  }
+
+  /** Resolves once `count` requests have arrived; rejects after `timeoutMs`. */
+  async waitFor(count: number, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.requests.length < count) {
+      if (Date.now() > deadline) throw new Error(`only ${this.requests.length} of ${count} requests within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends `message` to the peer of request number `index`. */
+  reply(index: number, message: Envelope): Promise<void> {
+    return this.router.reply(this.requests[index]!.peer, message);
+  }
+
+  /** Sends raw bytes to the peer of request number `index`. */
+  replyBytes(index: number, bytes: Uint8Array): Promise<void> {
+    return this.router.replyBytes(this.requests[index]!.peer, bytes);
+  }
+
+  async close(): Promise<void> {
+    this.router.close();
+    await this.loop;
+  }
+}
