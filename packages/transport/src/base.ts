@@ -54,9 +54,17 @@ export abstract class BaseSocket<S extends zmq.Socket> {
     try {
       await (this.socket as unknown as zmq.Writable).send(frames);
     } catch (cause) {
-      throw TransportError.from(cause, "send");
+      throw this.sendError(cause);
     }
     this.counters.sent++;
+  }
+
+  /** A failed send as a TransportError; closing rejects a pending send with EAGAIN, which is "CLOSED", not "TIMEOUT". */
+  protected sendError(cause: unknown): TransportError {
+    if (this.socket.closed && !(cause instanceof TransportError)) {
+      return new TransportError("CLOSED", "send: the socket was closed before the message was queued", { cause });
+    }
+    return TransportError.from(cause, "send");
   }
 
   /** Receives one multipart message, or undefined once the socket is closed. */

@@ -100,7 +100,7 @@ export class Router<T = Envelope> extends RoutedSocket<T, zmq.Router> {
         if (waitMs > 0) this.socket.sendTimeout = waitMs;
         await this.socket.send(frames);
       } catch (cause) {
-        const error = TransportError.from(cause, "send");
+        const error = this.sendError(cause);
         if (error.code === "TIMEOUT") continue;
         throw error; // UNROUTABLE (peer gone), CLOSED, …
       } finally {
