@@ -1,0 +1,70 @@
+// Entry point of every process the runner forks: `child.js <role> <json config>`. Servers report
+// "ready" with their endpoint and serve until "stop"; clients report "ready", wait for "go",
+// run, and report "result". A child whose runner disappears stops on its own (see ipc.ts).
+import { tell, waitFor } from "./ipc.js";
+import type { Role } from "./roles/role.js";
+import { probeZmq } from "./probe.js";
+import { runPeerServer, type PeerServerConfig } from "./roles/zmq-servers.js";
+import { runDealerClient, runReqClient, type DealerClientConfig, type ReqClientConfig } from "./roles/zmq-clients.js";
+import { runPublisher, runSubscriber, type PubConfig, type SubConfig } from "./roles/pubsub.js";
+import { runCodecBench, type CodecConfig } from "./roles/codec.js";
+import {
+  runGrpcLatencyClient,
+  runGrpcLoadClient,
+  runGrpcServer,
+  type GrpcLatencyConfig,
+  type GrpcLoadConfig,
+  type GrpcServerConfig,
+} from "./roles/grpc.js";
+
+
+/** Tells the runner this client is set up (after a Ping got its Pong, for zeromq servers) and waits for go. */
+function readyThenGo(probeEndpoint?: string): () => Promise<void> {
+  return async () => {
+    if (probeEndpoint !== undefined) await probeZmq(probeEndpoint, 10_000);
+    tell({ type: "ready", info: {} });
+    await waitFor("go");
+  };
+}
+
+async function main(role: Role, config: never): Promise<void> {
+  switch (role) {
+    case "peer-server":
+      return runPeerServer(config as PeerServerConfig);
+    case "grpc-server":
+      return runGrpcServer(config as GrpcServerConfig);
+    case "publisher":
+      return runPublisher(config as PubConfig);
+    case "req-client": {
+      const c = config as ReqClientConfig;
+      return tell({ type: "result", data: await runReqClient(c, readyThenGo(c.endpoint)) });
+    }
+    case "dealer-client": {
+      const c = config as DealerClientConfig;
+      return tell({ type: "result", data: await runDealerClient(c, readyThenGo(c.endpoint)) });
+    }
+    case "grpc-latency-client":
+      return tell({ type: "result", data: await runGrpcLatencyClient(config as GrpcLatencyConfig, readyThenGo()) });
+    case "grpc-load-client":
+      return tell({ type: "result", data: await runGrpcLoadClient(config as GrpcLoadConfig, readyThenGo()) });
+    case "subscriber":
+      return tell({ type: "result", data: await runSubscriber(config as SubConfig) });
+    case "codec":
+      tell({ type: "ready", info: {} });
+      await waitFor("go");
+      return tell({ type: "result", data: runCodecBench(config as CodecConfig) });
+  }
+}
+
+const [role, json] = process.argv.slice(2);
+main(role as Role, JSON.parse(json ?? "{}") as never).then(
+  () => {
+    // Every socket is closed by now; let the runner see the last message, then leave.
+    if (process.connected) process.disconnect();
+  },
+  (err: unknown) => {
+    tell({ type: "failed", message: err instanceof Error ? err.stack ?? err.message : String(err) });
+    process.exitCode = 1;
+    if (process.connected) process.disconnect();
+  },
+);

@@ -1,0 +1,82 @@
+import { availableParallelism } from "node:os";
+
+/** The scenarios the runner knows; resources are measured with throughput. */
+export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Everything a run can be told; `defaultOptions()` holds every default in one place. */
+export interface BenchOptions {
+  quick: boolean;
+  only: ScenarioName[];
+  /** Worker counts of our pooled server (the peers' piscina pool uses the largest). */
+  workers: number[];
+  /** In-flight windows of the pipelined scenarios. */
+  windows: number[];
+  /** Load-client processes per run (the window is split between them). */
+  clients: number;
+  /** Requests per throughput run (cap). */
+  count: number;
+  /** Time cap of the sending phase of one throughput run. */
+  durationMs: number;
+  /** Round trips per latency run (after warm-up). */
+  latencyCount: number;
+  /** Requests per CPU-heavy run, and its windows. */
+  heavyCount: number;
+  heavyWindows: number[];
+  /** Messages per pub/sub run, and the HWMs to try ("default" leaves libzmq's 1000, 0 = unlimited). */
+  pubsubCount: number;
+  pubsubHwms: Array<number | "default">;
+  codecSampleMs: number;
+  codecSamples: number;
+  /** Runs of each throughput configuration (the table shows the median, and losses of every run). */
+  repeat: number;
+  /** Results folder (JSON and SVG). */
+  out: string;
+  /** Our server's CLI (default: @zpb/server's bin). */
+  serverCli?: string;
+  /** Appends "pid role" of every started process to this file (for audits). */
+  pidLog?: string;
+  /** Print the table only, no progress bar (plain lines are used anyway when stdout is not a TTY). */
+  noProgress: boolean;
+}
+
+/** Defaults for the full suite, or for the quick suite (same scenarios, small counts, < 60 s). */
+export function defaultOptions(quick: boolean, resultsDir: string): BenchOptions {
+  const cores = Math.max(1, availableParallelism());
+  return {
+    quick,
+    only: [...SCENARIOS],
+    workers: Array.from({ length: cores }, (_, i) => i + 1),
+    windows: [100, 1000, 4000],
+    clients: 1,
+    count: quick ? 20_000 : 400_000,
+    durationMs: quick ? 1_200 : 8_000,
+    latencyCount: quick ? 2_000 : 20_000,
+    heavyCount: quick ? 1_500 : 20_000,
+    heavyWindows: [100],
+    pubsubCount: quick ? 50_000 : 1_000_000,
+    pubsubHwms: ["default", 100_000, 0],
+    codecSampleMs: quick ? 100 : 500,
+    codecSamples: quick ? 3 : 7,
+    repeat: 1,
+    out: resultsDir,
+    noProgress: false,
+  };
+}
+
+/** Time bound of one scenario, from its counts: a watchdog ends it past this. */
+export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): number {
+  const perRun = o.durationMs + 15_000; // sending cap + spawn, probe, drain and stop margins
+  switch (scenario) {
+    case "latency":
+      return 4 * (o.durationMs * 4 + 15_000);
+    case "throughput":
+      return (o.workers.length + 3) * (o.windows.length * o.repeat * perRun + 15_000);
+    case "scaling":
+      return (o.workers.length + 2) * (o.heavyWindows.length * o.repeat * (perRun + o.durationMs) + 15_000);
+    case "pubsub":
+      return o.pubsubHwms.length * 60_000;
+    case "codec":
+      return 10 * o.codecSampleMs * o.codecSamples + 30_000;
+  }
+}

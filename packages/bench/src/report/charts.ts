@@ -1,0 +1,79 @@
+// SVG charts drawn by echarts' server-side renderer (no DOM): throughput per server and worker
+// count, CPU-heavy scaling, and the latency percentile curves.
+import * as echarts from "echarts";
+import type { BenchResult, ServerKind, ThroughputRecord } from "../result.js";
+import { serverLabel } from "../servers.js";
+import { cell, distinct } from "./aggregate.js";
+
+const WIDTH = 900;
+const HEIGHT = 480;
+
+function render(option: echarts.EChartsOption): string {
+  const chart = echarts.init(null, null, { renderer: "svg", ssr: true, width: WIDTH, height: HEIGHT });
+  chart.setOption({ animation: false, backgroundColor: "#ffffff", ...option });
+  const svg = chart.renderToSVGString();
+  chart.dispose();
+  return svg;
+}
+
+function serversOf(result: BenchResult, scenario: ThroughputRecord["scenario"]): Array<[ServerKind, number]> {
+  const kinds: ServerKind[] = ["zpb", "plain-router", "piscina", "grpc"];
+  return kinds.flatMap((kind) => distinct(result, scenario, "workers", kind).map((w): [ServerKind, number] => [kind, w]));
+}
+
+function throughputChart(result: BenchResult, scenario: ThroughputRecord["scenario"], title: string): string | undefined {
+  const servers = serversOf(result, scenario);
+  const windows = distinct(result, scenario, "window");
+  if (servers.length === 0) return undefined;
+  return render({
+    title: { text: title, left: "center", textStyle: { fontSize: 15 } },
+    tooltip: {},
+    legend: { top: 28 },
+    grid: { top: 70, left: 80, right: 30, bottom: 50 },
+    xAxis: { type: "category", data: servers.map(([k, w]) => serverLabel(k, w)) },
+    yAxis: { type: "log", name: "msgs/s (log)", nameGap: 15, min: 100 },
+    series: windows.map((window) => ({
+      name: `window ${window}`,
+      type: "bar" as const,
+      label: { show: true, position: "top" as const, fontSize: 9, formatter: (p: { value: unknown }) => kilo(Number(p.value)) },
+      data: servers.map(([k, w]) => {
+        const c = cell(result, scenario, k, window, w);
+        return c && !c.error && c.msgsPerSec > 0 ? c.msgsPerSec : null;
+      }),
+    })),
+  });
+}
+
+function kilo(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${Math.round(n / 1e3)}k` : String(Math.round(n));
+}
+
+function latencyChart(result: BenchResult): string | undefined {
+  const runs = result.latency.filter((l) => l.latency);
+  if (runs.length === 0) return undefined;
+  const percentiles = runs[0]!.latency!.curve.map(([p]) => p);
+  return render({
+    title: { text: "Request/reply latency by percentile (sequential Ping→Pong)", left: "center", textStyle: { fontSize: 15 } },
+    tooltip: { trigger: "axis" },
+    legend: { top: 28 },
+    grid: { top: 70, left: 80, right: 30, bottom: 50 },
+    xAxis: { type: "category", name: "percentile", nameLocation: "middle", nameGap: 30, data: percentiles.map((p) => (p === 0 ? "min" : p === 100 ? "max" : `p${p}`)) },
+    yAxis: { type: "log", name: "µs (log)", nameGap: 15 },
+    series: runs.map((l) => ({
+      name: serverLabel(l.server, l.workers),
+      type: "line" as const,
+      symbolSize: 6,
+      data: l.latency!.curve.map(([, us]) => us),
+    })),
+  });
+}
+
+/** Every chart this run has data for, as file suffix → SVG text. */
+export function renderCharts(result: BenchResult): Record<string, string> {
+  const charts: Record<string, string | undefined> = {
+    throughput: throughputChart(result, "pingpong", "Pipelined Ping/Pong throughput per server and worker count"),
+    scaling: throughputChart(result, "cpu", `CPU-heavy handler (~${result.calibration.heavyMicros} µs/request): throughput per worker count`),
+    latency: latencyChart(result),
+  };
+  return Object.fromEntries(Object.entries(charts).filter((e): e is [string, string] => e[1] !== undefined));
+}

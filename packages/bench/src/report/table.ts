@@ -1,0 +1,178 @@
+// The report a person reads: Markdown tables (aligned, so they read in a terminal too), raw
+// figures with the ratios that matter beside them.
+import type { BenchResult, ServerKind } from "../result.js";
+import { serverLabel } from "../servers.js";
+import { cell, distinct, ratio } from "./aggregate.js";
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString("en-US");
+const times = (r: number | null, digits = 2): string => (r === null ? "–" : `${r.toFixed(digits)}×`);
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+const mib = (b: number): string => (b / 1024 / 1024).toFixed(1);
+
+function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): string {
+  const windows = distinct(result, scenario, "window");
+  const zpbWorkers = distinct(result, scenario, "workers", "zpb");
+  const oneWorker = zpbWorkers.includes(1) ? 1 : undefined;
+  const servers: Array<[ServerKind, number]> = [
+    ...zpbWorkers.map((w): [ServerKind, number] => ["zpb", w]),
+    ...(["plain-router", "piscina", "grpc"] as ServerKind[]).flatMap((kind) =>
+      distinct(result, scenario, "workers", kind).map((w): [ServerKind, number] => [kind, w]),
+    ),
+  ];
+  const rows: string[][] = [];
+  for (const [kind, workers] of servers) {
+    for (const window of windows) {
+      const c = cell(result, scenario, kind, window, workers);
+      if (!c) continue;
+      const isOurs = kind === "zpb";
+      const plain = cell(result, scenario, "plain-router", window)?.msgsPerSec;
+      const grpc = cell(result, scenario, "grpc", window)?.msgsPerSec;
+      const one = oneWorker === undefined ? undefined : cell(result, scenario, "zpb", window, oneWorker)?.msgsPerSec;
+      rows.push([
+        serverLabel(kind, workers),
+        String(window),
+        c.error ? `error: ${c.error.split("\n")[0]!.slice(0, 60)}` : int(c.msgsPerSec),
+        c.runs > 1 ? `${int(c.lost)} (${c.runsWithLoss}/${c.runs} runs)` : int(c.lost),
+        isOurs ? times(ratio(c.msgsPerSec, plain)) : "",
+        ...(scenario === "pingpong" ? [isOurs ? times(ratio(c.msgsPerSec, grpc), 1) : ""] : []),
+        isOurs ? times(ratio(c.msgsPerSec, one)) : "",
+        c.error ? "" : pct(c.clientCpuShare),
+      ]);
+    }
+  }
+  const head = [
+    "server",
+    "window",
+    "msgs/s",
+    "lost",
+    "÷ plain ROUTER",
+    ...(scenario === "pingpong" ? ["÷ grpc-js"] : []),
+    "÷ 1 worker",
+    "client CPU",
+  ];
+  return table(head, rows);
+}
+
+function latencySection(result: BenchResult): string {
+  const ours = result.latency.find((l) => l.server === "zpb")?.latency?.p50Us;
+  const rows = result.latency.map((l) => {
+    const s = l.latency;
+    const label = serverLabel(l.server, l.workers);
+    if (!s) return [label, `error: ${(l.error ?? "").split("\n")[0]!.slice(0, 60)}`, "", "", "", "", "", "", ""];
+    return [
+      label,
+      String(s.count),
+      int(s.minUs),
+      int(s.p50Us),
+      int(s.p90Us),
+      int(s.p99Us),
+      int(s.maxUs),
+      l.server === "zpb" ? "" : times(ratio(ours, s.p50Us)),
+      String(l.lost),
+    ];
+  });
+  return table(["server", "round trips", "min µs", "p50 µs", "p90 µs", "p99 µs", "max µs", "ours p50 ÷ this p50", "lost"], rows);
+}
+
+function pubsubSection(result: BenchResult): string {
+  return table(
+    ["HWM (PUB send, SUB receive)", "received msgs/s", "published msgs/s", "sent", "lost", "lost %", "seq gaps"],
+    result.pubsub.map((p) => [
+      p.hwm === "default" ? "default (1000)" : p.hwm === 0 ? "unlimited (0)" : int(p.hwm),
+      p.error ? `error: ${p.error.split("\n")[0]!.slice(0, 60)}` : int(p.msgsPerSec),
+      int(p.publisherMsgsPerSec),
+      int(p.sent),
+      int(p.lost),
+      `${p.lostPercent}%`,
+      int(p.gaps),
+    ]),
+  );
+}
+
+function codecSection(result: BenchResult): string {
+  const get = (impl: string, op: string): number | undefined => result.codec.find((c) => c.impl === impl && c.op === op)?.opsPerSec;
+  const impls = [...new Set(result.codec.map((c) => c.impl))];
+  return table(
+    ["codec", "encode ops/s", "÷ protobufjs", "decode ops/s", "÷ protobufjs"],
+    impls.map((impl) => {
+      const enc = get(impl, "encode");
+      const dec = get(impl, "decode");
+      const isPlain = impl === "protobufjs";
+      return [
+        impl,
+        enc === undefined ? "–" : int(enc),
+        isPlain ? "" : times(ratio(enc, get("protobufjs", "encode"))),
+        dec === undefined ? "(same as zpb)" : int(dec),
+        isPlain || dec === undefined ? "" : times(ratio(dec, get("protobufjs", "decode"))),
+      ];
+    }),
+  );
+}
+
+function resourcesSection(result: BenchResult): string {
+  return table(
+    ["scenario", "server", "peak RSS MiB", "CPU s", "alive s", "answered", "CPU µs / reply", "exit"],
+    result.resources.map((r) => [
+      r.scenario,
+      serverLabel(r.server, r.workers),
+      mib(r.peakRssBytes),
+      r.cpuSeconds.toFixed(2),
+      r.wallSeconds.toFixed(1),
+      int(r.answered),
+      r.answered > 0 ? ((r.cpuSeconds / r.answered) * 1e6).toFixed(1) : "–",
+      r.exitCode === null ? "killed" : String(r.exitCode),
+    ]),
+  );
+}
+
+function targetsSection(result: BenchResult): string {
+  return table(
+    ["target", "value", "met", "detail"],
+    result.targets.map((t) => [
+      t.description,
+      t.value === null ? "–" : t.id === "zero-lost" ? String(t.value) : t.value.toFixed(2),
+      t.met === null ? "no data" : t.met ? "MET" : "NOT MET",
+      t.detail,
+    ]),
+  );
+}
+
+/** The whole report: machine, every scenario's table, targets. */
+export function renderReport(result: BenchResult): string {
+  const m = result.machine;
+  const libs = Object.entries(m.libs)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  const o = result.options;
+  const parts = [
+    `## zpb bench, ${result.startedAt}${result.quick ? " (quick)" : ""}`,
+    "",
+    `Machine: ${m.cpuModel}, ${m.cores} cores (available parallelism ${m.availableParallelism}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, Linux ${m.kernel}, Node ${m.node}; load average at start ${m.loadAverageAtStart.join(" ")}`,
+    `Libraries: ${libs}`,
+    `Command: \`${result.command}\` — ${o.clients} load-client process(es), ${o.repeat} repeat(s); CPU-heavy request = ${result.calibration.heavyIterations} busy iterations ≈ ${result.calibration.heavyMicros} µs here`,
+  ];
+  const has = (s: string): boolean => (o.only as string[]).includes(s);
+  if (has("latency")) parts.push("", "### 1. Request/reply latency (sequential Ping→Pong, µs)", "", latencySection(result));
+  if (has("throughput"))
+    parts.push(
+      "",
+      "### 2. Pipelined Ping/Pong throughput (DEALER client, requests in flight = window)",
+      "",
+      throughputSection(result, "pingpong"),
+    );
+  if (has("scaling"))
+    parts.push("", `### 3. Core scaling, CPU-heavy handler (~${result.calibration.heavyMicros} µs per request)`, "", throughputSection(result, "cpu"));
+  if (has("pubsub")) parts.push("", "### 4. Publish/subscribe (PUB process → SUB process)", "", pubsubSection(result));
+  if (has("codec")) parts.push("", "### 5. Envelope codec", "", codecSection(result));
+  if (has("throughput") || has("scaling"))
+    parts.push("", "### 6. Server resources (over all windows of the scenario; read from /proc before stop)", "", resourcesSection(result));
+  parts.push("", "### Targets", "", targetsSection(result));
+  if (result.errors.length) parts.push("", "### Errors", "", ...result.errors.map((e) => `- ${e.scenario}: ${e.message.split("\n")[0]}`));
+  return parts.join("\n") + "\n";
+}

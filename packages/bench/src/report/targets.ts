@@ -1,0 +1,126 @@
+// The issue's targets, judged on one run (reported, never asserted in tests).
+import type { BenchResult, TargetRecord } from "../result.js";
+import { cell, distinct, ratio } from "./aggregate.js";
+
+function target(t: Omit<TargetRecord, "met">): TargetRecord {
+  const { value, threshold, compare } = t;
+  const met =
+    value === null ? null : compare === ">=" ? value >= threshold : compare === "<=" ? value <= threshold : value < threshold;
+  return { ...t, met };
+}
+
+const fmt = (x: number): string => `${x.toFixed(2)}×`;
+
+/** Computes every target from the run's records. */
+export function judgeTargets(result: BenchResult): TargetRecord[] {
+  const out: TargetRecord[] = [];
+  const zpbWorkers = distinct(result, "pingpong", "workers", "zpb");
+  const best = zpbWorkers.length ? Math.max(...zpbWorkers) : undefined;
+  const windows = distinct(result, "pingpong", "window");
+
+  // 1. pooled ≥ 1.0× plain ROUTER on Ping/Pong: the worst window counts.
+  {
+    const parts: string[] = [];
+    let worst: number | null = null;
+    for (const w of windows) {
+      const r = ratio(cell(result, "pingpong", "zpb", w, best)?.msgsPerSec, cell(result, "pingpong", "plain-router", w)?.msgsPerSec);
+      if (r === null) continue;
+      parts.push(`w${w} ${fmt(r)}`);
+      worst = worst === null ? r : Math.min(worst, r);
+    }
+    out.push(
+      target({
+        id: "pooled-vs-plain-router",
+        description: `zpb ×${best ?? "?"} ≥ 1.0× plain ROUTER msgs/s (Ping/Pong, worst window)`,
+        value: worst,
+        threshold: 1.0,
+        compare: ">=",
+        detail: parts.join(", ") || "no data",
+      }),
+    );
+  }
+
+  // 2. ≥ 1.8× at 2 workers vs 1 with the CPU-heavy handler.
+  {
+    const parts: string[] = [];
+    let worst: number | null = null;
+    for (const w of distinct(result, "cpu", "window")) {
+      const r = ratio(cell(result, "cpu", "zpb", w, 2)?.msgsPerSec, cell(result, "cpu", "zpb", w, 1)?.msgsPerSec);
+      if (r === null) continue;
+      parts.push(`w${w} ${fmt(r)}`);
+      worst = worst === null ? r : Math.min(worst, r);
+    }
+    out.push(
+      target({
+        id: "cpu-scaling-2-vs-1",
+        description: "zpb 2 workers ≥ 1.8× 1 worker (CPU-heavy handler)",
+        value: worst,
+        threshold: 1.8,
+        compare: ">=",
+        detail: parts.join(", ") || "no data (needs --workers with 1 and 2)",
+      }),
+    );
+  }
+
+  // 3. ≥ 10× grpc-js calls/s at equal concurrency: the worst window counts.
+  {
+    const parts: string[] = [];
+    let worst: number | null = null;
+    for (const w of windows) {
+      const r = ratio(cell(result, "pingpong", "zpb", w, best)?.msgsPerSec, cell(result, "pingpong", "grpc", w)?.msgsPerSec);
+      if (r === null) continue;
+      parts.push(`w${w} ${r.toFixed(1)}×`);
+      worst = worst === null ? r : Math.min(worst, r);
+    }
+    out.push(
+      target({
+        id: "pooled-vs-grpc",
+        description: `zpb ×${best ?? "?"} ≥ 10× grpc-js calls/s at equal concurrency (worst window)`,
+        value: worst,
+        threshold: 10,
+        compare: ">=",
+        detail: parts.join(", ") || "no data",
+      }),
+    );
+  }
+
+  // 4. p50 below grpc-js.
+  {
+    const ours = result.latency.find((l) => l.server === "zpb")?.latency?.p50Us;
+    const grpc = result.latency.find((l) => l.server === "grpc")?.latency?.p50Us;
+    const r = ratio(ours, grpc);
+    out.push(
+      target({
+        id: "p50-vs-grpc",
+        description: "zpb p50 round trip < grpc-js p50 (ratio < 1)",
+        value: r,
+        threshold: 1,
+        compare: "<",
+        detail: ours !== undefined && grpc !== undefined ? `${ours} µs vs ${grpc} µs` : "no data",
+      }),
+    );
+  }
+
+  // 5. Zero lost replies in every request/reply scenario (ours); the peers' losses are findings.
+  {
+    const ours = result.throughput.filter((r) => r.server === "zpb" && r.error === undefined);
+    const oursLatency = result.latency.filter((l) => l.server === "zpb" && l.error === undefined);
+    const lost =
+      ours.reduce((n, r) => n + r.lost + r.duplicates + r.unexpected, 0) + oursLatency.reduce((n, l) => n + l.lost + l.unexpected, 0);
+    const peers = result.throughput
+      .filter((r) => r.server !== "zpb" && r.lost + r.duplicates > 0)
+      .map((r) => `${r.server}${r.server === "piscina" ? `×${r.workers}` : ""} ${r.scenario} w${r.window}: ${r.lost + r.duplicates} lost`);
+    const runs = ours.length + oursLatency.length;
+    out.push(
+      target({
+        id: "zero-lost",
+        description: "zpb loses no reply in any request/reply run",
+        value: runs > 0 ? lost : null,
+        threshold: 0,
+        compare: "<=",
+        detail: `${runs} runs of ours${peers.length ? `; peers: ${peers.join("; ")}` : "; no peer lost any either"}`,
+      }),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,202 @@
+// The shape of one run's JSON file (schema "zpb-bench/1", documented in the README) and of the
+// results the child processes hand back over IPC.
+
+/** One latency histogram, summarised: microseconds, from hdr-histogram-js. */
+export interface LatencySummary {
+  count: number;
+  minUs: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+  meanUs: number;
+  /** The percentile curve for charts: [percentile, µs] pairs. */
+  curve: Array<[number, number]>;
+}
+
+/** What a load-client process measured over its run. */
+export interface LoadClientResult {
+  sent: number;
+  /** Distinct requests answered. */
+  received: number;
+  /** Requests sent and never answered (after the drain). */
+  lost: number;
+  /** Replies for a seq already answered. */
+  duplicates: number;
+  /** Replies that matched no request, or carried an error / unexpected payload. */
+  unexpected: number;
+  /** The run ended because replies stopped coming while requests were outstanding. */
+  stalled: boolean;
+  /** Seconds between the warm-up mark and the last reply. */
+  measuredSeconds: number;
+  /** Replies per second over measuredSeconds (warm-up excluded). */
+  msgsPerSec: number;
+  /** Wall seconds of the whole run in the client. */
+  wallSeconds: number;
+  /** The client process's user+system CPU seconds over the run (all its threads, libzmq's I/O thread included). */
+  cpuSeconds: number;
+}
+
+/** What a request/reply latency client measured. */
+export interface LatencyClientResult {
+  latency: LatencySummary;
+  lost: number;
+  unexpected: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+}
+
+/** What the subscriber measured. */
+export interface SubscriberResult {
+  received: number;
+  /** count − distinct seqs received. */
+  lost: number;
+  /** Number of jumps in seq (each jump is one or more lost messages). */
+  gaps: number;
+  duplicates: number;
+  msgsPerSec: number;
+  measuredSeconds: number;
+  sawEnd: boolean;
+  cpuSeconds: number;
+}
+
+/** What the publisher measured. */
+export interface PublisherResult {
+  sent: number;
+  seconds: number;
+  msgsPerSec: number;
+  cpuSeconds: number;
+}
+
+/** One codec measurement. */
+export interface CodecResult {
+  impl: "zpb" | "zpb-reuseWriter" | "protobufjs";
+  op: "encode" | "decode";
+  /** Median over the repeats. */
+  opsPerSec: number;
+  samples: number[];
+}
+
+/** Process resources read from /proc just before a server was stopped. */
+export interface ProcessResources {
+  /** VmHWM: peak resident set size, bytes. */
+  peakRssBytes: number;
+  /** utime + stime over the process's life, seconds. */
+  cpuSeconds: number;
+  /** Seconds the process was alive. */
+  wallSeconds: number;
+}
+
+/** The servers the suite compares. */
+export type ServerKind = "zpb" | "plain-router" | "plain-rep" | "piscina" | "grpc";
+
+/** One request/reply throughput run (scenarios "pingpong" and "cpu"). */
+export interface ThroughputRecord {
+  scenario: "pingpong" | "cpu";
+  server: ServerKind;
+  /** Worker threads serving (1 for the single-threaded peers; grpc-js is single-threaded). */
+  workers: number;
+  /** Requests in flight across all client processes. */
+  window: number;
+  clients: number;
+  repeat: number;
+  sent: number;
+  received: number;
+  lost: number;
+  duplicates: number;
+  unexpected: number;
+  stalled: boolean;
+  /** Sum of the clients' replies per second. */
+  msgsPerSec: number;
+  /** The busiest client's CPU use over its run, as a share of one core (1.0 = one core saturated). */
+  clientCpuShare: number;
+  clientCpuSeconds: number;
+  /** Server CPU seconds spent during this run (from /proc before/after). */
+  serverCpuSeconds: number;
+  error?: string;
+}
+
+/** One latency run (scenario "latency"). */
+export interface LatencyRecord {
+  server: ServerKind;
+  workers: number;
+  latency?: LatencySummary;
+  lost: number;
+  unexpected: number;
+  clientCpuSeconds: number;
+  error?: string;
+}
+
+/** One publish/subscribe run. */
+export interface PubSubRecord {
+  /** sendHighWaterMark on PUB and receiveHighWaterMark on SUB; "default" leaves libzmq's 1000; 0 = unlimited. */
+  hwm: number | "default";
+  count: number;
+  sent: number;
+  received: number;
+  lost: number;
+  lostPercent: number;
+  gaps: number;
+  msgsPerSec: number;
+  publisherMsgsPerSec: number;
+  error?: string;
+}
+
+/** Resources of one server process over its whole life in a scenario. */
+export interface ResourceRecord extends ProcessResources {
+  scenario: "pingpong" | "cpu";
+  server: ServerKind;
+  workers: number;
+  /** Requests it answered over its life in the scenario (all windows). */
+  answered: number;
+  /** Exit code after SIGTERM/stop (null when it had to be killed). */
+  exitCode: number | null;
+}
+
+/** A target from the issue, judged on this run. */
+export interface TargetRecord {
+  id: string;
+  description: string;
+  /** The measured figure (a ratio or a count); null when the run lacked the data. */
+  value: number | null;
+  threshold: number;
+  /** "≥" or "≤" or "<" — how value is compared with threshold. */
+  compare: ">=" | "<=" | "<";
+  met: boolean | null;
+  detail: string;
+}
+
+/** The machine the run was measured on. */
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  availableParallelism: number;
+  memoryBytes: number;
+  kernel: string;
+  node: string;
+  libs: Record<string, string>;
+  loadAverageAtStart: number[];
+}
+
+/** The whole JSON file. */
+export interface BenchResult {
+  schema: "zpb-bench/1";
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  command: string;
+  options: Record<string, unknown>;
+  machine: MachineInfo;
+  calibration: { heavyIterations: number; heavyMicros: number };
+  latency: LatencyRecord[];
+  throughput: ThroughputRecord[];
+  pubsub: PubSubRecord[];
+  codec: CodecResult[];
+  resources: ResourceRecord[];
+  targets: TargetRecord[];
+  /** Scenario-level failures (a scenario that timed out or could not start). */
+  errors: Array<{ scenario: string; message: string }>;
+  /** Every process the runner started (pid, role), for audits that nothing was left behind. */
+  processes: Array<{ pid: number; role: string }>;
+}

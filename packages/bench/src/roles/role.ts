@@ -1,0 +1,11 @@
+/** Roles a forked child can play; the runner names one when it forks `child.js`. */
+export type Role =
+  | "peer-server"
+  | "grpc-server"
+  | "req-client"
+  | "dealer-client"
+  | "grpc-latency-client"
+  | "grpc-load-client"
+  | "publisher"
+  | "subscriber"
+  | "codec";

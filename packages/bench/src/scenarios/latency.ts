@@ -1,0 +1,52 @@
+// Scenario 1: sequential Ping→Pong round trips (REQ client; grpc-js unary for the grpc peer).
+import { serverLabel, startServer, stopServer, ServerUnavailableError, type ServerSpec } from "../servers.js";
+import type { LatencyClientResult, LatencyRecord } from "../result.js";
+import type { Proc } from "../procs.js";
+import { messageOf, type ScenarioContext } from "./context.js";
+
+/** Runs the latency client against ours (largest worker count), a plain REP and grpc-js. */
+export async function runLatency(ctx: ScenarioContext): Promise<void> {
+  const o = ctx.options;
+  const specs: ServerSpec[] = [
+    { kind: "zpb", workers: Math.max(...o.workers), iterations: 0 },
+    { kind: "plain-rep", workers: 1, iterations: 0 },
+    { kind: "grpc", workers: 1, iterations: 0 },
+  ];
+  ctx.progress.plan(specs.length);
+  for (const spec of specs) {
+    if (ctx.signal.aborted) return;
+    ctx.progress.begin(`latency ${serverLabel(spec.kind, spec.workers)}`);
+    const record: LatencyRecord = { server: spec.kind, workers: spec.workers, lost: 0, unexpected: 0, clientCpuSeconds: 0 };
+    let server;
+    let client: Proc | undefined;
+    try {
+      server = await startServer(ctx.registry, spec, ctx.serverCli);
+      const config = {
+        count: o.latencyCount,
+        warmup: Math.max(100, Math.floor(o.latencyCount / 10)),
+        durationMs: o.durationMs * 2,
+        replyTimeoutMs: 5000,
+      };
+      client =
+        spec.kind === "grpc"
+          ? ctx.registry.forkRole("grpc-latency-client", { ...config, target: server.address })
+          : ctx.registry.forkRole("req-client", { ...config, endpoint: server.address });
+      await client.next("ready", 20_000);
+      client.send({ type: "go" });
+      const result = (await client.next("result", config.durationMs + 20_000)).data as LatencyClientResult;
+      record.latency = result.latency;
+      record.lost = result.lost;
+      record.unexpected = result.unexpected;
+      record.clientCpuSeconds = Math.round(result.cpuSeconds * 1000) / 1000;
+      const l = result.latency;
+      ctx.progress.end(`p50 ${l.p50Us} µs, p99 ${l.p99Us} µs, max ${l.maxUs} µs (${l.count} round trips), lost ${result.lost}`);
+    } catch (err) {
+      record.error = messageOf(err);
+      ctx.progress.end(err instanceof ServerUnavailableError ? "skipped (server not built)" : `FAILED: ${record.error.split("\n")[0]}`);
+    } finally {
+      await client?.stop(3000);
+      if (server) await stopServer(server);
+    }
+    ctx.result.latency.push(record);
+  }
+}

@@ -1,0 +1,88 @@
+// One pipelined load run against a running server: K client processes, synchronised start,
+// server CPU read from /proc before and after.
+import { cpuSecondsOf, type Proc } from "../procs.js";
+import type { LoadClientResult, ThroughputRecord } from "../result.js";
+import type { RunningServer } from "../servers.js";
+import type { ScenarioContext } from "./context.js";
+
+/** Window, count and time of one run. */
+export interface LoadPlan {
+  scenario: ThroughputRecord["scenario"];
+  window: number;
+  count: number;
+  durationMs: number;
+  repeat: number;
+}
+
+/** Runs one load run and returns its record (with `error` set when it failed). */
+export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan: LoadPlan): Promise<ThroughputRecord> {
+  const { clients } = ctx.options;
+  const record: ThroughputRecord = {
+    scenario: plan.scenario,
+    server: server.spec.kind,
+    workers: server.spec.workers,
+    window: plan.window,
+    clients,
+    repeat: plan.repeat,
+    sent: 0,
+    received: 0,
+    lost: 0,
+    duplicates: 0,
+    unexpected: 0,
+    stalled: false,
+    msgsPerSec: 0,
+    clientCpuShare: 0,
+    clientCpuSeconds: 0,
+    serverCpuSeconds: 0,
+  };
+  const perClientCount = Math.ceil(plan.count / clients);
+  const perClientWindow = Math.max(1, Math.ceil(plan.window / clients));
+  const stallMs = ctx.options.quick ? 1000 : 2000;
+  const procs: Proc[] = [];
+  try {
+    for (let k = 0; k < clients; k++) {
+      const common = {
+        window: perClientWindow,
+        count: perClientCount,
+        warmup: Math.floor(perClientCount / 10),
+        durationMs: plan.durationMs,
+        seqBase: k * 2 ** 40 + 1,
+      };
+      procs.push(
+        server.spec.kind === "grpc"
+          ? ctx.registry.forkRole("grpc-load-client", { ...common, target: server.address, replyTimeoutMs: 10_000 })
+          : ctx.registry.forkRole("dealer-client", { ...common, endpoint: server.address, stallMs }),
+      );
+    }
+    await Promise.all(procs.map((p) => p.next("ready", 20_000)));
+    const serverCpuBefore = cpuSecondsOf(server.proc.pid);
+    for (const p of procs) p.send({ type: "go" });
+    const budget = plan.durationMs + stallMs * 3 + 20_000;
+    const results = (await Promise.all(procs.map((p) => p.next("result", budget)))).map((m) => m.data as LoadClientResult);
+    record.serverCpuSeconds = round(cpuSecondsOf(server.proc.pid) - serverCpuBefore, 3);
+    for (const r of results) {
+      record.sent += r.sent;
+      record.received += r.received;
+      record.lost += r.lost;
+      record.duplicates += r.duplicates;
+      record.unexpected += r.unexpected;
+      record.stalled ||= r.stalled;
+      record.msgsPerSec += r.msgsPerSec;
+      record.clientCpuSeconds += r.cpuSeconds;
+      record.clientCpuShare = Math.max(record.clientCpuShare, r.cpuSeconds / r.wallSeconds);
+    }
+    record.msgsPerSec = Math.round(record.msgsPerSec);
+    record.clientCpuSeconds = round(record.clientCpuSeconds, 3);
+    record.clientCpuShare = round(record.clientCpuShare, 2);
+  } catch (err) {
+    record.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    await Promise.all(procs.map((p) => p.stop(3000)));
+  }
+  return record;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,114 @@
+// Starting and stopping the servers under test: ours through its CLI, the peers as forked roles.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { probeZmq } from "./probe.js";
+import { freePort, resourcesOf, type Proc, type ProcessRegistry } from "./procs.js";
+import type { ProcessResources, ServerKind } from "./result.js";
+
+/** The bench package's folder (dist/.. when built). */
+export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** What to start: a server kind, its worker count, busy-work per request. */
+export interface ServerSpec {
+  kind: Exclude<ServerKind, "plain-rep"> | "plain-rep";
+  workers: number;
+  iterations: number;
+}
+
+/** A server that answered a Ping and is ready for load. */
+export interface RunningServer {
+  spec: ServerSpec;
+  /** zeromq endpoint, or host:port for grpc. */
+  address: string;
+  proc: Proc;
+}
+
+/** Label used in tables and charts, e.g. "zpb ×2", "plain-router", "grpc-js". */
+export function serverLabel(kind: ServerKind, workers: number): string {
+  switch (kind) {
+    case "zpb":
+      return `zpb ×${workers}`;
+    case "piscina":
+      return `piscina ×${workers}`;
+    case "grpc":
+      return "grpc-js";
+    default:
+      return kind;
+  }
+}
+
+/** Our server's CLI: @zpb/server's `bin` (through the workspace link), or undefined while it is not built. */
+export function findServerCli(override?: string): string | undefined {
+  if (override) return resolve(override);
+  const pkgDir = join(PACKAGE_DIR, "node_modules", "@zpb", "server");
+  try {
+    const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { bin?: string | Record<string, string> };
+    const bin = typeof pkg.bin === "string" ? pkg.bin : pkg.bin ? Object.values(pkg.bin)[0] : undefined;
+    const cli = join(pkgDir, bin ?? "dist/cli.js");
+    return existsSync(cli) ? cli : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CPU-heavy handler module our server loads with --handler. */
+export const HEAVY_HANDLER = join(PACKAGE_DIR, "dist", "handlers", "cpu-heavy.js");
+
+/** Thrown when a server cannot be started (e.g. our server's CLI is not built yet). */
+export class ServerUnavailableError extends Error {
+  readonly code = "SERVER_UNAVAILABLE";
+}
+
+/** Starts a server and resolves once it answers (zeromq: a Ping got its Pong; grpc: bound). */
+export async function startServer(
+  registry: ProcessRegistry,
+  spec: ServerSpec,
+  serverCli: string | undefined,
+  timeoutMs = 20_000,
+): Promise<RunningServer> {
+  if (spec.kind === "zpb") {
+    if (!serverCli) throw new ServerUnavailableError("our server's CLI is not built (packages/server dist/cli.js): skipped");
+    const port = await freePort();
+    const address = `tcp://127.0.0.1:${port}`;
+    const args = [serverCli, "--bind", address, "--workers", String(spec.workers), "--no-echo"];
+    if (spec.iterations > 0) args.push("--handler", HEAVY_HANDLER);
+    const proc = registry.spawnProgram(`zpb-server×${spec.workers}`, process.execPath, args);
+    const exited = proc.exited.then(() => {
+      throw new Error(`our server exited (${proc.exitCode ?? proc.signal}) before answering: ${proc.stderr.slice(-800)}`);
+    });
+    exited.catch(() => {}); // only the race below cares
+    try {
+      await Promise.race([probeZmq(address, timeoutMs), exited]);
+    } catch (err) {
+      await proc.stop(2000);
+      throw err;
+    }
+    return { spec, address, proc };
+  }
+  const role = spec.kind === "grpc" ? "grpc-server" : "peer-server";
+  const config =
+    spec.kind === "grpc" ? { iterations: spec.iterations } : { kind: spec.kind, iterations: spec.iterations, threads: spec.workers };
+  const proc = registry.forkRole(role, config, `${role}:${spec.kind}`);
+  try {
+    const ready = await proc.next("ready", timeoutMs);
+    const address = String(ready.info.endpoint ?? ready.info.target);
+    if (spec.kind !== "grpc") await probeZmq(address, timeoutMs);
+    return { spec, address, proc };
+  } catch (err) {
+    await proc.stop(2000);
+    throw err;
+  }
+}
+
+/** Reads the server's resources from /proc, then stops it; returns both (resources null if it was gone). */
+export async function stopServer(server: RunningServer): Promise<{ resources: ProcessResources | null; exitCode: number | null }> {
+  let resources: ProcessResources | null = null;
+  try {
+    resources = resourcesOf(server.proc.pid);
+  } catch {
+    resources = null;
+  }
+  const exitCode = await server.proc.stop(10_000);
+  return { resources, exitCode };
+}
