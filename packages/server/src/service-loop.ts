@@ -1,0 +1,185 @@
+import { DecodeError, ErrorCode } from "@zpb/proto";
+import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
+import { RequestError } from "./errors.js";
+import type { HandlerContext, LoadedHandler } from "./handler.js";
+import { Counter } from "./stats.js";
+
+const EMPTY = new Uint8Array(0);
+
+/** Which counter an ErrorReply code lands in. */
+const COUNTER_OF_CODE: Partial<Record<number, number>> = {
+  [ErrorCode.CODE_DECODE]: Counter.decodeErrors,
+  [ErrorCode.CODE_UNKNOWN_PAYLOAD]: Counter.unknownPayload,
+  [ErrorCode.CODE_BAD_FRAMES]: Counter.badFrames,
+  [ErrorCode.CODE_TOO_LARGE]: Counter.tooLarge,
+  [ErrorCode.CODE_UNAVAILABLE]: Counter.unavailable,
+};
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
+}
+
+/**
+ * One worker's serving loop for one service: receive from the backend DEALER, decode (done by the
+ * socket's codec), run the handler, encode, reply — every request gets exactly one reply, an error reply
+ * when anything fails. Sync handlers take a fast path: one awaited send per message and no extra promise.
+ * Async handlers run concurrently (up to `concurrency` per loop); their replies go out through a FIFO so
+ * the socket never has two sends pending (zeromq allows one).
+ */
+export class ServiceLoop<T> {
+  private draining = false;
+  private asyncInFlight = 0;
+  private wakeReceiver: (() => void) | undefined;
+  private sending = false;
+  private readonly outbox: Array<Peer | Uint8Array> = [];
+  private lastReceivedAt = 0;
+
+  constructor(
+    private readonly dealer: RoutedDealer<T>,
+    private readonly handler: LoadedHandler<T>,
+    private readonly counters: Float64Array,
+    private readonly context: HandlerContext,
+    private readonly concurrency: number,
+  ) {}
+
+  /** Serves until the socket is closed. Never throws for bad input or a failing handler. */
+  async run(): Promise<void> {
+    const dealer = this.dealer;
+    const counters = this.counters;
+    for (;;) {
+      const received = await dealer.receive();
+      if (received === undefined) return;
+      counters[Counter.requests]!++;
+      if (this.draining) this.lastReceivedAt = performance.now();
+      const bytes = this.answer(received);
+      if (bytes === undefined) {
+        if (this.asyncInFlight >= this.concurrency) await new Promise<void>((wake) => (this.wakeReceiver = wake));
+        continue;
+      }
+      if (this.asyncInFlight === 0 && !this.sending) {
+        try {
+          await dealer.replyBytes(received.peer, bytes);
+          counters[Counter.replies]!++;
+        } catch {
+          counters[Counter.sendFailures]!++;
+        }
+      } else {
+        this.enqueue(received.peer, bytes);
+      }
+    }
+  }
+
+  /** From now on requests not yet handled are refused with CODE_UNAVAILABLE; handlers already running finish. */
+  drain(): void {
+    this.draining = true;
+    this.lastReceivedAt = performance.now();
+  }
+
+  /** True when no handler is running and no reply is waiting to be sent. */
+  get settled(): boolean {
+    return this.asyncInFlight === 0 && !this.sending && this.outbox.length === 0;
+  }
+
+  /** When the last request arrived after drain() (performance.now() ms). */
+  get lastRequestAt(): number {
+    return this.lastReceivedAt;
+  }
+
+  /** The encoded reply now, or undefined when an async handler will enqueue it later. */
+  private answer(received: RoutedMessage<T>): Uint8Array | undefined {
+    if (!received.ok) {
+      const error = received.error;
+      const code =
+        error instanceof DecodeError
+          ? error.code === "TOO_LARGE"
+            ? ErrorCode.CODE_TOO_LARGE
+            : ErrorCode.CODE_DECODE
+          : ErrorCode.CODE_BAD_FRAMES;
+      return this.errorBytes(code, error.message, undefined);
+    }
+    const request = received.message;
+    if (this.draining) return this.errorBytes(ErrorCode.CODE_UNAVAILABLE, "the server is stopping", request);
+    let result: T | PromiseLike<T>;
+    try {
+      result = this.handler.handle(request, this.context);
+    } catch (error) {
+      return this.failure(error, request);
+    }
+    if (!isThenable(result)) return this.encodeReply(result, request);
+    this.asyncInFlight++;
+    const peer = received.peer;
+    result.then(
+      (reply) => this.settle(peer, this.encodeReply(reply, request)),
+      (error: unknown) => this.settle(peer, this.failure(error, request)),
+    );
+    return undefined;
+  }
+
+  private settle(peer: Peer, bytes: Uint8Array): void {
+    this.asyncInFlight--;
+    this.enqueue(peer, bytes);
+    const wake = this.wakeReceiver;
+    if (wake !== undefined && this.asyncInFlight < this.concurrency) {
+      this.wakeReceiver = undefined;
+      wake();
+    }
+  }
+
+  private encodeReply(reply: T, request: T): Uint8Array {
+    try {
+      return this.handler.codec.encode(reply);
+    } catch (error) {
+      this.counters[Counter.handlerErrors]!++;
+      const text = error instanceof Error ? error.message : String(error);
+      return this.errorBytes(ErrorCode.CODE_HANDLER, `the handler's reply could not be encoded: ${text}`, request, false);
+    }
+  }
+
+  /** The error reply for a handler that threw or rejected. */
+  private failure(error: unknown, request: T): Uint8Array {
+    if (error instanceof RequestError) return this.errorBytes(error.code, error.message, request);
+    const text = error instanceof Error ? error.message : String(error);
+    return this.errorBytes(ErrorCode.CODE_HANDLER, `handler failed: ${text}`, request);
+  }
+
+  /** Counts the fault and encodes its reply in the handler's schema (an empty frame when it has none). */
+  private errorBytes(code: ErrorCode, message: string, request: T | undefined, count = true): Uint8Array {
+    if (count) this.counters[COUNTER_OF_CODE[code] ?? Counter.handlerErrors]!++;
+    const build = this.handler.errorReply;
+    if (build === undefined) return EMPTY;
+    try {
+      return this.handler.codec.encode(build(code, message, request));
+    } catch {
+      return EMPTY;
+    }
+  }
+
+  private enqueue(peer: Peer, bytes: Uint8Array): void {
+    this.outbox.push(peer, bytes);
+    if (!this.sending) void this.flush();
+  }
+
+  /** Sends queued replies one at a time (zeromq allows one pending send per socket). */
+  private async flush(): Promise<void> {
+    this.sending = true;
+    const outbox = this.outbox;
+    let next = 0;
+    while (next < outbox.length) {
+      const peer = outbox[next++] as Peer;
+      const bytes = outbox[next++] as Uint8Array;
+      try {
+        await this.dealer.replyBytes(peer, bytes);
+        this.counters[Counter.replies]!++;
+      } catch {
+        this.counters[Counter.sendFailures]!++;
+      }
+      // Drop sent entries now and then, so a long burst does not keep every reply alive.
+      if (next >= 1024) {
+        outbox.splice(0, next);
+        next = 0;
+      }
+    }
+    outbox.length = 0;
+    this.sending = false;
+  }
+}

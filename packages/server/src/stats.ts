@@ -1,0 +1,81 @@
+// Counters each worker keeps in a SharedArrayBuffer slot: the worker is the only writer of its slot and
+// bumps plain Float64 cells (no Atomics, no messages on the hot path); the main thread reads any time.
+
+/** What a worker counts, in slot order. */
+export const COUNTER_NAMES = [
+  /** Messages received from the backend (good or bad). */
+  "requests",
+  /** Replies sent (including error replies). */
+  "replies",
+  /** Payloads that were not a valid message (CODE_DECODE). */
+  "decodeErrors",
+  /** Messages whose payload case the handler does not serve (CODE_UNKNOWN_PAYLOAD). */
+  "unknownPayload",
+  /** Messages with a frame count the pattern does not allow (CODE_BAD_FRAMES). */
+  "badFrames",
+  /** Payloads over the server's `maxPayload` (CODE_TOO_LARGE). */
+  "tooLarge",
+  /** Handlers that threw or rejected, or returned something the codec could not encode (CODE_HANDLER). */
+  "handlerErrors",
+  /** Requests refused because the server was stopping (CODE_UNAVAILABLE). */
+  "unavailable",
+  /** Replies the socket refused to send (the worker logs nothing on the hot path; it counts). */
+  "sendFailures",
+] as const;
+
+export type CounterName = (typeof COUNTER_NAMES)[number];
+
+/** Index of each counter inside a slot. */
+export const Counter = Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, i])) as { readonly [K in CounterName]: number };
+
+/** One worker's counters by name. */
+export type WorkerCounters = Record<CounterName, number>;
+
+const SLOT = COUNTER_NAMES.length;
+
+/** Shared counter memory for `workers` slots; a replacement worker reuses its predecessor's slot. */
+export function createCounterMemory(workers: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(workers * SLOT * Float64Array.BYTES_PER_ELEMENT);
+}
+
+/** The Float64Array view of one worker's slot (what a worker writes into). */
+export function slotView(memory: SharedArrayBuffer, slot: number): Float64Array {
+  return new Float64Array(memory, slot * SLOT * Float64Array.BYTES_PER_ELEMENT, SLOT);
+}
+
+/** Reads one slot into named counters. */
+export function readSlot(memory: SharedArrayBuffer, slot: number): WorkerCounters {
+  const view = slotView(memory, slot);
+  const out = {} as WorkerCounters;
+  COUNTER_NAMES.forEach((name, i) => (out[name] = view[i]!));
+  return out;
+}
+
+/** Per-worker counters plus their sum. */
+export interface ServerStats {
+  /** Counters summed over every worker slot. */
+  total: WorkerCounters;
+  /** Counters per worker slot, in slot order. */
+  workers: WorkerCounters[];
+  /** Each worker's share of all requests (0..1), in slot order; empty shares are 0. */
+  share: number[];
+  /** Worker threads that died and were replaced. */
+  workerDeaths: number;
+  /** Milliseconds since the server started. */
+  uptimeMs: number;
+}
+
+/** Sums every slot into a ServerStats value. */
+export function collectStats(memory: SharedArrayBuffer, workers: number, workerDeaths: number, uptimeMs: number): ServerStats {
+  const perWorker = Array.from({ length: workers }, (_, slot) => readSlot(memory, slot));
+  const total = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as WorkerCounters;
+  for (const counters of perWorker) for (const name of COUNTER_NAMES) total[name] += counters[name];
+  const share = perWorker.map((c) => (total.requests > 0 ? c.requests / total.requests : 0));
+  return { total, workers: perWorker, share, workerDeaths, uptimeMs };
+}
+
+/** Error counters only, as one object, for logs. */
+export function errorCounts(counters: WorkerCounters): Record<string, number> {
+  const { requests: _r, replies: _p, ...errors } = counters;
+  return errors;
+}

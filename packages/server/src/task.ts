@@ -1,0 +1,38 @@
+// The messages between the main thread and a worker's serving task (one long-lived piscina task per thread).
+import type { MessagePort } from "node:worker_threads";
+import type { DeathNotice } from "./guard.js";
+
+/** One service a worker serves: which backend to connect to and which handler answers it. */
+export interface ServiceSpec {
+  /** Names the service in logs and in HandlerContext ("main", "echo"). */
+  name: string;
+  /** The main thread's backend DEALER (an inproc:// address). */
+  backend: string;
+  /** A builtin handler name ("ping", "echo") or an absolute URL of a handler module. */
+  handler: string;
+}
+
+/** What the main thread hands a worker (structured-cloned; `control` is transferred). */
+export interface WorkerTask {
+  slot: number;
+  services: ServiceSpec[];
+  counters: SharedArrayBuffer;
+  control: MessagePort;
+  maxPayload: number;
+  concurrency: number;
+  requestHighWaterMark: number;
+  linger: number;
+}
+
+/** What a serving task resolves to once it has closed its sockets. */
+export interface WorkerResult {
+  slot: number;
+  /** Requests refused with CODE_UNAVAILABLE while draining, and whether the drain hit its deadline. */
+  drainTimedOut: boolean;
+}
+
+/** Main → worker. */
+export type ControlMessage = { type: "stop"; drainMs: number };
+
+/** Worker → main. */
+export type WorkerNotice = { type: "ready" } | DeathNotice;

@@ -1,0 +1,107 @@
+// The worker entry piscina loads (dist/worker.js): each worker thread runs one long-lived serving task
+// that owns its sockets, serves until told to stop, then closes every socket before the task resolves —
+// only then may the pool end the thread (see guard.ts for why that order is not optional).
+import { RoutedDealer } from "@zpb/transport";
+import { closeTracked, installGuard, track } from "./guard.js";
+import { toLoadedHandler, type HandlerModule, type LoadedHandler } from "./handler.js";
+import * as echoModule from "./handlers/echo.js";
+import * as pingModule from "./handlers/ping.js";
+import { limitPayload } from "./limits.js";
+import { ServiceLoop } from "./service-loop.js";
+import { slotView } from "./stats.js";
+import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
+import { ServerError } from "./errors.js";
+
+const BUILTINS: Record<string, Partial<HandlerModule<unknown>>> = {
+  ping: pingModule as Partial<HandlerModule<unknown>>,
+  echo: echoModule as Partial<HandlerModule<unknown>>,
+};
+
+/** How often a draining worker checks whether it may close, and how long the queue must stay quiet. */
+const DRAIN_POLL_MS = 5;
+const DRAIN_QUIET_MS = 25;
+
+async function loadHandler(spec: string): Promise<LoadedHandler> {
+  const builtin = BUILTINS[spec];
+  if (builtin !== undefined) return toLoadedHandler(builtin, spec);
+  let module: Partial<HandlerModule<unknown>>;
+  try {
+    module = (await import(spec)) as Partial<HandlerModule<unknown>>;
+  } catch (cause) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    throw new ServerError("HANDLER_LOAD", `cannot load handler module ${spec}: ${text}`, { cause });
+  }
+  return toLoadedHandler(module, spec);
+}
+
+/** Serves every service in `task` until the main thread sends "stop"; resolves after closing all sockets. */
+export default async function serve(task: WorkerTask): Promise<WorkerResult> {
+  const { control } = task;
+  installGuard(control);
+  const counters = slotView(task.counters, task.slot);
+  const abort = new AbortController();
+  const stopped = new Promise<ControlMessage>((resolve) => control.on("message", (m: ControlMessage) => m.type === "stop" && resolve(m)));
+
+  const loops: ServiceLoop<unknown>[] = [];
+  try {
+    for (const service of task.services) loops.push(await openService(service, task, counters, abort.signal));
+  } catch (error) {
+    closeTracked();
+    control.close();
+    throw error;
+  }
+  control.postMessage({ type: "ready" } satisfies WorkerNotice);
+
+  let failed: unknown;
+  const running = loops.map((loop) =>
+    loop.run().catch((error: unknown) => {
+      failed ??= error;
+    }),
+  );
+  // A loop that ends before "stop" means its socket failed: stop this task so the pool replaces it.
+  const ended = Promise.race(running).then(() => undefined);
+  const stop = await Promise.race([stopped, ended]);
+  let drainTimedOut = false;
+  if (stop !== undefined) {
+    abort.abort();
+    for (const loop of loops) loop.drain();
+    drainTimedOut = await drained(loops, stop.drainMs);
+  }
+  closeTracked();
+  await Promise.all(running);
+  control.close();
+  if (stop === undefined) throw new ServerError("SOCKET", `worker ${task.slot}: a serving loop ended on its own`, { cause: failed });
+  return { slot: task.slot, drainTimedOut };
+}
+
+async function openService(
+  service: ServiceSpec,
+  task: WorkerTask,
+  counters: Float64Array,
+  signal: AbortSignal,
+): Promise<ServiceLoop<unknown>> {
+  const handler = await loadHandler(service.handler);
+  const dealer = track(
+    new RoutedDealer<unknown>({
+      codec: limitPayload(handler.codec, task.maxPayload),
+      // Replies never wait here (unbounded, but never more than the requests this worker took in); see README "Nothing lost".
+      sendHighWaterMark: 0,
+      receiveHighWaterMark: task.requestHighWaterMark,
+      linger: task.linger,
+    }),
+  );
+  dealer.connect(service.backend);
+  return new ServiceLoop(dealer, handler, counters, { workerId: task.slot, service: service.name, signal }, task.concurrency);
+}
+
+/** Waits until every loop is settled and no request arrived for DRAIN_QUIET_MS, or until drainMs; true when it timed out. */
+async function drained(loops: ServiceLoop<unknown>[], drainMs: number): Promise<boolean> {
+  const deadline = performance.now() + drainMs;
+  for (;;) {
+    const now = performance.now();
+    const quiet = loops.every((loop) => loop.settled && now - loop.lastRequestAt >= DRAIN_QUIET_MS);
+    if (quiet) return false;
+    if (now >= deadline) return true;
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+  }
+}
