@@ -13,6 +13,8 @@ export const CLIENT_DEFAULTS = {
    * libzmq's default (-1) can keep the process alive forever.
    */
   linger: 0,
+  /** A publisher's close() still delivers what it queued for connected subscribers, for up to this long. */
+  publisherLinger: 1000,
   endpoints: DEFAULT_ENDPOINTS,
 } as const;
 

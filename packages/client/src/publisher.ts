@@ -7,7 +7,7 @@ export interface TopicPublisherOptions<T = Envelope> {
   endpoint?: string;
   /** How messages are encoded. Default: envelopeCodec. */
   codec?: Codec<T>;
-  /** libzmq options for the PUB socket (linger defaults to 0; PUB drops at sendHighWaterMark). */
+  /** libzmq options for the PUB socket (linger defaults to 1000 ms; PUB drops at sendHighWaterMark). */
   socket?: SocketOptions;
 }
 
@@ -41,7 +41,7 @@ export class TopicPublisher<T = Envelope> {
   /** Binds a publisher on `endpoint`. */
   static async bind<T = Envelope>(options: TopicPublisherOptions<T> = {}): Promise<TopicPublisher<T>> {
     const publisher = new Publisher<T>({
-      linger: CLIENT_DEFAULTS.linger,
+      linger: CLIENT_DEFAULTS.publisherLinger,
       ...options.socket,
       ...(options.codec ? { codec: options.codec } : {}),
     });
@@ -86,7 +86,7 @@ export class TopicPublisher<T = Envelope> {
     return { sent, elapsedMs: performance.now() - start };
   }
 
-  /** Closes the socket (linger 0 by default: unsent messages are dropped). Idempotent. */
+  /** Closes the socket; messages already queued for connected subscribers get up to `linger` ms (default 1000) to go out. Idempotent. */
   close(): void {
     this.publisher.close();
   }
