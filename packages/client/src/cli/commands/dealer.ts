@@ -1,0 +1,106 @@
+import { Command, Option } from "commander";
+import { ping } from "@zpb/proto";
+import { CLIENT_DEFAULTS } from "../../options.js";
+import { PipelinedClient } from "../../pipelined-client.js";
+import { CommandFailure } from "../failure.js";
+import { perSecond, seconds } from "../format.js";
+import { Latency } from "../latency.js";
+import { endpointOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
+import { Output } from "../output.js";
+import { Progress } from "../progress.js";
+
+interface DealerFlags extends CommonFlags {
+  count: number;
+  window: number;
+  timeout: number;
+}
+
+/** `zpb dealer`: pipelined Pings over DEALER with a window, printing throughput, latency and lost count. */
+export function dealerCommand(signal: AbortSignal): Command {
+  return new Command("dealer")
+    .description("send pipelined Pings over DEALER (up to --window in flight), then print throughput, latency and lost count")
+    .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.router, "ROUTER endpoint to connect to"))
+    .addOption(new Option("-c, --count <n>", "how many Pings to send").default(10_000).argParser(positive))
+    .addOption(new Option("-w, --window <n>", "requests in flight at once").default(CLIENT_DEFAULTS.window).argParser(positive))
+    .addOption(new Option("-t, --timeout <ms>", "reply timeout per request").default(CLIENT_DEFAULTS.timeoutMs).argParser(positive))
+    .addOption(jsonOption())
+    .addOption(progressOption())
+    .action(async (flags: DealerFlags) => {
+      const out = new Output(flags.json ?? false);
+      const client = new PipelinedClient({ endpoint: flags.endpoint, window: flags.window, timeoutMs: flags.timeout });
+      const latency = new Latency();
+      const progress = new Progress("dealer", flags.count, flags.progress);
+      let next = 1;
+      let lost = 0;
+      let abandoned = 0;
+      let consecutiveTimeouts = 0;
+      let unreachable = false;
+      // One listener for the whole run (not one per request): Ctrl-C closes the client, which settles everything.
+      const onAbort = () => void client.close();
+      signal.addEventListener("abort", onAbort, { once: true });
+      const started = performance.now();
+      // One caller per window slot, each sending its next Ping as soon as its last one settles.
+      const caller = async () => {
+        while (next <= flags.count && !signal.aborted && !unreachable) {
+          const seq = next++;
+          const sentAt = performance.now();
+          try {
+            await client.request(ping(seq));
+            latency.record(performance.now() - sentAt);
+            consecutiveTimeouts = 0;
+            progress.update(latency.count + lost);
+          } catch (error) {
+            if ((error as { code?: string }).code === "CLOSED") {
+              // In flight when we gave up on the server: lost. Cut short by Ctrl-C: neither sent nor lost.
+              if (unreachable) lost++;
+              else abandoned++;
+              return;
+            }
+            lost++;
+            consecutiveTimeouts++;
+            // Nothing back at all, or a full window of silence: the server is gone; don't wait out every request.
+            if (latency.count === 0 || consecutiveTimeouts >= flags.window) {
+              unreachable = true;
+              void client.close();
+            }
+          }
+        }
+      };
+      try {
+        await Promise.all(Array.from({ length: Math.min(flags.window, flags.count) }, caller));
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+        progress.stop();
+        await client.close();
+      }
+      const elapsedMs = performance.now() - started;
+      const received = latency.count;
+      const sent = Math.min(next - 1, flags.count) - abandoned;
+      const notAnswered = sent - received;
+      out.event(
+        "summary",
+        {
+          endpoint: flags.endpoint,
+          window: flags.window,
+          sent,
+          received,
+          lost: notAnswered,
+          unmatched: client.stats.unmatched,
+          elapsedMs: Math.round(elapsedMs),
+          perSecond: perSecond(received, elapsedMs),
+          latency: latency.summary() ?? null,
+          ok: notAnswered === 0,
+        },
+        `${sent} sent, ${received} received, ${notAnswered} lost, ${client.stats.unmatched} unmatched in ${seconds(elapsedMs)} s: ` +
+          `${perSecond(received, elapsedMs)} req/s (window ${flags.window})\n${latency.line()}`,
+      );
+      if (unreachable) {
+        throw new CommandFailure(
+          received === 0
+            ? `no reply from ${flags.endpoint} within ${flags.timeout} ms: server unreachable or silent`
+            : `${flags.endpoint} stopped answering (${flags.window} requests in a row timed out)`,
+        );
+      }
+      if (notAnswered > 0 && !signal.aborted) throw new CommandFailure(`${notAnswered} request(s) lost`);
+    });
+}

@@ -1,0 +1,95 @@
+import { Command, Option } from "commander";
+import { ping } from "@zpb/proto";
+import { CLIENT_DEFAULTS } from "../../options.js";
+import { RequestClient } from "../../request-client.js";
+import { TimeoutError } from "../../errors.js";
+import { attempts, CommandFailure } from "../failure.js";
+import { formatEnvelope } from "../format.js";
+import { Latency } from "../latency.js";
+import { count, endpointOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
+import { Output } from "../output.js";
+import { Progress } from "../progress.js";
+
+interface PingFlags extends CommonFlags {
+  count: number;
+  timeout: number;
+  retries: number;
+  interval: number;
+}
+
+/** `zpb ping`: Lazy Pirate pings over REQ, one at a time, with a latency summary. */
+export function pingCommand(signal: AbortSignal): Command {
+  return new Command("ping")
+    .description("send Pings over REQ (retrying on timeout, Lazy Pirate) and print each Pong, then latency and lost count")
+    .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.reply, "REP/ROUTER endpoint to connect to"))
+    .addOption(new Option("-c, --count <n>", "how many Pings to send").default(5).argParser(positive))
+    .addOption(new Option("-t, --timeout <ms>", "reply timeout per attempt").default(CLIENT_DEFAULTS.timeoutMs).argParser(positive))
+    .addOption(new Option("-r, --retries <n>", "retries after a timeout before giving up").default(CLIENT_DEFAULTS.retries).argParser(count))
+    .addOption(new Option("-i, --interval <ms>", "pause between Pings").default(0).argParser(count))
+    .addOption(jsonOption())
+    .addOption(progressOption())
+    .action(async (flags: PingFlags) => {
+      const out = new Output(flags.json ?? false);
+      const latency = new Latency();
+      let retried = 0;
+      const client = new RequestClient({
+        endpoint: flags.endpoint,
+        timeoutMs: flags.timeout,
+        retries: flags.retries,
+        onRetry: (attempt) => {
+          retried++;
+          out.note(`no reply within ${flags.timeout} ms, retrying on a new socket (attempt ${attempt} of ${flags.retries + 1})`);
+        },
+      });
+      const progress = new Progress("ping", flags.count, flags.progress);
+      let sent = 0;
+      let failure: Error | undefined;
+      try {
+        for (let seq = 1; seq <= flags.count && !signal.aborted; seq++) {
+          sent++;
+          const started = performance.now();
+          const reply = await client.request(ping(seq), { signal });
+          const ms = performance.now() - started;
+          latency.record(ms);
+          out.event("pong", { seq: BigInt(seq), ms: round3(ms), reply: formatEnvelope(reply) }, `${formatEnvelope(reply)} time=${ms.toFixed(3)} ms`);
+          progress.update(seq);
+          if (flags.interval > 0 && seq < flags.count) await pause(flags.interval, signal);
+        }
+      } catch (error) {
+        if ((error as { code?: string }).code === "ABORTED") sent--; // Ctrl-C: not a loss
+        else failure = error instanceof Error ? error : new Error(String(error));
+      } finally {
+        progress.stop();
+        client.close();
+      }
+      const received = latency.count;
+      const lost = sent - received;
+      out.text(`--- ${flags.endpoint} ping statistics ---`);
+      out.event(
+        "summary",
+        { endpoint: flags.endpoint, sent, received, lost, retries: retried, latency: latency.summary() ?? null, ok: failure === undefined && lost === 0 },
+        `${sent} sent, ${received} received, ${lost} lost, ${retried} retried\n${latency.line()}`,
+      );
+      if (failure instanceof TimeoutError) {
+        throw new CommandFailure(`no reply from ${flags.endpoint} after ${attempts(failure.attempts)} of ${flags.timeout} ms: server unreachable or silent`);
+      }
+      if (failure) throw failure;
+      if (lost > 0) throw new CommandFailure(`${lost} ping(s) lost`);
+    });
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
