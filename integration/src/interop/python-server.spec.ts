@@ -51,7 +51,7 @@ async function waitForListener(port: number, failed: () => string | undefined, t
 /** One server process for the file; stopped with SIGTERM (then SIGKILL if it hangs), by PID. */
 class ServerProcess {
   private output = "";
-  private exit: string | undefined;
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;
 
   constructor(
@@ -61,7 +61,7 @@ class ServerProcess {
     for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding("utf8").on("data", (s: string) => (this.output += s));
     this.exited = new Promise((resolve) =>
       child.once("close", (code, signal) => {
-        this.exit = `server exited (code ${code}, signal ${signal})`;
+        this.exit = { code, signal };
         resolve();
       }),
     );
@@ -75,7 +75,8 @@ class ServerProcess {
     });
     const server = new ServerProcess(child, endpoint);
     try {
-      await waitForListener(front, () => server.exit && `${server.exit} before listening:\n${server.output}`, START_TIMEOUT_MS);
+      const exitedEarly = () => server.exit && `server exited (${JSON.stringify(server.exit)}) before listening:\n${server.output}`;
+      await waitForListener(front, exitedEarly, START_TIMEOUT_MS);
     } catch (error) {
       await server.stop();
       throw error;
@@ -88,15 +89,18 @@ class ServerProcess {
     return this.output;
   }
 
-  async stop(): Promise<void> {
-    if (this.exit !== undefined) return;
-    process.kill(this.child.pid!, "SIGTERM");
-    try {
-      await within(this.exited, STOP_TIMEOUT_MS, "server stop after SIGTERM");
-    } catch {
-      process.kill(this.child.pid!, "SIGKILL");
-      await within(this.exited, STOP_TIMEOUT_MS, "server stop after SIGKILL").catch(() => {});
+  /** Sends SIGTERM (SIGKILL if it outlives STOP_TIMEOUT_MS) and resolves to how the process ended. */
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+    if (this.exit === undefined) {
+      process.kill(this.child.pid!, "SIGTERM");
+      try {
+        await within(this.exited, STOP_TIMEOUT_MS, "server stop after SIGTERM");
+      } catch {
+        process.kill(this.child.pid!, "SIGKILL");
+        await within(this.exited, STOP_TIMEOUT_MS, "server stop after SIGKILL").catch(() => {});
+      }
     }
+    return this.exit;
   }
 }
 
@@ -163,4 +167,9 @@ describe.skipIf(!serverBuilt)("Python peers against the real zpb server (2 worke
       expect(expectClean(await peers.run(["req", ...base()]))).toMatchObject({ received: COUNT });
     });
   }
+
+  // Last on purpose: after all the Python traffic above, SIGTERM must end the server cleanly (no abort).
+  it("the server exits 0 on SIGTERM after serving the Python peers", async () => {
+    expect(await server!.stop(), server!.log).toEqual({ code: 0, signal: null });
+  }, 2 * STOP_TIMEOUT_MS + 1_000);
 });
