@@ -160,10 +160,10 @@ def check_reply(run: Run, data: bytes, args: argparse.Namespace) -> int | None:
         if len(replies) < MAX_PROBLEMS:
             replies.append(got)
         if got["case"] != "error":
-            run.problem(f"garbage request answered with {got}, expected an ErrorReply")
+            run.problem(f"garbage request answered with {json.dumps(got)}, expected an ErrorReply")
         return None
     if got["case"] != "pong":
-        run.problem(f"expected pong, got {got}")
+        run.problem(f"expected pong, got {json.dumps(got)}")
         return None
     return int(got["seq"])
 
@@ -254,7 +254,7 @@ def run_sub(ctx: zmq.Context, args: argparse.Namespace) -> int:
                 run.problem(f"undecodable payload {payload.hex()}: {error}")
                 continue
             if got != {"case": "ping", "seq": str(expected)}:
-                run.problem(f"expected ping seq {expected}, got {got}")
+                run.problem(f"expected ping seq {expected}, got {json.dumps(got)}")
             expected += 1
     except TimedOut as what:
         run.problem(f"timed out on {what} after {run.summary['received']} messages")

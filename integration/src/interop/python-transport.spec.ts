@@ -103,6 +103,40 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
   });
 
+  // Controls: the checks in peer.py must be able to fail, or every green test above would prove nothing.
+  it("control: peer.py REQ reports a pong whose seq differs from its ping's", async () => {
+    const replier = track(new Replier(socketOptions));
+    const endpoint = await replier.bind(ANY_PORT);
+    const serving = (async () => {
+      for await (const request of replier) await replier.reply(pong((seqOf(messageOf(request)) ?? 0n) + 1n));
+    })();
+
+    const result = await peers.run(["req", "--connect", endpoint, "--count", "2", "--timeout", PEER_TIMEOUT_S]);
+
+    expect(result.code).toBe(1);
+    expect(result.summary).toMatchObject({ ok: false, problems: ["sent seq 1, pong carried 2", "sent seq 2, pong carried 3"] });
+    replier.close();
+    await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
+  });
+
+  it("control: peer.py DEALER reports a reply in the wrong envelope shape", async () => {
+    const router = track(new Router(socketOptions));
+    const endpoint = await router.bind(ANY_PORT);
+    const serving = (async () => {
+      for await (const request of router) {
+        // Answer a bare DEALER as if it were a REQ peer: an extra empty frame before the payload.
+        await router.reply({ ...request.peer, delimited: true }, pong(seqOf(messageOf(request)) ?? 0n));
+      }
+    })();
+
+    const result = await peers.run(["dealer", "--connect", endpoint, "--count", "1", "--timeout", PEER_TIMEOUT_S]);
+
+    expect(result.code).toBe(1);
+    expect(result.summary?.problems).toEqual([expect.stringContaining("reply shape")]);
+    router.close();
+    await within(serving, SOCKET_TIMEOUT_MS, "router loop end");
+  });
+
   it("our Requester → Python REP: pongs match, Python saw every seq", async () => {
     const rep = peers.start(["rep", "--count", String(COUNT), "--timeout", PEER_TIMEOUT_S]);
     const requester = track(new Requester(socketOptions));
