@@ -19,6 +19,15 @@ export type DeathNotice =
 const open = new Set<Closable>();
 let installed = false;
 let notify: MessagePort | undefined;
+let lastWords: ((reason: string) => void) | undefined;
+
+/**
+ * Sets what runs just before the sockets close on a death (the serving loops answer the requests they
+ * were handling, so no REQ peer waits forever for a reply from a dead thread). Best effort: it must not throw.
+ */
+export function setLastWords(hook: ((reason: string) => void) | undefined): void {
+  lastWords = hook;
+}
 
 /** Registers a socket to close before the thread can end. */
 export function track<T extends Closable>(socket: T): T {
@@ -55,15 +64,25 @@ export function installGuard(port: MessagePort): void {
   process.exit = ((code?: number | string | null) => {
     const exitCode = typeof code === "number" ? code : Number(code ?? process.exitCode ?? 0) || 0;
     tell({ type: "exit", code: exitCode });
+    sayLastWords(`the worker called process.exit(${exitCode})`);
     closeTracked();
     return realExit(exitCode);
   }) as typeof process.exit;
   process.on("uncaughtException", (error: unknown) => {
     const e = error instanceof Error ? error : new Error(String(error));
     tell({ type: "fatal", message: e.message, ...(e.stack === undefined ? {} : { stack: e.stack }) });
+    sayLastWords(`the worker died of an uncaught exception: ${e.message}`);
     closeTracked();
     realExit(1);
   });
+}
+
+function sayLastWords(reason: string): void {
+  try {
+    lastWords?.(reason);
+  } catch {
+    // Dying anyway: the sockets must still close.
+  }
 }
 
 function tell(notice: DeathNotice): void {

@@ -2,7 +2,7 @@
 // (minThreads = maxThreads = size, concurrentTasksPerWorker 1, idleTimeout Infinity, atomics disabled).
 // A task that ends badly means its thread died (the guard closed its sockets first); the slot gets a
 // new task, which piscina places on the replacement thread it starts.
-import { MessageChannel, type MessagePort } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { ServerError } from "./errors.js";
 import type { Logger } from "./log.js";
@@ -113,14 +113,19 @@ export class WorkerPool {
       failEarly = reject;
     });
     const entry: Slot = { control, ready: false, done: Promise.resolve() };
-    control.on("message", (notice: WorkerNotice) => {
+    const onNotice = (notice: WorkerNotice): void => {
       if (notice.type === "ready") {
         entry.ready = true;
         this.earlyDeaths[slot] = 0;
         markReady();
       } else if (notice.type === "fatal") lastWords = `uncaught exception: ${notice.message}`;
       else if (notice.type === "exit") lastWords = `process.exit(${notice.code}) in the worker`;
-    });
+    };
+    control.on("message", onNotice);
+    // The death notice and piscina's "worker exited" travel separately: read what the port already holds.
+    const drainNotices = (): void => {
+      for (let m = receiveMessageOnPort(control); m !== undefined; m = receiveMessageOnPort(control)) onNotice(m.message as WorkerNotice);
+    };
     const task: WorkerTask = {
       slot,
       services: this.options.services,
@@ -137,6 +142,7 @@ export class WorkerPool {
         control.close();
       },
       (error: unknown) => {
+        drainNotices();
         control.close();
         const reason = lastWords ?? (error instanceof Error ? error.message : String(error));
         if (!entry.ready) {

@@ -194,7 +194,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
     },
     workers: resolved.workers,
-    stats: () => collectStats(counters, resolved.workers, pool.deaths.length, performance.now() - startedAt),
+    stats: () => collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
     deaths: () => pool.deaths,
     stop,
     closed,

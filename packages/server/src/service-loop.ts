@@ -31,8 +31,15 @@ export class ServiceLoop<T> {
   private asyncInFlight = 0;
   private wakeReceiver: (() => void) | undefined;
   private sending = false;
+  /** Replies waiting to be sent, as [peer, bytes] pairs flattened; entries before outboxHead are sent. */
   private readonly outbox: Array<Peer | Uint8Array> = [];
+  private outboxHead = 0;
   private lastReceivedAt = 0;
+  /** The request a sync handler is running for right now, and its peer (for abandon()). */
+  private current: T | undefined;
+  private currentPeer: Peer | undefined;
+  /** Requests whose async handler has not settled yet, by peer (for abandon()). */
+  private readonly awaiting = new Map<Peer, T>();
 
   constructor(
     private readonly dealer: RoutedDealer<T>,
@@ -57,10 +64,12 @@ export class ServiceLoop<T> {
         continue;
       }
       if (this.asyncInFlight === 0 && !this.sending) {
+        // Counted before the send resolves: the peer may read the reply before this thread runs again.
+        counters[Counter.replies]!++;
         try {
           await dealer.replyBytes(received.peer, bytes);
-          counters[Counter.replies]!++;
         } catch {
+          counters[Counter.replies]!--;
           counters[Counter.sendFailures]!++;
         }
       } else {
@@ -99,15 +108,21 @@ export class ServiceLoop<T> {
     }
     const request = received.message;
     if (this.draining) return this.errorBytes(ErrorCode.CODE_UNAVAILABLE, "the server is stopping", request);
+    const peer = received.peer;
     let result: T | PromiseLike<T>;
+    this.current = request;
+    this.currentPeer = peer;
     try {
       result = this.handler.handle(request, this.context);
     } catch (error) {
       return this.failure(error, request);
+    } finally {
+      this.currentPeer = undefined;
+      this.current = undefined;
     }
     if (!isThenable(result)) return this.encodeReply(result, request);
     this.asyncInFlight++;
-    const peer = received.peer;
+    this.awaiting.set(peer, request);
     result.then(
       (reply) => this.settle(peer, this.encodeReply(reply, request)),
       (error: unknown) => this.settle(peer, this.failure(error, request)),
@@ -115,7 +130,31 @@ export class ServiceLoop<T> {
     return undefined;
   }
 
+  /**
+   * The thread is dying (see guard.ts): answer every request still being handled with CODE_HANDLER and
+   * hand every queued reply to zeromq now, synchronously, before the socket closes. Best effort: a send
+   * zeromq cannot take right now is lost with the thread.
+   */
+  abandon(reason: string): void {
+    const orphans = [...this.awaiting];
+    if (this.currentPeer !== undefined) orphans.push([this.currentPeer, this.current as T]);
+    this.awaiting.clear();
+    this.currentPeer = undefined;
+    const pending: Array<Peer | Uint8Array> = this.outbox.slice(this.outboxHead);
+    this.outbox.length = 0;
+    this.outboxHead = 0;
+    for (const [peer, request] of orphans) pending.push(peer, this.errorBytes(ErrorCode.CODE_HANDLER, reason, request));
+    for (let i = 0; i < pending.length; i += 2) {
+      this.counters[Counter.replies]!++;
+      this.dealer.replyBytes(pending[i] as Peer, pending[i + 1] as Uint8Array).catch(() => {
+        this.counters[Counter.replies]!--;
+        this.counters[Counter.sendFailures]!++;
+      });
+    }
+  }
+
   private settle(peer: Peer, bytes: Uint8Array): void {
+    if (!this.awaiting.delete(peer)) return; // abandoned: already answered
     this.asyncInFlight--;
     this.enqueue(peer, bytes);
     const wake = this.wakeReceiver;
@@ -163,23 +202,24 @@ export class ServiceLoop<T> {
   private async flush(): Promise<void> {
     this.sending = true;
     const outbox = this.outbox;
-    let next = 0;
-    while (next < outbox.length) {
-      const peer = outbox[next++] as Peer;
-      const bytes = outbox[next++] as Uint8Array;
+    while (this.outboxHead < outbox.length) {
+      const peer = outbox[this.outboxHead++] as Peer;
+      const bytes = outbox[this.outboxHead++] as Uint8Array;
+      this.counters[Counter.replies]!++;
       try {
         await this.dealer.replyBytes(peer, bytes);
-        this.counters[Counter.replies]!++;
       } catch {
+        this.counters[Counter.replies]!--;
         this.counters[Counter.sendFailures]!++;
       }
       // Drop sent entries now and then, so a long burst does not keep every reply alive.
-      if (next >= 1024) {
-        outbox.splice(0, next);
-        next = 0;
+      if (this.outboxHead >= 1024) {
+        outbox.splice(0, this.outboxHead);
+        this.outboxHead = 0;
       }
     }
     outbox.length = 0;
+    this.outboxHead = 0;
     this.sending = false;
   }
 }

@@ -59,19 +59,21 @@ export interface ServerStats {
   workers: WorkerCounters[];
   /** Each worker's share of all requests (0..1), in slot order; empty shares are 0. */
   share: number[];
-  /** Worker threads that died and were replaced. */
+  /** Worker threads that died (each is replaced unless the server is stopping). */
   workerDeaths: number;
+  /** Worker slots serving right now (below `workers.length` while a replacement starts). */
+  serving: number;
   /** Milliseconds since the server started. */
   uptimeMs: number;
 }
 
 /** Sums every slot into a ServerStats value. */
-export function collectStats(memory: SharedArrayBuffer, workers: number, workerDeaths: number, uptimeMs: number): ServerStats {
+export function collectStats(memory: SharedArrayBuffer, workers: number, workerDeaths: number, serving: number, uptimeMs: number): ServerStats {
   const perWorker = Array.from({ length: workers }, (_, slot) => readSlot(memory, slot));
   const total = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as WorkerCounters;
   for (const counters of perWorker) for (const name of COUNTER_NAMES) total[name] += counters[name];
   const share = perWorker.map((c) => (total.requests > 0 ? c.requests / total.requests : 0));
-  return { total, workers: perWorker, share, workerDeaths, uptimeMs };
+  return { total, workers: perWorker, share, workerDeaths, serving, uptimeMs };
 }
 
 /** Error counters only, as one object, for logs. */

@@ -2,7 +2,7 @@
 // that owns its sockets, serves until told to stop, then closes every socket before the task resolves —
 // only then may the pool end the thread (see guard.ts for why that order is not optional).
 import { RoutedDealer } from "@zpb/transport";
-import { closeTracked, installGuard, track } from "./guard.js";
+import { closeTracked, installGuard, setLastWords, track } from "./guard.js";
 import { toLoadedHandler, type HandlerModule, type LoadedHandler } from "./handler.js";
 import * as echoModule from "./handlers/echo.js";
 import * as pingModule from "./handlers/ping.js";
@@ -50,6 +50,9 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
     control.close();
     throw error;
   }
+  setLastWords((reason) => {
+    for (const loop of loops) loop.abandon(reason);
+  });
   control.postMessage({ type: "ready" } satisfies WorkerNotice);
 
   let failed: unknown;
@@ -67,6 +70,7 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
     for (const loop of loops) loop.drain();
     drainTimedOut = await drained(loops, stop.drainMs);
   }
+  setLastWords(undefined);
   closeTracked();
   await Promise.all(running);
   control.close();
