@@ -96,6 +96,7 @@ export class PythonPeers {
   /** Starts `peer.py <args>`; a server peer's `ready` gives its bound endpoint. */
   start(args: string[]): RunningPeer {
     const child = spawn(PYTHON, [PEER_SCRIPT, "--gen", this.genDir, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    child.on("error", () => {}); // a failed spawn has no pid: reported just below, not as an uncaught event
     if (child.pid === undefined) throw new Error(`could not start ${PYTHON} ${PEER_SCRIPT}`);
     this.children.add(child);
 
