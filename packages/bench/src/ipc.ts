@@ -14,13 +14,23 @@ export function tell(message: ChildMessage): void {
   process.send?.(message);
 }
 
-const waiters = new Map<ParentMessage["type"], Array<() => void>>();
+/** A wait for "go" that ended because the runner said stop (or went away) first. */
+export class StoppedError extends Error {
+  readonly code = "STOPPED";
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const waiters = new Map<ParentMessage["type"], Waiter[]>();
 const seen = new Set<ParentMessage["type"]>();
 let stopHandlers: Array<() => void> = [];
 
 process.on("message", (raw: ParentMessage) => {
   seen.add(raw.type);
-  for (const resolve of waiters.get(raw.type) ?? []) resolve();
+  for (const w of waiters.get(raw.type) ?? []) w.resolve();
   waiters.delete(raw.type);
   if (raw.type === "stop") runStop();
 });
@@ -33,17 +43,20 @@ process.on("disconnect", () => {
 });
 
 function runStop(): void {
+  for (const w of waiters.get("go") ?? []) w.reject(new StoppedError("stopped before go"));
+  waiters.delete("go");
   const handlers = stopHandlers;
   stopHandlers = [];
   for (const h of handlers) h();
 }
 
-/** Resolves when the runner sends `type` (at once if it already did). */
+/** Resolves when the runner sends `type` (at once if it already did); a wait for "go" rejects on stop. */
 export function waitFor(type: ParentMessage["type"]): Promise<void> {
   if (seen.has(type)) return Promise.resolve();
-  return new Promise((resolve) => {
+  if (type === "go" && seen.has("stop")) return Promise.reject(new StoppedError("stopped before go"));
+  return new Promise((resolve, reject) => {
     const list = waiters.get(type) ?? [];
-    list.push(resolve);
+    list.push({ resolve, reject });
     waiters.set(type, list);
   });
 }

@@ -85,6 +85,11 @@ export interface GrpcLatencyConfig {
 /** Sequential unary calls, one at a time; round trips in µs. */
 export async function runGrpcLatencyClient(config: GrpcLatencyConfig, ready: () => Promise<void>): Promise<LatencyClientResult> {
   const client = await connect(config.target, 10_000);
+  let stopped = false;
+  onStop(() => {
+    stopped = true;
+    client.close();
+  });
   const histogram = createLatencyHistogram();
   let lost = 0;
   let unexpected = 0;
@@ -93,7 +98,7 @@ export async function runGrpcLatencyClient(config: GrpcLatencyConfig, ready: () 
   const start = nowSeconds();
   const deadline = start + config.durationMs / 1000;
   try {
-    for (let i = 0; i < config.warmup + config.count; i++) {
+    for (let i = 0; i < config.warmup + config.count && !stopped; i++) {
       if (nowSeconds() > deadline) break;
       const seq = i + 1;
       const t0 = process.hrtime.bigint();
@@ -130,6 +135,11 @@ export interface GrpcLoadConfig {
 /** `window` unary calls in flight on one channel, each finished call starting the next. */
 export async function runGrpcLoadClient(config: GrpcLoadConfig, ready: () => Promise<void>): Promise<LoadClientResult> {
   const client = await connect(config.target, 10_000);
+  let stopped = false;
+  onStop(() => {
+    stopped = true;
+    client.close();
+  });
   const answered = new Uint8Array(config.count);
   let next = 0;
   let sent = 0;
@@ -138,14 +148,17 @@ export async function runGrpcLoadClient(config: GrpcLoadConfig, ready: () => Pro
   let unexpected = 0;
   let failed = 0;
   let warmAt = 0;
+  let warmCount = 0;
   let lastAt = 0;
   await ready();
   const cpu = process.cpuUsage();
   const start = nowSeconds();
   const sendUntil = start + config.durationMs / 1000;
+  // Warm-up ends at `warmup` replies or a quarter of the time cap, whichever comes first (JIT, connection set-up).
+  const warmUntil = start + config.durationMs / 4000;
 
   const lane = async (): Promise<void> => {
-    while (next < config.count && nowSeconds() < sendUntil) {
+    while (next < config.count && nowSeconds() < sendUntil && !stopped) {
       const index = next++;
       sent++;
       let reply: WireEnvelope;
@@ -162,7 +175,10 @@ export async function runGrpcLoadClient(config: GrpcLoadConfig, ready: () => Pro
         answered[index] = 1;
         received++;
         lastAt = nowSeconds();
-        if (received === config.warmup) warmAt = lastAt;
+        if (warmAt === 0 && (received >= config.warmup || lastAt >= warmUntil)) {
+          warmAt = lastAt;
+          warmCount = received;
+        }
       }
     }
   };
@@ -171,7 +187,7 @@ export async function runGrpcLoadClient(config: GrpcLoadConfig, ready: () => Pro
   const cpuSeconds = cpuSecondsSince(cpu);
   client.close();
 
-  const warmed = warmAt > 0 && received > config.warmup;
+  const warmed = warmAt > 0 && lastAt > warmAt;
   const measuredSeconds = Math.max(lastAt - (warmed ? warmAt : start), 1e-9);
   return {
     sent,
@@ -181,7 +197,7 @@ export async function runGrpcLoadClient(config: GrpcLoadConfig, ready: () => Pro
     unexpected,
     stalled: failed > 0,
     measuredSeconds,
-    msgsPerSec: (warmed ? received - config.warmup : received) / measuredSeconds,
+    msgsPerSec: (warmed ? received - warmCount : received) / measuredSeconds,
     wallSeconds,
     cpuSeconds,
   };

@@ -3,7 +3,7 @@
 import { Dealer, Request } from "zeromq";
 import { envelopeCodec, ping } from "@zpb/proto";
 import { createLatencyHistogram, summarise } from "../histogram.js";
-import { cpuSecondsSince, nowSeconds } from "../ipc.js";
+import { cpuSecondsSince, nowSeconds, onStop } from "../ipc.js";
 import type { LatencyClientResult, LoadClientResult } from "../result.js";
 
 /** Config of a sequential REQ latency client. */
@@ -20,6 +20,7 @@ export interface ReqClientConfig {
 export async function runReqClient(config: ReqClientConfig, ready: () => Promise<void>): Promise<LatencyClientResult> {
   const socket = new Request({ linger: 0, receiveTimeout: config.replyTimeoutMs });
   socket.connect(config.endpoint);
+  onStop(() => socket.close()); // a pending receive ends with the socket, so the process can leave
   const histogram = createLatencyHistogram();
   let lost = 0;
   let unexpected = 0;
@@ -67,7 +68,7 @@ export interface DealerClientConfig {
   endpoint: string;
   window: number;
   count: number;
-  /** Replies before this many are warm-up: not in msgs/s. */
+  /** Replies before this many (or before a quarter of durationMs) are warm-up: not in msgs/s. */
   warmup: number;
   durationMs: number;
   /** Seq of the first request (client processes use disjoint ranges). */
@@ -83,6 +84,7 @@ export interface DealerClientConfig {
 export async function runDealerClient(config: DealerClientConfig, ready: () => Promise<void>): Promise<LoadClientResult> {
   const socket = new Dealer({ linger: 0 });
   socket.connect(config.endpoint);
+  onStop(() => socket.close()); // both loops end with the socket, so the process can leave
   const answered = new Uint8Array(config.count);
   const base = BigInt(config.seqBase);
   let sent = 0;
@@ -91,6 +93,7 @@ export async function runDealerClient(config: DealerClientConfig, ready: () => P
   let unexpected = 0;
   let stalled = false;
   let warmAt = 0;
+  let warmCount = 0;
   let lastAt = 0;
   let lastProgress = 0;
   let sending = true;
@@ -102,6 +105,8 @@ export async function runDealerClient(config: DealerClientConfig, ready: () => P
   const start = nowSeconds();
   lastProgress = start;
   const sendUntil = start + config.durationMs / 1000;
+  // Warm-up ends at `warmup` replies or a quarter of the time cap, whichever comes first (JIT, connection set-up).
+  const warmUntil = start + config.durationMs / 4000;
   // One timer wakes the loops below so they can notice a stall (no timer per wait: that would cost more than a send).
   const ticker = setInterval(() => {
     slotFreed?.();
@@ -121,7 +126,10 @@ export async function runDealerClient(config: DealerClientConfig, ready: () => P
           answered[index] = 1;
           received++;
           lastAt = now;
-          if (received === config.warmup) warmAt = now;
+          if (warmAt === 0 && (received >= config.warmup || now >= warmUntil)) {
+            warmAt = now;
+            warmCount = received;
+          }
         }
         slotFreed?.();
         if (!sending && received >= sent) allAnswered?.();
@@ -160,9 +168,9 @@ export async function runDealerClient(config: DealerClientConfig, ready: () => P
   socket.close();
   await receiveLoop;
 
-  const from = warmAt > 0 && received > config.warmup ? warmAt : start;
-  const counted = warmAt > 0 && received > config.warmup ? received - config.warmup : received;
-  const measuredSeconds = Math.max(lastAt - from, 1e-9);
+  const warmed = warmAt > 0 && lastAt > warmAt;
+  const counted = warmed ? received - warmCount : received;
+  const measuredSeconds = Math.max(lastAt - (warmed ? warmAt : start), 1e-9);
   return {
     sent,
     received,

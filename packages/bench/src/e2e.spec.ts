@@ -1,0 +1,184 @@
+// The suite end to end, as a user runs it: a reduced quick run writes its JSON, report and charts,
+// and leaves no process behind — also when it is interrupted with Ctrl-C.
+import { describe, expect, it, beforeAll } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BenchResult } from "./result.js";
+import { PACKAGE_DIR, findServerCli } from "./servers.js";
+
+const CLI = join(PACKAGE_DIR, "dist", "cli.js");
+
+/** The reduced quick run: every scenario, small counts, a window above the default HWM. */
+const REDUCED = [
+  "--quick",
+  "--no-progress",
+  "--windows", "100,1500",
+  "--count", "3000",
+  "--duration", "800",
+  "--latency-count", "300",
+  "--heavy-count", "300",
+  "--pubsub-count", "5000",
+  "--pubsub-hwms", "default,0",
+];
+
+function runCli(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("exit", (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+function pidsIn(log: string): Array<{ pid: number; role: string }> {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [pid, role] = line.split(" ");
+      return { pid: Number(pid), role: role! };
+    });
+}
+
+/** Started processes (or members of their process groups) still alive. */
+function survivors(log: string): string[] {
+  return pidsIn(log).flatMap(({ pid, role }) => {
+    for (const target of [pid, -pid]) {
+      try {
+        process.kill(target, 0);
+        return [`${role} (${target})`];
+      } catch {
+        // gone, as it should be
+      }
+    }
+    return [];
+  });
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (pnpm --filter @zpb/bench build, or turbo run test)`);
+});
+
+describe("zpb-bench end to end", () => {
+  it("runs every scenario, writes a valid JSON file, the report and the charts, and leaves no process", async () => {
+    const out = mkdtempSync(join(tmpdir(), "zpb-bench-"));
+    const pidLog = join(out, "pids.log");
+    const { done } = runCli([...REDUCED, "--out", out, "--pid-log", pidLog]);
+    const { code, stdout, stderr } = await done;
+    expect(stderr).toBe("");
+    expect(code, stdout).toBe(0);
+
+    const files = readdirSync(out);
+    const json = files.find((f) => f.endsWith("-quick.json"));
+    expect(json).toBeDefined();
+    const r = JSON.parse(readFileSync(join(out, json!), "utf8")) as BenchResult;
+
+    expect(r.schema).toBe("zpb-bench/1");
+    expect(r.machine.cpuModel.length).toBeGreaterThan(0);
+    expect(r.machine.libs.zeromq).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(r.machine.libs["@grpc/grpc-js"]).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(r.calibration.heavyMicros).toBeGreaterThan(10);
+    expect(r.errors).toEqual([]);
+
+    const oursBuilt = findServerCli() !== undefined;
+    const expectOk = (server: string, error: string | undefined): void => {
+      if (server === "zpb" && !oursBuilt) expect(error).toMatch(/not built/);
+      else expect(error, `${server}: ${error}`).toBeUndefined();
+    };
+
+    // 1. latency: a real histogram per server
+    expect(r.latency.map((l) => l.server).sort()).toEqual(["grpc", "plain-rep", "zpb"]);
+    for (const l of r.latency) {
+      expectOk(l.server, l.error);
+      if (l.error) continue;
+      expect(l.latency!.count).toBe(300);
+      expect(l.latency!.minUs).toBeLessThanOrEqual(l.latency!.p50Us);
+      expect(l.latency!.p50Us).toBeLessThanOrEqual(l.latency!.p99Us);
+      expect(l.latency!.p99Us).toBeLessThanOrEqual(l.latency!.maxUs);
+      expect(l.lost).toBe(0);
+    }
+
+    // 2 and 3. throughput: every server × window, each request accounted for
+    const pingpong = r.throughput.filter((t) => t.scenario === "pingpong");
+    const servers = new Set(pingpong.map((t) => `${t.server}×${t.workers}`));
+    expect(servers).toContain("plain-router×1");
+    expect(servers).toContain("grpc×1");
+    expect([...servers].some((s) => s.startsWith("piscina×"))).toBe(true);
+    expect(new Set(pingpong.map((t) => t.window))).toEqual(new Set([100, 1500]));
+    for (const t of r.throughput) {
+      expectOk(t.server, t.error);
+      if (t.error) continue;
+      expect(t.sent).toBeGreaterThan(0);
+      expect(t.received + t.lost).toBe(t.sent);
+      expect(t.msgsPerSec).toBeGreaterThan(0);
+      expect(t.clientCpuSeconds).toBeGreaterThan(0);
+      if (t.server === "zpb") expect(t.lost + t.duplicates + t.unexpected).toBe(0);
+    }
+    expect(r.throughput.filter((t) => t.scenario === "cpu").length).toBeGreaterThanOrEqual(3);
+
+    // 4. pub/sub: the unlimited HWM must deliver everything on loopback
+    expect(r.pubsub.map((p) => p.hwm)).toEqual(["default", 0]);
+    const unlimited = r.pubsub.find((p) => p.hwm === 0)!;
+    expect(unlimited.error).toBeUndefined();
+    expect(unlimited.received).toBe(5000);
+    expect(unlimited.lost).toBe(0);
+
+    // 5. codec: five figures
+    expect(r.codec.map((c) => `${c.impl}/${c.op}`).sort()).toEqual([
+      "protobufjs/decode",
+      "protobufjs/encode",
+      "zpb-reuseWriter/encode",
+      "zpb/decode",
+      "zpb/encode",
+    ]);
+    for (const c of r.codec) expect(c.opsPerSec).toBeGreaterThan(1000);
+
+    // 6. resources of every server of scenario 2
+    for (const res of r.resources) {
+      expect(res.peakRssBytes).toBeGreaterThan(10 * 2 ** 20);
+      expect(res.cpuSeconds).toBeGreaterThan(0);
+      expect(res.exitCode).toBe(0);
+    }
+    const started = new Set(pingpong.filter((t) => t.error === undefined).map((t) => `${t.server}×${t.workers}`));
+    expect(new Set(r.resources.filter((x) => x.scenario === "pingpong").map((x) => `${x.server}×${x.workers}`))).toEqual(started);
+
+    expect(r.targets.map((t) => t.id)).toEqual(["pooled-vs-plain-router", "cpu-scaling-2-vs-1", "pooled-vs-grpc", "p50-vs-grpc", "zero-lost"]);
+    expect(stdout).toContain("### Targets");
+
+    const stem = json!.replace(/\.json$/, "");
+    for (const chart of ["throughput", "scaling", "latency"]) {
+      expect(readFileSync(join(out, `${stem}-${chart}.svg`), "utf8")).toMatch(/^<svg/);
+    }
+    expect(readFileSync(join(out, `${stem}.md`), "utf8")).toContain("### 2. Pipelined Ping/Pong throughput");
+
+    expect(pidsIn(pidLog).length).toBe(r.processes.length);
+    expect(survivors(pidLog)).toEqual([]);
+  }, 120_000);
+
+  it("on Ctrl-C (SIGINT) stops every process it started and exits 130", async () => {
+    const out = mkdtempSync(join(tmpdir(), "zpb-bench-int-"));
+    const pidLog = join(out, "pids.log");
+    const { child, done } = runCli(["--quick", "--no-progress", "--only", "throughput", "--duration", "20000", "--count", "10000000", "--out", out, "--pid-log", pidLog]);
+    // wait until a server and a load client are running, mid-measurement
+    const deadline = Date.now() + 30_000;
+    while (pidsIn(pidLog).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(pidsIn(pidLog).length).toBeGreaterThanOrEqual(2);
+    expect(survivors(pidLog).length).toBeGreaterThanOrEqual(1);
+    child.kill("SIGINT");
+    const { code } = await Promise.race([
+      done,
+      new Promise<{ code: number | null }>((_, reject) => setTimeout(() => reject(new Error("runner did not exit within 15 s of SIGINT")), 15_000)),
+    ]);
+    expect(code).toBe(130);
+    expect(survivors(pidLog)).toEqual([]);
+    expect(readdirSync(out).filter((f) => f.endsWith(".json"))).toEqual([]); // an interrupted run writes no result
+  }, 60_000);
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import type { BenchResult, ThroughputRecord } from "../result.js";
+import { judgeTargets } from "./targets.js";
+import { renderReport } from "./table.js";
+import { renderCharts } from "./charts.js";
+
+function run(scenario: ThroughputRecord["scenario"], server: ThroughputRecord["server"], workers: number, window: number, msgsPerSec: number, lost = 0): ThroughputRecord {
+  return {
+    scenario, server, workers, window, clients: 1, repeat: 0, sent: 1000, received: 1000 - lost, lost, duplicates: 0, unexpected: 0,
+    stalled: false, msgsPerSec, clientCpuShare: 0.5, clientCpuSeconds: 0.1, serverCpuSeconds: 0.2,
+  };
+}
+
+function result(throughput: ThroughputRecord[], p50: { zpb: number; grpc: number }): BenchResult {
+  const summary = (p: number) => ({ count: 10, minUs: 1, p50Us: p, p90Us: p, p99Us: p, p999Us: p, maxUs: p, meanUs: p, curve: [[50, p]] as Array<[number, number]> });
+  return {
+    schema: "zpb-bench/1", startedAt: "2026-01-01T00:00:00.000Z", finishedAt: "", quick: true, command: "test",
+    options: { only: ["latency", "throughput", "scaling"], clients: 1, repeat: 1 },
+    machine: { cpuModel: "cpu", cores: 2, availableParallelism: 2, memoryBytes: 2 ** 30, kernel: "k", node: "v20", libs: {}, loadAverageAtStart: [0, 0, 0] },
+    calibration: { heavyIterations: 1, heavyMicros: 200 },
+    latency: [
+      { server: "zpb", workers: 2, latency: summary(p50.zpb), lost: 0, unexpected: 0, clientCpuSeconds: 0 },
+      { server: "grpc", workers: 1, latency: summary(p50.grpc), lost: 0, unexpected: 0, clientCpuSeconds: 0 },
+    ],
+    throughput, pubsub: [], codec: [], resources: [], targets: [], errors: [], processes: [],
+  };
+}
+
+const byId = (r: BenchResult) => Object.fromEntries(judgeTargets(r).map((t) => [t.id, t]));
+
+describe("judgeTargets", () => {
+  it("judges each target on the worst window and marks met / not met", () => {
+    const r = result(
+      [
+        run("pingpong", "zpb", 1, 100, 50_000),
+        run("pingpong", "zpb", 2, 100, 120_000),
+        run("pingpong", "zpb", 2, 1000, 90_000),
+        run("pingpong", "plain-router", 1, 100, 100_000),
+        run("pingpong", "plain-router", 1, 1000, 100_000, 7),
+        run("pingpong", "grpc", 1, 100, 5_000),
+        run("pingpong", "grpc", 1, 1000, 10_000),
+        run("cpu", "zpb", 1, 100, 4_000),
+        run("cpu", "zpb", 2, 100, 7_600),
+      ],
+      { zpb: 150, grpc: 400 },
+    );
+    const t = byId(r);
+    expect(t["pooled-vs-plain-router"]!.value).toBeCloseTo(0.9); // worst of 1.2 (w100) and 0.9 (w1000), at the largest worker count
+    expect(t["pooled-vs-plain-router"]!.met).toBe(false);
+    expect(t["cpu-scaling-2-vs-1"]!.value).toBeCloseTo(1.9);
+    expect(t["cpu-scaling-2-vs-1"]!.met).toBe(true);
+    expect(t["pooled-vs-grpc"]!.value).toBeCloseTo(9); // 90k / 10k at w1000
+    expect(t["pooled-vs-grpc"]!.met).toBe(false);
+    expect(t["p50-vs-grpc"]!.value).toBeCloseTo(0.375);
+    expect(t["p50-vs-grpc"]!.met).toBe(true);
+    expect(t["zero-lost"]!.value).toBe(0);
+    expect(t["zero-lost"]!.met).toBe(true);
+    expect(t["zero-lost"]!.detail).toContain("plain-router pingpong w1000: 7 lost");
+  });
+
+  it("counts a lost reply of ours against the zero-lost target, and reports missing data as null", () => {
+    const t = byId(result([run("pingpong", "zpb", 2, 4000, 80_000, 3)], { zpb: 500, grpc: 400 }));
+    expect(t["zero-lost"]!.value).toBe(3);
+    expect(t["zero-lost"]!.met).toBe(false);
+    expect(t["p50-vs-grpc"]!.met).toBe(false);
+    expect(t["pooled-vs-plain-router"]!.met).toBeNull();
+    expect(t["cpu-scaling-2-vs-1"]!.value).toBeNull();
+  });
+});
+
+describe("report and charts", () => {
+  const r = result([run("pingpong", "zpb", 2, 100, 120_000), run("pingpong", "plain-router", 1, 100, 100_000), run("pingpong", "grpc", 1, 100, 6_000)], { zpb: 150, grpc: 400 });
+  r.targets = judgeTargets(r);
+
+  it("prints raw figures with the ratios beside them", () => {
+    const text = renderReport(r);
+    expect(text).toMatch(/\| zpb ×2\s+\| 100\s+\| 120,000\s+\| 0\s+\| 1\.20×\s+\| 20\.0×/);
+    expect(text).toMatch(/MET/);
+  });
+
+  it("draws SVG charts with echarts (server-side rendering)", () => {
+    const charts = renderCharts(r);
+    expect(Object.keys(charts).sort()).toEqual(["latency", "throughput"]);
+    expect(charts.throughput).toMatch(/^<svg[^>]*width="900"/);
+    expect(charts.throughput).toContain("zpb ×2");
+    expect(charts.latency).toContain("grpc-js");
+  });
+});
