@@ -1,7 +1,7 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
-import { zmqOptions, type SocketOptions } from "./options.js";
+import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 
 export interface DealerOptions<T = Envelope> extends SocketOptions {
@@ -24,7 +24,7 @@ export class Dealer<T = Envelope> extends ReceivingSocket<zmq.Dealer, Received<T
   private readonly delimiter: boolean;
 
   constructor(options: DealerOptions<T> = {}) {
-    super(new zmq.Dealer(zmqOptions(options)));
+    super(createSocket(zmq.Dealer, zmqOptions(options)));
     this.codec = codecOrDefault(options.codec);
     this.delimiter = options.delimiter ?? false;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_ENDPOINTS, DEFAULT_SOCKET_OPTIONS, zmqOptions } from "./options.js";
+import { DEFAULT_ENDPOINTS, DEFAULT_SOCKET_OPTIONS, createSocket, zmqOptions } from "./options.js";
 
 describe("zmqOptions", () => {
   it("applies zpb's defaults when the caller gives nothing", () => {
@@ -29,5 +29,19 @@ describe("zmqOptions", () => {
 describe("DEFAULT_ENDPOINTS", () => {
   it("are all on loopback, never a wildcard", () => {
     for (const endpoint of Object.values(DEFAULT_ENDPOINTS)) expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+  });
+});
+
+describe("createSocket", () => {
+  it("skips options the socket type lacks instead of throwing", async () => {
+    const zmq = await import("zeromq");
+    const sub = createSocket(zmq.Subscriber, zmqOptions({ sendTimeout: 5, receiveTimeout: 7, linger: 0 }));
+    try {
+      expect(sub.receiveTimeout).toBe(7);
+      expect(sub.linger).toBe(0);
+      expect("sendTimeout" in sub).toBe(false);
+    } finally {
+      sub.close();
+    }
   });
 });

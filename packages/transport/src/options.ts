@@ -58,3 +58,19 @@ export function zmqOptions<T extends SocketOptions>(options: T | undefined, extr
 
 // Options our classes consume themselves and must not hand to zeromq (it rejects unknown ones).
 const NOT_SOCKET_OPTIONS = new Set(["codec", "delimiter", "topics"]);
+
+/**
+ * Creates a zeromq socket and sets the merged options (from zmqOptions) that its type has. Options the
+ * type lacks (e.g. `sendTimeout` on a SUB) are skipped rather than thrown on, so one options object can
+ * configure every socket of a service.
+ */
+export function createSocket<S extends zmq.Socket>(
+  SocketType: new (options?: { context?: zmq.Context }) => S,
+  merged: Record<string, unknown>,
+): S {
+  const { context, ...settings } = merged as { context?: zmq.Context } & Record<string, unknown>;
+  const socket = context ? new SocketType({ context }) : new SocketType();
+  const settable = socket as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(settings)) if (key in socket) settable[key] = value;
+  return socket;
+}

@@ -2,7 +2,7 @@ import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { BaseSocket } from "./base.js";
 import { TransportError } from "./errors.js";
-import { zmqOptions, type SocketOptions } from "./options.js";
+import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { codecOrDefault } from "./received.js";
 
 export interface PublisherOptions<T = Envelope> extends SocketOptions {
@@ -26,7 +26,7 @@ export class Publisher<T = Envelope> extends BaseSocket<zmq.XPublisher> {
   private watching = false;
 
   constructor(options: PublisherOptions<T> = {}) {
-    super(new zmq.XPublisher(zmqOptions(options, { verbosity: "allSubsUnsubs" })));
+    super(createSocket(zmq.XPublisher, zmqOptions(options, { verbosity: "allSubsUnsubs" })));
     this.codec = codecOrDefault(options.codec);
   }
 

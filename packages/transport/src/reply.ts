@@ -1,7 +1,7 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
-import { zmqOptions, type SocketOptions } from "./options.js";
+import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { codecOrDefault, decodeSingle, type Received } from "./received.js";
 
 export interface ReplierOptions<T = Envelope> extends SocketOptions {
@@ -17,7 +17,7 @@ export class Replier<T = Envelope> extends ReceivingSocket<zmq.Reply, Received<T
   private readonly codec: Codec<T>;
 
   constructor(options: ReplierOptions<T> = {}) {
-    super(new zmq.Reply(zmqOptions(options)));
+    super(createSocket(zmq.Reply, zmqOptions(options)));
     this.codec = codecOrDefault(options.codec);
   }
 

@@ -1,7 +1,7 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
-import { zmqOptions, type SocketOptions } from "./options.js";
+import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { codecOrDefault, decodeSingle, type Received } from "./received.js";
 
 export interface RequesterOptions<T = Envelope> extends SocketOptions {
@@ -17,7 +17,7 @@ export class Requester<T = Envelope> extends ReceivingSocket<zmq.Request, Receiv
 
   constructor(options: RequesterOptions<T> = {}) {
     const { relaxed, ...rest } = options;
-    super(new zmq.Request(zmqOptions(rest, relaxed ? { relaxed: true, correlate: true } : {})));
+    super(createSocket(zmq.Request, zmqOptions(rest, relaxed ? { relaxed: true, correlate: true } : {})));
     this.codec = codecOrDefault(options.codec);
   }
 

@@ -2,7 +2,7 @@ import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
 import { TransportError } from "./errors.js";
-import { zmqOptions, type SocketOptions } from "./options.js";
+import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 import { routeTo, singlePayload, splitRouted, type Peer } from "./routing.js";
 
@@ -71,7 +71,7 @@ export class Router<T = Envelope> extends RoutedSocket<T, zmq.Router> {
     // with EAGAIN for a full peer when another one is. So the socket never waits (sendTimeout 0) and
     // sendFrames() below does the waiting, per peer.
     const socketOptions = mandatory ? zmqOptions(rest, { mandatory, sendTimeout: 0 }) : zmqOptions(options, { mandatory });
-    super(new zmq.Router(socketOptions), codecOrDefault(options.codec));
+    super(createSocket(zmq.Router, socketOptions), codecOrDefault(options.codec));
     this.mandatory = mandatory;
     this.replyTimeout = sendTimeout;
   }
@@ -128,6 +128,6 @@ export interface RoutedDealerOptions<T = Envelope> extends SocketOptions {
  */
 export class RoutedDealer<T = Envelope> extends RoutedSocket<T, zmq.Dealer> {
   constructor(options: RoutedDealerOptions<T> = {}) {
-    super(new zmq.Dealer(zmqOptions(options)), codecOrDefault(options.codec));
+    super(createSocket(zmq.Dealer, zmqOptions(options)), codecOrDefault(options.codec));
   }
 }

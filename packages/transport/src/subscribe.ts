@@ -1,7 +1,7 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
-import { zmqOptions, type SocketOptions } from "./options.js";
+import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 import type { Topic } from "./publish.js";
 
@@ -20,7 +20,7 @@ export class Subscriber<T = Envelope> extends ReceivingSocket<zmq.Subscriber, Pu
   private readonly codec: Codec<T>;
 
   constructor(options: SubscriberOptions<T> = {}) {
-    super(new zmq.Subscriber(zmqOptions(options)));
+    super(createSocket(zmq.Subscriber, zmqOptions(options)));
     this.codec = codecOrDefault(options.codec);
     for (const topic of options.topics ?? []) this.subscribe(topic);
   }
