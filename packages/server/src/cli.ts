@@ -30,6 +30,7 @@ export function parseCli(argv: string[]): { options: ServerOptions; statsInterva
     .option("--request-hwm <n>", "requests queued per worker before the front backs off", integerArg(1), DEFAULTS.requestHighWaterMark)
     .option("--reply-hwm <n>", "replies queued per client before libzmq drops them (0 = never drop)", integerArg(0), DEFAULTS.replyHighWaterMark)
     .option("--drain-timeout <ms>", "on SIGINT/SIGTERM, how long running handlers may finish", integerArg(0), DEFAULTS.drainTimeout)
+    .addOption(new Option("--forwarder <kind>", "front↔worker forwarding: libzmq's proxy, or JS loops (to measure)").choices(["proxy", "js"]).default("proxy"))
     .addOption(new Option("--log-format <format>", "log lines for people or for machines").choices(["pretty", "json"]).default("pretty"))
     .showHelpAfterError()
     .parse(argv);
@@ -46,6 +47,7 @@ export function parseCli(argv: string[]): { options: ServerOptions; statsInterva
     replyHwm: number;
     drainTimeout: number;
     logFormat: LogFormat;
+    forwarder: "proxy" | "js";
   }>();
   const options: ServerOptions = {
     bind: o.bind,
@@ -56,6 +58,7 @@ export function parseCli(argv: string[]): { options: ServerOptions; statsInterva
     requestHighWaterMark: o.requestHwm,
     replyHighWaterMark: o.replyHwm,
     drainTimeout: o.drainTimeout,
+    forwarder: o.forwarder,
     ...(o.workers === undefined ? {} : { workers: o.workers }),
     ...(o.maxMessageSize === undefined ? {} : { maxMessageSize: o.maxMessageSize }),
   };

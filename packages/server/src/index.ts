@@ -1,5 +1,5 @@
 export { startServer, type BoundEndpoints, type RunningServer } from "./server.js";
-export { DEFAULTS, resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
+export { DEFAULTS, resolveOptions, type Forwarder, type ResolvedOptions, type ServerOptions } from "./options.js";
 export {
   BUILTIN_HANDLERS,
   envelopeErrorReply,

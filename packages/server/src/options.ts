@@ -30,7 +30,15 @@ export interface ServerOptions {
   linger?: number;
   /** Where the server logs worker deaths and replacements. Default: silent. */
   logger?: Logger;
+  /**
+   * How frames move between the front ROUTER and the workers: "proxy" (libzmq's zmq_proxy on a libuv pool
+   * thread, the default) or "js" (two forwarding loops on the main thread; kept to measure against).
+   */
+  forwarder?: Forwarder;
 }
+
+/** See ServerOptions.forwarder. */
+export type Forwarder = "proxy" | "js";
 
 /** ServerOptions with every default applied and checked. */
 export interface ResolvedOptions {
@@ -46,6 +54,7 @@ export interface ResolvedOptions {
   drainTimeout: number;
   linger: number;
   logger: Logger;
+  forwarder: Forwarder;
 }
 
 /** The defaults, in one place. */
@@ -64,6 +73,11 @@ export const DEFAULTS = {
 
 function integer(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new ServerError("INVALID_OPTION", `${name} must be an integer ≥ ${min}, got ${value}`);
+  return value;
+}
+
+function forwarder(value: string): Forwarder {
+  if (value !== "proxy" && value !== "js") throw new ServerError("INVALID_OPTION", `forwarder must be "proxy" or "js", got ${value}`);
   return value;
 }
 
@@ -89,5 +103,6 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     drainTimeout: integer("drainTimeout", options.drainTimeout ?? DEFAULTS.drainTimeout, 0),
     linger: integer("linger", options.linger ?? DEFAULTS.linger, 0),
     logger: options.logger ?? silentLogger,
+    forwarder: forwarder(options.forwarder ?? "proxy"),
   };
 }

@@ -1,7 +1,7 @@
 import * as zmq from "zeromq";
 import { RoutedDealer, Router } from "@zpb/transport";
 import { ServerError } from "./errors.js";
-import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
+import { resolveOptions, type Forwarder, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
 import type { ServiceSpec } from "./task.js";
@@ -77,10 +77,10 @@ class Front {
     await this.backend.bind(this.backendAddress);
   }
 
-  /** Starts the proxy; `onFailure` hears of it stopping on its own. */
-  start(onFailure: (error: ServerError) => void): void {
-    this.proxy = new zmq.Proxy(this.router.socket, this.backend.socket);
-    this.running = this.proxy.run().then(
+  /** Starts forwarding; `onFailure` hears of it stopping on its own. */
+  start(forwarder: Forwarder, onFailure: (error: ServerError) => void): void {
+    const forwarding = forwarder === "js" ? this.forwardInJs() : this.runProxy();
+    this.running = forwarding.then(
       () => {
         if (!this.terminated) onFailure(new ServerError("PROXY", `the ${this.name} proxy stopped on its own`));
       },
@@ -91,12 +91,32 @@ class Front {
     );
   }
 
-  /** Stops the proxy (which closes both sockets), or closes them directly if it never ran. */
+  private runProxy(): Promise<void> {
+    this.proxy = new zmq.Proxy(this.router.socket, this.backend.socket);
+    return this.proxy.run();
+  }
+
+  /** The same job as the proxy in two JS loops: slower (see README), kept to measure against. */
+  private async forwardInJs(): Promise<void> {
+    const front = this.router.socket;
+    const back = this.backend.socket;
+    const pump = async (from: zmq.Router | zmq.Dealer, to: zmq.Router | zmq.Dealer): Promise<void> => {
+      try {
+        for (;;) await to.send(await from.receive());
+      } catch (error) {
+        if (!this.terminated) throw error;
+      }
+    };
+    await Promise.all([pump(front, back), pump(back, front)]);
+  }
+
+  /** Stops forwarding and closes both sockets (the proxy closes them itself). */
   async stop(): Promise<void> {
     this.terminated = true;
     if (this.proxy === undefined || this.running === undefined) {
       this.router.close();
       this.backend.close();
+      if (this.running !== undefined) await this.running;
       return;
     }
     try {
@@ -181,7 +201,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
 
   for (const front of fronts) {
-    front.start((error) => {
+    front.start(resolved.forwarder, (error) => {
       failure ??= error;
       logger.error({ err: error }, error.message);
       void stop();
