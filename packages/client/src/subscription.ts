@@ -89,6 +89,7 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
    * when nothing arrives in time (the subscription stays usable).
    */
   async next(options: CallOptions = {}): Promise<TopicMessage<T> | undefined> {
+    if (options.timeoutMs === undefined && options.signal === undefined) return this.nextUnbounded();
     const aborted = whenAborted(options.signal);
     let timer: NodeJS.Timeout | undefined;
     const timeout =
@@ -114,6 +115,21 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
     } finally {
       clearTimeout(timer);
       aborted.dispose();
+    }
+  }
+
+  // The hot path for iteration: no timer, no race, one await per message.
+  private async nextUnbounded(): Promise<TopicMessage<T> | undefined> {
+    for (;;) {
+      const pending = this.pendingReceive ?? this.subscriber.receive();
+      this.pendingReceive = undefined;
+      const received = await pending;
+      if (received === undefined) return undefined;
+      if (!received.ok) {
+        this.stats.undecodable++;
+        continue;
+      }
+      return this.deliver(received.topic, received.message);
     }
   }
 

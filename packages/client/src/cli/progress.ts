@@ -5,10 +5,11 @@ const LINE_EVERY_MS = 1000;
 
 /**
  * Progress for long runs, on stderr: a cli-progress bar on a terminal, a line per second otherwise (CI logs,
- * pipes). Short runs print nothing: the first line/bar appears only after a second.
+ * pipes; only when the count moved). Short runs print nothing: the first line/bar appears only after a second.
  */
 export class Progress {
   private done = 0;
+  private printed = -1;
   private readonly started = performance.now();
   private bar: cliProgress.SingleBar | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -56,6 +57,8 @@ export class Progress {
       }
       return;
     }
+    if (this.done === this.printed) return; // idle: a line per second saying nothing changed is noise
+    this.printed = this.done;
     const of = this.total > 0 ? `/${this.total} (${Math.floor((100 * this.done) / this.total)}%)` : "";
     this.stream.write(`${this.label}: ${this.done}${of}, ${this.rate()}/s\n`);
   }

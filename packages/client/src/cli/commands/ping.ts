@@ -6,11 +6,12 @@ import { TimeoutError } from "../../errors.js";
 import { attempts, CommandFailure } from "../failure.js";
 import { formatEnvelope } from "../format.js";
 import { Latency } from "../latency.js";
-import { count, endpointOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
+import { count, endpointOption, jsonOption, positive } from "../options.js";
 import { Output } from "../output.js";
-import { Progress } from "../progress.js";
 
-interface PingFlags extends CommonFlags {
+interface PingFlags {
+  endpoint: string;
+  json?: boolean;
   count: number;
   timeout: number;
   retries: number;
@@ -27,7 +28,6 @@ export function pingCommand(signal: AbortSignal): Command {
     .addOption(new Option("-r, --retries <n>", "retries after a timeout before giving up").default(CLIENT_DEFAULTS.retries).argParser(count))
     .addOption(new Option("-i, --interval <ms>", "pause between Pings").default(0).argParser(count))
     .addOption(jsonOption())
-    .addOption(progressOption())
     .action(async (flags: PingFlags) => {
       const out = new Output(flags.json ?? false);
       const latency = new Latency();
@@ -41,7 +41,6 @@ export function pingCommand(signal: AbortSignal): Command {
           out.note(`no reply within ${flags.timeout} ms, retrying on a new socket (attempt ${attempt} of ${flags.retries + 1})`);
         },
       });
-      const progress = new Progress("ping", flags.count, flags.progress);
       let sent = 0;
       let failure: Error | undefined;
       try {
@@ -52,14 +51,12 @@ export function pingCommand(signal: AbortSignal): Command {
           const ms = performance.now() - started;
           latency.record(ms);
           out.event("pong", { seq: BigInt(seq), ms: round3(ms), reply: formatEnvelope(reply) }, `${formatEnvelope(reply)} time=${ms.toFixed(3)} ms`);
-          progress.update(seq);
           if (flags.interval > 0 && seq < flags.count) await pause(flags.interval, signal);
         }
       } catch (error) {
         if ((error as { code?: string }).code === "ABORTED") sent--; // Ctrl-C: not a loss
         else failure = error instanceof Error ? error : new Error(String(error));
       } finally {
-        progress.stop();
         client.close();
       }
       const received = latency.count;
