@@ -3,10 +3,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect, createServer } from "node:net";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
-export const SERVER_CLI = fileURLToPath(new URL("../../../packages/server/dist/cli.js", import.meta.url));
-export const ZPB_CLI = fileURLToPath(new URL("../../../packages/client/dist/cli.js", import.meta.url));
+// Found through the package names (workspace deps of this package), never a path into another package.
+const packageDir = (name: string) => dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+export const SERVER_CLI = join(packageDir("@zpb/server"), "dist", "cli.js");
+export const ZPB_CLI = join(packageDir("@zpb/client"), "dist", "cli.js");
 const HOST = "127.0.0.1";
 
 /** Why these tests cannot run (a dist/ not built), or undefined. They fail with it rather than skip. */
