@@ -1,7 +1,7 @@
 // The runner: machine, calibration, every scenario under its own watchdog, targets, then the
 // JSON, the report and the charts under the results folder.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { machineInfo } from "./machine.js";
 import { scenarioBudgetMs, type BenchOptions, type ScenarioName } from "./options.js";
 import type { Progress } from "./progress.js";
@@ -114,6 +114,7 @@ export function writeResults(result: BenchResult, dir: string): { json: string; 
     writeFileSync(file, svg);
     return file;
   });
-  writeFileSync(report, renderReport(result) + "\n" + charts.map((c) => `![${c}](./${c.split("/").pop()})`).join("\n") + "\n");
+  const links = charts.map((c) => basename(c)).map((name) => `![${name.replace(/^.*-(\w+)\.svg$/, "$1")}](./${name})`);
+  writeFileSync(report, renderReport(result) + "\n" + links.join("\n") + "\n");
   return { json, report, charts };
 }

@@ -14,6 +14,8 @@ const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 const times = (r: number | null, digits = 2): string => (r === null ? "–" : `${r.toFixed(digits)}×`);
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 const mib = (b: number): string => (b / 1024 / 1024).toFixed(1);
+/** A client process busier than this share of one core may be what limits a run. */
+const CLIENT_BOUND = 0.9;
 
 function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): string {
   const windows = distinct(result, scenario, "window");
@@ -42,7 +44,7 @@ function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): s
         isOurs ? times(ratio(c.msgsPerSec, plain)) : "",
         ...(scenario === "pingpong" ? [isOurs ? times(ratio(c.msgsPerSec, grpc), 1) : ""] : []),
         isOurs ? times(ratio(c.msgsPerSec, one)) : "",
-        c.error ? "" : pct(c.clientCpuShare),
+        c.error ? "" : `${pct(c.clientCpuShare)}${c.clientCpuShare >= CLIENT_BOUND ? " ⚠" : ""}`,
       ]);
     }
   }
@@ -56,7 +58,11 @@ function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): s
     "÷ 1 worker",
     "client CPU",
   ];
-  return table(head, rows);
+  const bound = rows.some((r) => r[r.length - 1]!.endsWith("⚠"));
+  const note = bound
+    ? `\n\n⚠ the load client used ≥ ${pct(CLIENT_BOUND)} of a core: that figure may be the client's limit, not the server's (rerun with --clients 2 and compare).`
+    : `\n\nEvery load client stayed below ${pct(CLIENT_BOUND)} of a core: the figures are the servers' (client CPU = the busiest client process's user+system CPU ÷ wall time).`;
+  return table(head, rows) + note;
 }
 
 function latencySection(result: BenchResult): string {
