@@ -15,7 +15,6 @@ export function createLogger(format: LogFormat, level = "info"): pino.Logger {
     colorize: process.stdout.isTTY === true,
     translateTime: "HH:MM:ss.l",
     ignore: "pid,hostname",
-    singleLine: true,
     // People read the message; the fields stay in --log-format json.
     hideObject: true,
   });

@@ -65,8 +65,9 @@ export function parseCli(argv: string[]): { options: ServerOptions; statsInterva
   return { options, statsInterval: o.statsInterval, logFormat: o.logFormat };
 }
 
-function describe(server: RunningServer): string {
-  const main = server.endpoints.main.length > 0 ? `Envelope on ${server.endpoints.main.join(", ")}` : "";
+function describe(server: RunningServer, handler: string): string {
+  const what = handler === "ping" ? "Ping → Pong" : `handler ${handler}`;
+  const main = server.endpoints.main.length > 0 ? `${what} on ${server.endpoints.main.join(", ")}` : "";
   const echo = server.endpoints.echo === undefined ? "" : `echo on ${server.endpoints.echo}`;
   return [main, echo].filter(Boolean).join("; ");
 }
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  logger.info({ endpoints: server.endpoints, workers: server.workers }, `zpb server: ${describe(server)} — ${server.workers} worker thread(s)`);
+  logger.info({ endpoints: server.endpoints, workers: server.workers }, `zpb server: ${describe(server, String(options.handler))} — ${server.workers} worker thread(s)`);
   logger.info({}, `stop with Ctrl-C (SIGINT) or SIGTERM; counters with kill -USR2 ${process.pid}`);
 
   let lastLogged = -1;
@@ -120,13 +121,14 @@ async function main(): Promise<void> {
   const onUsr2 = (): void => logStats(true);
   process.on("SIGUSR2", onUsr2);
 
-  let signalled = false;
+  let signalledAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) {
-      logger.warn({ signal }, `already stopping (${signal} again)`);
+    if (signalledAt !== undefined) {
+      // pnpm forwards Ctrl-C to its child on top of the terminal's own signal: one keypress, two signals.
+      if (performance.now() - signalledAt > 500) logger.warn({ signal }, `already stopping (${signal} again)`);
       return;
     }
-    signalled = true;
+    signalledAt = performance.now();
     logger.info({ signal }, `${signal}: stopping (draining up to ${options.drainTimeout} ms)`);
     void server.stop();
   };
