@@ -51,7 +51,8 @@ const program = new Command()
   .option("--out <dir>", "results folder", resolve(PACKAGE_DIR, "results"))
   .option("--server-cli <path>", "our server's CLI (default: @zpb/server's bin)")
   .option("--no-progress", "plain lines instead of a progress bar")
-  .addOption(new Option("--pid-log <file>", "append 'pid role' of each started process (for audits)").hideHelp());
+  .addOption(new Option("--pid-log <file>", "append 'pid role' of each started process (for audits)").hideHelp())
+  .addOption(new Option("--scenario-budget <ms>", "watchdog budget of every scenario (default: sized from the counts)").argParser(positiveInt));
 
 program.parse();
 const flags = program.opts<Record<string, unknown>>();
@@ -71,6 +72,7 @@ const map: Array<[string, keyof BenchOptions]> = [
   ["repeat", "repeat"],
   ["serverCli", "serverCli"],
   ["pidLog", "pidLog"],
+  ["scenarioBudget", "scenarioBudgetMs"],
 ];
 for (const [flag, key] of map) if (flags[flag] !== undefined) (options as unknown as Record<string, unknown>)[key] = flags[flag];
 options.noProgress = flags.progress === false;

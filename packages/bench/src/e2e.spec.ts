@@ -181,4 +181,25 @@ describe("zpb-bench end to end", () => {
     expect(survivors(pidLog)).toEqual([]);
     expect(readdirSync(out).filter((f) => f.endsWith(".json"))).toEqual([]); // an interrupted run writes no result
   }, 60_000);
+
+  it("a scenario past its watchdog budget is stopped, recorded as an error, and the run goes on", async () => {
+    const out = mkdtempSync(join(tmpdir(), "zpb-bench-wd-"));
+    const pidLog = join(out, "pids.log");
+    // a CPU-heavy run of ten million requests cannot finish in 6 s; the codec scenario after it can
+    const { done } = runCli([
+      "--quick", "--no-progress", "--only", "scaling,codec", "--workers", "1", "--heavy-count", "10000000", "--duration", "60000",
+      "--scenario-budget", "6000", "--out", out, "--pid-log", pidLog,
+    ]);
+    const { code, stdout } = await Promise.race([
+      done,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("runner did not finish")), 40_000)),
+    ]);
+    expect(code, stdout).toBe(2);
+    const json = readdirSync(out).find((f) => f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as BenchResult;
+    expect(r.errors.map((e) => e.scenario)).toEqual(["scaling"]);
+    expect(r.errors[0]!.message).toMatch(/watchdog/);
+    expect(r.codec.length).toBe(5); // the next scenario still ran
+    expect(survivors(pidLog)).toEqual([]);
+  }, 60_000);
 });

@@ -36,6 +36,8 @@ export interface BenchOptions {
   serverCli?: string;
   /** Appends "pid role" of every started process to this file (for audits). */
   pidLog?: string;
+  /** Overrides every scenario's watchdog budget (ms); by default it is sized from the counts. */
+  scenarioBudgetMs?: number;
   /** Print the table only, no progress bar (plain lines are used anyway when stdout is not a TTY). */
   noProgress: boolean;
 }
@@ -66,6 +68,7 @@ export function defaultOptions(quick: boolean, resultsDir: string): BenchOptions
 
 /** Time bound of one scenario, from its counts: a watchdog ends it past this. */
 export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): number {
+  if (o.scenarioBudgetMs !== undefined) return o.scenarioBudgetMs;
   const perRun = o.durationMs + 15_000; // sending cap + spawn, probe, drain and stop margins
   switch (scenario) {
     case "latency":
@@ -78,5 +81,21 @@ export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): numbe
       return o.pubsubHwms.length * 60_000;
     case "codec":
       return 10 * o.codecSampleMs * o.codecSamples + 30_000;
+  }
+}
+
+/** Steps (runs) a scenario will report, so the progress bar knows its total from the start. */
+export function plannedSteps(o: BenchOptions, scenario: ScenarioName): number {
+  switch (scenario) {
+    case "latency":
+      return 3;
+    case "throughput":
+      return (o.workers.length + 3) * o.windows.length * o.repeat;
+    case "scaling":
+      return (o.workers.length + 2) * o.heavyWindows.length * o.repeat;
+    case "pubsub":
+      return o.pubsubHwms.length;
+    case "codec":
+      return 1;
   }
 }

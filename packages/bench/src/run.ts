@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { machineInfo } from "./machine.js";
-import { scenarioBudgetMs, type BenchOptions, type ScenarioName } from "./options.js";
+import { plannedSteps, scenarioBudgetMs, type BenchOptions, type ScenarioName } from "./options.js";
 import type { Progress } from "./progress.js";
 import type { ProcessRegistry } from "./procs.js";
 import type { BenchResult } from "./result.js";
@@ -69,6 +69,7 @@ export async function runBench(
   const serverCli = findServerCli(options.serverCli);
   if (!serverCli) progress.note("note: @zpb/server's CLI is not built: runs of our server are skipped");
 
+  progress.plan(options.only.reduce((n, s) => n + plannedSteps(options, s), 0));
   for (const scenario of options.only) {
     if (signal.aborted) break;
     const budget = scenarioBudgetMs(options, scenario);

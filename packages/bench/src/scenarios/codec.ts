@@ -6,7 +6,6 @@ import { messageOf, rate, type ScenarioContext } from "./context.js";
 /** Runs the codec microbenchmark and records its medians. */
 export async function runCodec(ctx: ScenarioContext): Promise<void> {
   const o = ctx.options;
-  ctx.progress.plan(1);
   ctx.progress.begin("codec");
   let proc: Proc | undefined;
   try {

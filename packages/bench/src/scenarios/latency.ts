@@ -12,7 +12,6 @@ export async function runLatency(ctx: ScenarioContext): Promise<void> {
     { kind: "plain-rep", workers: 1, iterations: 0 },
     { kind: "grpc", workers: 1, iterations: 0 },
   ];
-  ctx.progress.plan(specs.length);
   for (const spec of specs) {
     if (ctx.signal.aborted) return;
     ctx.progress.begin(`latency ${serverLabel(spec.kind, spec.workers)}`);

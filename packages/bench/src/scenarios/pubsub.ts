@@ -6,7 +6,6 @@ import { messageOf, rate, type ScenarioContext } from "./context.js";
 /** One run per HWM setting; the subscriber is known subscribed (it saw a hello) before "go". */
 export async function runPubSub(ctx: ScenarioContext): Promise<void> {
   const o = ctx.options;
-  ctx.progress.plan(o.pubsubHwms.length);
   for (const hwmSetting of o.pubsubHwms) {
     if (ctx.signal.aborted) return;
     const hwm = hwmSetting === "default" ? null : hwmSetting;

@@ -24,7 +24,6 @@ export async function runThroughput(ctx: ScenarioContext, scenario: ThroughputRe
   const windows = scenario === "cpu" ? o.heavyWindows : o.windows;
   const count = scenario === "cpu" ? o.heavyCount : o.count;
   const specs = throughputServers(ctx, scenario);
-  ctx.progress.plan(specs.length * windows.length * o.repeat);
 
   for (const spec of specs) {
     if (ctx.signal.aborted) return;
