@@ -61,7 +61,7 @@ describe("zpb against the real server (2 workers)", { timeout: 40_000 }, () => {
   it("zpb dealer text output shows throughput and the lost count", async () => {
     const run = await zpb(["dealer", "-e", server.endpoint, "--count", "2000", "--window", "10"]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^2000 sent, 2000 received, 0 lost, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 10\)$/m);
+    expect(run.stdout).toMatch(/^2000 sent, 2000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 10\)$/m);
   });
 
   // Last: stop the server, then every request command must fail with exit 1 after its timeout, not hang.

@@ -125,7 +125,7 @@ describe("zpb dealer", () => {
     const s = await server(pongServer());
     const run = await zpb(["dealer", "-e", s.endpoint, "--count", "3000", "--window", "50"]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^3000 sent, 3000 received, 0 lost, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 50\)$/m);
+    expect(run.stdout).toMatch(/^3000 sent, 3000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 50\)$/m);
     expect(run.stdout).toMatch(/latency min\/p50\/p99\/max = /);
     expect(s.received).toBe(3000);
   });
@@ -146,6 +146,38 @@ describe("zpb dealer", () => {
     expect(run.stderr).toContain(`zpb: no reply from ${s.endpoint} within 300 ms: server unreachable or silent`);
     expect(run.stdout).toContain("20 sent, 0 received, 20 lost");
     expect(run.ms).toBeLessThan(8000); // a hang bound, not a speed target: 10000 × 300 ms would be 50 min
+  });
+
+  it("exits 1 when a server that was answering goes silent (a window of timeouts in a row)", async () => {
+    const s = await server(pongServer({ answerFirst: 40 }));
+    const run = await zpb(["dealer", "-e", s.endpoint, "-c", "100000", "-w", "10", "--timeout", "300", "--json"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`zpb: ${s.endpoint} stopped answering (10 requests in a row timed out)`);
+    const [summary] = jsonLines(run.stdout) as Array<{ received: number; lost: number; sent: number; ok: boolean }>;
+    // 40 answered; the 10 that timed out, plus those their callers sent meanwhile, are lost.
+    expect(summary).toMatchObject({ received: 40, ok: false });
+    expect(summary!.lost).toBeGreaterThanOrEqual(10);
+    expect(summary!.lost).toBeLessThan(20);
+    expect(summary!.sent).toBe(summary!.received + summary!.lost);
+  });
+
+  it("counts ErrorReplies apart from losses and exits 1", async () => {
+    const s = await server(pongServer({ failSeqs: [5n, 6n] }));
+    const run = await zpb(["dealer", "-e", s.endpoint, "-c", "100", "-w", "10"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("100 sent, 98 received, 0 lost, 2 error replies, 0 unmatched");
+    expect(run.stderr).toContain("zpb: 2 request(s) answered with an ErrorReply");
+  });
+
+  it("Ctrl-C (SIGINT) stops a run against a silent server at once, with a summary and exit 0", async () => {
+    const s = await server(silentServer());
+    const dealer = start(ZPB, ["dealer", "-e", s.endpoint, "-c", "1000", "--timeout", "60000"]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    dealer.child.kill("SIGINT");
+    const run = await dealer.done;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("0 sent, 0 received, 0 lost");
+    expect(run.ms).toBeLessThan(10_000);
   });
 });
 
@@ -196,6 +228,16 @@ describe("zpb publish / subscribe", () => {
     const run = await zpb(["subscribe", "-e", endpoint, "--count", "3", "--timeout", "300"]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`zpb: no message from ${endpoint} within 300 ms`);
+  });
+
+  it("Ctrl-C (SIGINT) stops a waiting subscriber with a summary and exit 0", async () => {
+    const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+    const subscriber = start(ZPB, ["subscribe", "-e", endpoint, "--timeout", "0"]);
+    await subscriber.waitFor("subscribed to");
+    subscriber.child.kill("SIGINT");
+    const run = await subscriber.done;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("received 0 messages");
   });
 
   it("Ctrl-C (SIGINT) stops an endless publish cleanly with a summary", async () => {

@@ -30,12 +30,13 @@ async function serve<T>(router: Router<T>, handle: (m: RoutedMessage<T>, index: 
 
 /**
  * Answers each Ping with a Pong of the same seq (REQ and DEALER peers alike). It drops the first
- * `dropFirst` requests, and answers a Ping whose seq is in `failSeqs` with an ErrorReply.
+ * `dropFirst` requests, goes silent after `answerFirst`, and answers a Ping whose seq is in `failSeqs`
+ * with an ErrorReply.
  */
-export function pongServer(options: { dropFirst?: number; failSeqs?: bigint[] } = {}): Promise<TestServer> {
+export function pongServer(options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number } = {}): Promise<TestServer> {
   const router = new Router({ linger: 0 });
   return serve(router, async (m, index) => {
-    if (index < (options.dropFirst ?? 0) || !m.ok) return;
+    if (index < (options.dropFirst ?? 0) || index >= (options.answerFirst ?? Infinity) || !m.ok) return;
     const seq = seqOf(m.message) ?? 0n;
     const answer = options.failSeqs?.includes(seq) ? errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "refused", seq) : pong(seq);
     await router.reply(m.peer, answer);

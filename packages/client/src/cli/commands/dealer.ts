@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { ping } from "@zpb/proto";
 import { CLIENT_DEFAULTS } from "../../options.js";
 import { PipelinedClient } from "../../pipelined-client.js";
+import { RemoteError, TimeoutError } from "../../errors.js";
 import { CommandFailure } from "../failure.js";
 import { perSecond, seconds } from "../format.js";
 import { Latency } from "../latency.js";
@@ -33,6 +34,7 @@ export function dealerCommand(signal: AbortSignal): Command {
       let next = 1;
       let lost = 0;
       let abandoned = 0;
+      let remoteErrors = 0;
       let consecutiveTimeouts = 0;
       let unreachable = false;
       // One listener for the whole run (not one per request): Ctrl-C closes the client, which settles everything.
@@ -48,7 +50,7 @@ export function dealerCommand(signal: AbortSignal): Command {
             await client.request(ping(seq));
             latency.record(performance.now() - sentAt);
             consecutiveTimeouts = 0;
-            progress.update(latency.count + lost);
+            progress.update(latency.count + lost + remoteErrors);
           } catch (error) {
             if ((error as { code?: string }).code === "CLOSED") {
               // In flight when we gave up on the server: lost. Cut short by Ctrl-C: neither sent nor lost.
@@ -56,6 +58,12 @@ export function dealerCommand(signal: AbortSignal): Command {
               else abandoned++;
               return;
             }
+            if (error instanceof RemoteError) {
+              remoteErrors++; // answered, with an ErrorReply: not lost, and proof the server is alive
+              consecutiveTimeouts = 0;
+              continue;
+            }
+            if (!(error instanceof TimeoutError)) throw error;
             lost++;
             consecutiveTimeouts++;
             // Nothing back at all, or a full window of silence: the server is gone; don't wait out every request.
@@ -76,7 +84,7 @@ export function dealerCommand(signal: AbortSignal): Command {
       const elapsedMs = performance.now() - started;
       const received = latency.count;
       const sent = Math.min(next - 1, flags.count) - abandoned;
-      const notAnswered = sent - received;
+      const notAnswered = sent - received - remoteErrors;
       out.event(
         "summary",
         {
@@ -85,13 +93,14 @@ export function dealerCommand(signal: AbortSignal): Command {
           sent,
           received,
           lost: notAnswered,
+          errorReplies: remoteErrors,
           unmatched: client.stats.unmatched,
           elapsedMs: Math.round(elapsedMs),
           perSecond: perSecond(received, elapsedMs),
           latency: latency.summary() ?? null,
-          ok: notAnswered === 0,
+          ok: notAnswered === 0 && remoteErrors === 0,
         },
-        `${sent} sent, ${received} received, ${notAnswered} lost, ${client.stats.unmatched} unmatched in ${seconds(elapsedMs)} s: ` +
+        `${sent} sent, ${received} received, ${notAnswered} lost, ${remoteErrors} error replies, ${client.stats.unmatched} unmatched in ${seconds(elapsedMs)} s: ` +
           `${perSecond(received, elapsedMs)} req/s (window ${flags.window})\n${latency.line()}`,
       );
       if (unreachable) {
@@ -102,5 +111,6 @@ export function dealerCommand(signal: AbortSignal): Command {
         );
       }
       if (notAnswered > 0 && !signal.aborted) throw new CommandFailure(`${notAnswered} request(s) lost`);
+      if (remoteErrors > 0) throw new CommandFailure(`${remoteErrors} request(s) answered with an ErrorReply`);
     });
 }
