@@ -135,6 +135,28 @@ describe("PipelinedClient", () => {
     await expect(next).resolves.toEqual(pong(2));
   });
 
+  it("one signal shared by many requests (in flight and waiting) aborts them all, without a listener leak warning", async () => {
+    const router = await scripted();
+    const c = client({ endpoint: router.endpoint, window: 20, timeoutMs: 5000 });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const shutdown = new AbortController();
+      const calls = Array.from({ length: 100 }, (_, i) => c.request(ping(i + 1), { signal: shutdown.signal }));
+      await router.waitFor(20);
+      shutdown.abort();
+      const outcomes = await Promise.allSettled(calls);
+      expect(outcomes.every((o) => o.status === "rejected" && o.reason instanceof AbortedError)).toBe(true);
+      expect(c.pending).toBe(0);
+      expect(c.waiting).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("close() rejects requests in flight and waiting with ClosedError", async () => {
     const router = await scripted();
     const c = new PipelinedClient({ endpoint: router.endpoint, window: 1, timeoutMs: 5000 });

@@ -1,3 +1,4 @@
+import { onAbort } from "./abort.js";
 import { AbortedError } from "./errors.js";
 
 interface Waiter {
@@ -33,13 +34,14 @@ export class Slots {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        const at = this.waiters.indexOf(waiter);
-        if (at >= 0) this.waiters.splice(at, 1);
-        reject(new AbortedError(signal!.reason));
-      };
-      const waiter: Waiter = { resolve, reject, cleanup: () => signal?.removeEventListener("abort", onAbort) };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const waiter: Waiter = { resolve, reject, cleanup: () => {} };
+      if (signal !== undefined) {
+        waiter.cleanup = onAbort(signal, () => {
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+          reject(new AbortedError(signal.reason));
+        });
+      }
       this.waiters.push(waiter);
     });
   }
