@@ -142,6 +142,12 @@ async function main(): Promise<void> {
   } catch (error) {
     logger.error({ err: error }, `zpb server failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
+    if ((error as { code?: unknown }).code === "STOP_TIMEOUT") {
+      // Any normal exit would tear the stuck thread down with its sockets open, which aborts with
+      // Napi::Error; waiting would hang forever. Killing the process is the one clean way out left.
+      logger.error({}, "killing the process (SIGKILL): a stuck worker cannot be ended any other way");
+      process.kill(process.pid, "SIGKILL");
+    }
   } finally {
     if (timer !== undefined) clearInterval(timer);
     process.off("SIGUSR2", onUsr2);

@@ -34,6 +34,8 @@ export type ServerErrorCode =
   | "WORKER_START"
   /** libzmq's proxy stopped on its own (the server can no longer route). */
   | "PROXY"
+  /** A worker did not stop within the drain deadline plus grace (stuck in synchronous code). */
+  | "STOP_TIMEOUT"
   /** Binding or another socket operation failed. */
   | "SOCKET";
 

@@ -38,6 +38,8 @@ interface Slot {
 /** Restart delays for a slot whose workers keep dying before they are ready: 100 ms doubling to 10 s. */
 const RESTART_BASE_MS = 100;
 const RESTART_MAX_MS = 10_000;
+/** How long past the drain deadline a worker may take to close its sockets and end its task. */
+const STOP_GRACE_MS = 3000;
 
 /** A fixed-size pool of serving workers that replaces any worker that dies. */
 export class WorkerPool {
@@ -82,22 +84,31 @@ export class WorkerPool {
     return this.slots.filter((s) => s?.ready === true).length;
   }
 
-  /** Tells every worker to drain for up to `drainMs` and close its sockets, waits for all, then ends the threads. */
-  async stop(drainMs: number): Promise<{ drainTimedOut: number }> {
+  /**
+   * Tells every worker to drain for up to `drainMs` and close its sockets, waits for all (at most
+   * `drainMs + STOP_GRACE_MS`), then ends the threads. A worker that never answers (stuck in synchronous
+   * code) cannot close its sockets, and ending its thread would abort the process: the pool is then left
+   * open and its slots are returned in `stuck`.
+   */
+  async stop(drainMs: number): Promise<{ drainTimedOut: number; stuck: number[] }> {
     this.stopping = true;
-    const running = this.slots.filter((s): s is Slot => s !== undefined);
-    for (const slot of running) {
+    const running = this.slots.flatMap((s, slot) => (s === undefined ? [] : [{ slot, entry: s, finished: false }]));
+    for (const { entry } of running) {
       try {
-        slot.control.postMessage({ type: "stop", drainMs } satisfies ControlMessage);
+        entry.control.postMessage({ type: "stop", drainMs } satisfies ControlMessage);
       } catch {
         // The port closed: that task is ending already.
       }
     }
-    const results = await Promise.all(running.map((s) => s.done));
-    void results;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs + STOP_GRACE_MS)));
+    const all = Promise.all(running.map((r) => r.entry.done.then(() => void (r.finished = true))));
+    await Promise.race([all, deadline]);
+    clearTimeout(timer);
+    const stuck = running.filter((r) => !r.finished).map((r) => r.slot);
     // Every task has resolved, so every worker socket is closed: ending the threads is safe now.
-    await this.piscina.close();
-    return { drainTimedOut: this.drainTimeouts };
+    if (stuck.length === 0) await this.piscina.close();
+    return { drainTimedOut: this.drainTimeouts, stuck };
   }
 
   private drainTimeouts = 0;

@@ -29,7 +29,10 @@ export interface RunningServer {
    * close (lingering up to `linger` to deliver the last replies). Idempotent.
    */
   stop(): Promise<void>;
-  /** Resolves once stop() has finished; rejects with ServerError "PROXY" if a proxy died on its own. */
+  /**
+   * Resolves once stop() has finished; rejects with ServerError "PROXY" if a proxy died on its own, or
+   * "STOP_TIMEOUT" if a worker never stopped (its thread still holds sockets: only killing the process ends it).
+   */
   readonly closed: Promise<void>;
 }
 
@@ -191,8 +194,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      const { drainTimedOut } = await pool.stop(resolved.drainTimeout);
+      const { drainTimedOut, stuck } = await pool.stop(resolved.drainTimeout);
       if (drainTimedOut > 0) logger.warn({ workers: drainTimedOut }, `${drainTimedOut} worker(s) hit the ${resolved.drainTimeout} ms drain deadline`);
+      if (stuck.length > 0) {
+        failure ??= new ServerError(
+          "STOP_TIMEOUT",
+          `worker(s) ${stuck.join(", ")} did not stop (stuck in synchronous code?); their threads still hold open sockets, so this process cannot end them safely`,
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
       await closeFronts();
       settleClosed(failure);

@@ -118,6 +118,22 @@ describe("a real server process", () => {
     expect(code).toBe(0);
   });
 
+  it("kills itself, rather than hang or abort, when a worker is stuck in synchronous code", async () => {
+    const server = await spawnServer(["--workers", "2", "--handler", FAULTY_HANDLER, "--drain-timeout", "200"]);
+    const client = dealer(server.endpoints.main[0]!);
+    try {
+      await client.send(envelopeCodec.encode(ping(14n))); // for (;;);
+      await sleep(100);
+      server.child.kill("SIGTERM");
+      const { signal: killedBy } = await exitedWithin(server, 15_000);
+      expect(killedBy).toBe("SIGKILL");
+      expect(server.stderr.join("")).not.toContain("Napi::Error");
+      expect(server.stdout.some((line) => line.includes("did not stop"))).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
   it("exits 1 with a readable message when it cannot bind", async () => {
     const first = await spawnServer(["--workers", "1", "--no-echo"]);
     const taken = first.endpoints.main[0]!;
