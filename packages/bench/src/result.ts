@@ -32,6 +32,11 @@ export interface LoadClientResult {
   measuredSeconds: number;
   /** Replies per second over measuredSeconds (warm-up excluded). */
   msgsPerSec: number;
+  /** Replies counted in msgsPerSec. */
+  counted: number;
+  /** Monotonic clock (CLOCK_MONOTONIC, seconds, the same in every process of the machine) at the warm-up mark and at the last reply. */
+  fromSeconds: number;
+  toSeconds: number;
   /** Wall seconds of the whole run in the client. */
   wallSeconds: number;
   /** The client process's user+system CPU seconds over the run (all its threads, libzmq's I/O thread included). */
@@ -107,7 +112,7 @@ export interface ThroughputRecord {
   duplicates: number;
   unexpected: number;
   stalled: boolean;
-  /** Sum of the clients' replies per second. */
+  /** Replies per second of all clients together: their counted replies ÷ (last reply of any − first warm-up mark of any). */
   msgsPerSec: number;
   /** The busiest client's CPU use over its run, as a share of one core (1.0 = one core saturated). */
   clientCpuShare: number;

@@ -198,6 +198,9 @@ export async function runGrpcLoadClient(config: GrpcLoadConfig, ready: () => Pro
     stalled: failed > 0,
     measuredSeconds,
     msgsPerSec: (warmed ? received - warmCount : received) / measuredSeconds,
+    counted: warmed ? received - warmCount : received,
+    fromSeconds: warmed ? warmAt : start,
+    toSeconds: lastAt,
     wallSeconds,
     cpuSeconds,
   };

@@ -180,6 +180,9 @@ export async function runDealerClient(config: DealerClientConfig, ready: () => P
     stalled,
     measuredSeconds,
     msgsPerSec: counted / measuredSeconds,
+    counted,
+    fromSeconds: warmed ? warmAt : start,
+    toSeconds: lastAt,
     wallSeconds,
     cpuSeconds,
   };

@@ -67,11 +67,14 @@ export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan:
       record.duplicates += r.duplicates;
       record.unexpected += r.unexpected;
       record.stalled ||= r.stalled;
-      record.msgsPerSec += r.msgsPerSec;
       record.clientCpuSeconds += r.cpuSeconds;
       record.clientCpuShare = Math.max(record.clientCpuShare, r.cpuSeconds / r.wallSeconds);
     }
-    record.msgsPerSec = Math.round(record.msgsPerSec);
+    // One clock for all clients (CLOCK_MONOTONIC): clients that did not overlap are not double-counted.
+    const from = Math.min(...results.map((r) => r.fromSeconds));
+    const to = Math.max(...results.map((r) => r.toSeconds));
+    const counted = results.reduce((n, r) => n + r.counted, 0);
+    record.msgsPerSec = to > from ? Math.round(counted / (to - from)) : 0;
     record.clientCpuSeconds = round(record.clientCpuSeconds, 3);
     record.clientCpuShare = round(record.clientCpuShare, 2);
   } catch (err) {
