@@ -131,9 +131,13 @@ class Front {
   }
 }
 
-/** The URL of the built worker entry, beside this module in dist/. */
+/**
+ * The URL of the built worker entry: beside this module in dist/, or ../dist/worker.js when this module
+ * runs from source (the tests), since worker threads can only load built JavaScript.
+ */
 function workerUrl(): URL {
-  return new URL("./worker.js", import.meta.url);
+  const fromSource = import.meta.url.endsWith("/src/server.ts");
+  return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
 }
 
 /**

@@ -4,7 +4,7 @@
 // the whole test process instead of failing one assertion.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, envelopeCodec, ping, pong } from "@zpb/proto";
-import type { RunningServer } from "@zpb/server";
+import type { RunningServer } from "../src/index.js";
 import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, startTestServer, waitFor } from "./support.js";
 
 describe("worker deaths", () => {

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ErrorCode, createCodec, type Codec } from "@zpb/proto";
-import type { RunningServer } from "@zpb/server";
+import type { RunningServer } from "../src/index.js";
 import { mainEndpoint, reqRoundTrip, startTestServer } from "./support.js";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));

@@ -1,7 +1,7 @@
 // The wire contract with the seed's peers: REQ (one frame), DEALER without and with the delimiter, echo.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envelopeCodec, ping, pong } from "@zpb/proto";
-import type { RunningServer } from "@zpb/server";
+import type { RunningServer } from "../src/index.js";
 import { dealer, mainEndpoint, reqEnvelope, reqRoundTrip, startTestServer } from "./support.js";
 
 describe("a running server", () => {
