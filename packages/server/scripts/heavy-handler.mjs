@@ -2,7 +2,7 @@
 // machine (xorshift rounds; the count is fixed, not a time). Use: --handler scripts/heavy-handler.mjs
 import { pong } from "@zpb/proto";
 
-const ROUNDS = Number(process.env.ZPB_HEAVY_ROUNDS ?? 112_000);
+const ROUNDS = Number(process.env.ZPB_HEAVY_ROUNDS ?? 143_000);
 let sink = 0;
 
 export default function heavyHandler(request) {

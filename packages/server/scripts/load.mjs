@@ -22,7 +22,7 @@ const duration = Number(values.duration);
 const warmup = Number(values.warmup);
 
 async function run(endpoint) {
-  const socket = new zmq.Dealer({ linger: 0, receiveTimeout: 10_000, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+  const socket = new zmq.Dealer({ linger: 0, receiveTimeout: 3000, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
   socket.connect(endpoint);
   const frame = (seq) => (values.delimiter ? [Buffer.alloc(0), envelopeCodec.encode(ping(seq))] : envelopeCodec.encode(ping(seq)));
   let seq = 0n;
@@ -33,8 +33,21 @@ async function run(endpoint) {
   const warm = started + warmup;
   const end = warm + duration;
   let now = started;
+  let stalled = false;
+  const receive = async () => {
+    try {
+      return await socket.receive();
+    } catch (error) {
+      if (error.code !== "EAGAIN") throw error;
+      return undefined; // nothing for 3 s: the replies still owed were lost
+    }
+  };
   while (now < end) {
-    const frames = await socket.receive();
+    const frames = await receive();
+    if (frames === undefined) {
+      stalled = true;
+      break;
+    }
     const reply = envelopeCodec.decode(frames[frames.length - 1]);
     if (reply.payload.case !== "pong") throw new Error(`unexpected reply ${reply.payload.case}`);
     if ((seq & 63n) === 0n) now = performance.now();
@@ -44,12 +57,13 @@ async function run(endpoint) {
     }
     await socket.send(frame(seq++));
   }
-  for (let i = 0; i < windowSize; i++) await socket.receive();
+  for (let i = 0; i < windowSize && !stalled; i++) if ((await receive()) === undefined) stalled = true;
   socket.close();
-  return { counted, seconds: (now - countFrom) / 1000 };
+  return { counted, stalled, seconds: (now - countFrom) / 1000 };
 }
 
 const results = await Promise.all(Array.from({ length: Number(values.connections) }, () => run(values.endpoint)));
 const total = results.reduce((a, r) => a + r.counted, 0);
 const seconds = Math.max(...results.map((r) => r.seconds));
-console.log(JSON.stringify({ endpoint: values.endpoint, window: windowSize, connections: results.length, msgPerSec: Math.round(total / seconds), seconds: +seconds.toFixed(2) }));
+const stalled = results.some((r) => r.stalled);
+console.log(JSON.stringify({ endpoint: values.endpoint, window: windowSize, connections: results.length, msgPerSec: Math.round(total / seconds), seconds: +seconds.toFixed(2), ...(stalled ? { stalled: "replies stopped coming for 3 s: some were lost" } : {}) }));

@@ -25,7 +25,8 @@ measure() { # label, server command...
 
 exec 9>/tmp/zpb-bench.lock
 flock 9
-if [ "$HANDLER" = ping ]; then measure "plain ROUTER (1 thread)" node scripts/plain-router.mjs "$EP"; fi
+if [ "$HANDLER" = ping ]; then measure "plain ROUTER (1 thread)" node scripts/plain-router.mjs "$EP"
+else measure "plain ROUTER (1 thread)" node scripts/plain-router.mjs "$EP" "$HANDLER"; fi
 measure "pool proxy, 1 worker" node dist/cli.js --bind "$EP" --no-echo --workers 1 --handler "$HANDLER" --stats-interval 0
 measure "pool proxy, 2 workers" node dist/cli.js --bind "$EP" --no-echo --workers 2 --handler "$HANDLER" --stats-interval 0
 measure "pool js-forward, 2 workers" node dist/cli.js --bind "$EP" --no-echo --workers 2 --handler "$HANDLER" --forwarder js --stats-interval 0
