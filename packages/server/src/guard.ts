@@ -1,9 +1,14 @@
 // Keeps a dying worker thread from taking the whole process with it. A thread that ends while one of its
 // zeromq sockets is open (a pending receive) aborts the process with `Napi::Error` (NOTES, zeromq.js#411).
-// So every socket a worker opens is tracked here, and the two ways user code can end the thread —
-// an uncaught exception / unhandled rejection, or process.exit() — first close them all (close is
-// synchronous and makes the thread safe to end), tell the main thread why, and then let the thread die
-// so the pool replaces it.
+// So every socket a worker opens is tracked here, and the two ways user code can end the thread — an
+// uncaught exception / unhandled rejection, or process.exit() — go through one bounded dying sequence:
+// tell the main thread why, run the worker's last words (answer what it holds, stop taking requests, refuse
+// what is queued), close every socket (synchronous, and enough to make the thread safe to end), and only
+// then end the thread so the pool replaces it.
+//
+// process.exit() cannot wait for that, so in a worker it throws WorkerExit instead: inside a handler the
+// serving loop answers that request and starts the sequence; anywhere else it surfaces as an uncaught
+// exception, which starts it too. Either way the thread ends with the code that was asked for.
 import type { MessagePort } from "node:worker_threads";
 
 /** Anything with a synchronous close(): our sockets. */
@@ -12,22 +17,26 @@ export interface Closable {
 }
 
 /** What a worker tells the main thread just before it dies. */
-export type DeathNotice =
-  | { type: "fatal"; message: string; stack?: string }
-  | { type: "exit"; code: number };
+export type DeathNotice = { type: "fatal"; message: string; stack?: string } | { type: "exit"; code: number };
+
+/** Thrown by process.exit() inside a worker: unwinds the caller, then the thread ends with `exitCode`. */
+export class WorkerExit extends Error {
+  override readonly name = "WorkerExit";
+
+  constructor(readonly exitCode: number) {
+    super(`the worker called process.exit(${exitCode})`);
+  }
+}
+
+/** The longest a dying thread spends on its last words before it closes its sockets regardless. */
+const LAST_WORDS_MAX_MS = 1000;
 
 const open = new Set<Closable>();
 let installed = false;
 let notify: MessagePort | undefined;
-let lastWords: ((reason: string) => void) | undefined;
-
-/**
- * Sets what runs just before the sockets close on a death (the serving loops answer the requests they
- * were handling, so no REQ peer waits forever for a reply from a dead thread). Best effort: it must not throw.
- */
-export function setLastWords(hook: ((reason: string) => void) | undefined): void {
-  lastWords = hook;
-}
+let lastWords: ((reason: string) => Promise<void>) | undefined;
+let dying = false;
+let realExit: (code?: number) => never = (code) => process.exit(code);
 
 /** Registers a socket to close before the thread can end. */
 export function track<T extends Closable>(socket: T): T {
@@ -47,9 +56,12 @@ export function closeTracked(): void {
   open.clear();
 }
 
-/** Number of sockets still open in this thread (for tests and asserts). */
-export function trackedCount(): number {
-  return open.size;
+/**
+ * Sets what a dying thread does before its sockets close (bounded by LAST_WORDS_MAX_MS): the serving task
+ * answers what it holds and refuses what is queued, so no peer waits forever on a dead thread.
+ */
+export function setLastWords(hook: ((reason: string) => Promise<void>) | undefined): void {
+  lastWords = hook;
 }
 
 /**
@@ -60,29 +72,49 @@ export function installGuard(port: MessagePort): void {
   notify = port;
   if (installed) return;
   installed = true;
-  const realExit = process.exit.bind(process);
+  const exit = process.exit.bind(process) as (code?: number) => never;
+  realExit = exit;
   process.exit = ((code?: number | string | null) => {
     const exitCode = typeof code === "number" ? code : Number(code ?? process.exitCode ?? 0) || 0;
-    tell({ type: "exit", code: exitCode });
-    sayLastWords(`the worker called process.exit(${exitCode})`);
-    closeTracked();
-    return realExit(exitCode);
+    if (dying) {
+      closeTracked();
+      return exit(exitCode);
+    }
+    throw new WorkerExit(exitCode);
   }) as typeof process.exit;
   process.on("uncaughtException", (error: unknown) => {
+    if (error instanceof WorkerExit) {
+      die(error);
+      return;
+    }
     const e = error instanceof Error ? error : new Error(String(error));
+    if (dying) return; // already on the way out; the sequence is bounded
     tell({ type: "fatal", message: e.message, ...(e.stack === undefined ? {} : { stack: e.stack }) });
-    sayLastWords(`the worker died of an uncaught exception: ${e.message}`);
-    closeTracked();
-    realExit(1);
+    startDying(`the worker died of an uncaught exception: ${e.message}`, 1);
   });
 }
 
-function sayLastWords(reason: string): void {
-  try {
-    lastWords?.(reason);
-  } catch {
-    // Dying anyway: the sockets must still close.
-  }
+/** Starts the dying sequence for a WorkerExit (called by the serving loop when a handler called process.exit). */
+export function die(exit: WorkerExit): void {
+  if (dying) return;
+  tell({ type: "exit", code: exit.exitCode });
+  startDying(exit.message, exit.exitCode);
+}
+
+function startDying(reason: string, code: number): void {
+  dying = true;
+  const end = (): never => {
+    closeTracked();
+    return realExit(code);
+  };
+  const timer = setTimeout(end, LAST_WORDS_MAX_MS);
+  Promise.resolve()
+    .then(() => lastWords?.(reason))
+    .catch(() => undefined)
+    .finally(() => {
+      clearTimeout(timer);
+      end();
+    });
 }
 
 function tell(notice: DeathNotice): void {

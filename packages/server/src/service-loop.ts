@@ -1,6 +1,7 @@
 import { DecodeError, ErrorCode } from "@zpb/proto";
 import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
 import { RequestError } from "./errors.js";
+import { WorkerExit, die } from "./guard.js";
 import type { HandlerContext, LoadedHandler } from "./handler.js";
 import { Counter } from "./stats.js";
 
@@ -28,6 +29,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  */
 export class ServiceLoop<T> {
   private draining = false;
+  private refusal = "";
   private asyncInFlight = 0;
   private wakeReceiver: (() => void) | undefined;
   private sending = false;
@@ -79,8 +81,9 @@ export class ServiceLoop<T> {
   }
 
   /** From now on requests not yet handled are refused with CODE_UNAVAILABLE; handlers already running finish. */
-  drain(): void {
+  drain(reason = "the server is stopping"): void {
     this.draining = true;
+    this.refusal = reason;
     this.lastReceivedAt = performance.now();
   }
 
@@ -107,7 +110,7 @@ export class ServiceLoop<T> {
       return this.errorBytes(code, error.message, undefined);
     }
     const request = received.message;
-    if (this.draining) return this.errorBytes(ErrorCode.CODE_UNAVAILABLE, "the server is stopping", request);
+    if (this.draining) return this.errorBytes(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
     const peer = received.peer;
     let result: T | PromiseLike<T>;
     this.current = request;
@@ -132,14 +135,18 @@ export class ServiceLoop<T> {
 
   /**
    * The thread is dying (see guard.ts): answer every request still being handled with CODE_HANDLER and
-   * hand every queued reply to zeromq now, synchronously, before the socket closes. Best effort: a send
-   * zeromq cannot take right now is lost with the thread.
+   * hand every queued reply to zeromq now. Best effort: a send zeromq cannot take right now is lost with
+   * the thread.
    */
   abandon(reason: string): void {
     const orphans = [...this.awaiting];
     if (this.currentPeer !== undefined) orphans.push([this.currentPeer, this.current as T]);
     this.awaiting.clear();
     this.currentPeer = undefined;
+    this.asyncInFlight = 0;
+    const wake = this.wakeReceiver;
+    this.wakeReceiver = undefined;
+    wake?.();
     const pending: Array<Peer | Uint8Array> = this.outbox.slice(this.outboxHead);
     this.outbox.length = 0;
     this.outboxHead = 0;
@@ -177,6 +184,11 @@ export class ServiceLoop<T> {
   /** The error reply for a handler that threw or rejected. */
   private failure(error: unknown, request: T): Uint8Array {
     if (error instanceof RequestError) return this.errorBytes(error.code, error.message, request);
+    if (error instanceof WorkerExit) {
+      // The handler called process.exit(): answer this request, then the thread goes (see guard.ts).
+      queueMicrotask(() => die(error));
+      return this.errorBytes(ErrorCode.CODE_HANDLER, error.message, request);
+    }
     const text = error instanceof Error ? error.message : String(error);
     return this.errorBytes(ErrorCode.CODE_HANDLER, `handler failed: ${text}`, request);
   }

@@ -20,6 +20,8 @@ const BUILTINS: Record<string, Partial<HandlerModule<unknown>>> = {
 /** How often a draining worker checks whether it may close, and how long the queue must stay quiet. */
 const DRAIN_POLL_MS = 5;
 const DRAIN_QUIET_MS = 25;
+/** How long a dying thread refuses what was queued for it (inside the guard's own bound). */
+const DYING_DRAIN_MS = 500;
 
 async function loadHandler(spec: string): Promise<LoadedHandler> {
   const builtin = BUILTINS[spec];
@@ -50,8 +52,12 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
     control.close();
     throw error;
   }
-  setLastWords((reason) => {
+  setLastWords(async (reason) => {
     for (const loop of loops) loop.abandon(reason);
+    // Refuse what is queued for this thread until its queue goes quiet. (Disconnecting from the backend
+    // first would stop new requests coming, but libzmq then discards the ones already queued, unanswered.)
+    for (const loop of loops) loop.drain(`${reason}; the request was not run, retry`);
+    await drained(loops, DYING_DRAIN_MS);
   });
   control.postMessage({ type: "ready" } satisfies WorkerNotice);
 

@@ -84,3 +84,36 @@ describe("worker deaths", () => {
     await allWorkersServe();
   });
 });
+
+describe("requests queued for a worker that dies", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startTestServer({ handler: FAULTY_HANDLER, workers: 1, echo: false });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("are refused with CODE_UNAVAILABLE or served by the replacement — never left unanswered", async () => {
+    const client = dealer(mainEndpoint(server));
+    try {
+      // One worker: the exit and everything pipelined behind it land on the same thread.
+      const seqs = [11n, ...Array.from({ length: 20 }, (_, i) => 2000n + BigInt(i))];
+      for (const seq of seqs) await client.send(envelopeCodec.encode(ping(seq)));
+      const answers = new Map<bigint, string>();
+      for (let i = 0; i < seqs.length; i++) {
+        const reply = envelopeCodec.decode((await client.receive())[0]!);
+        const p = reply.payload;
+        if (p.case === "pong") answers.set(p.value.seq, "pong");
+        else if (p.case === "error") answers.set(p.value.seq, `error ${p.value.code}`);
+      }
+      expect(answers.size).toBe(seqs.length);
+      expect(answers.get(11n)).toBe(`error ${ErrorCode.CODE_HANDLER}`);
+      for (const seq of seqs.slice(1)) expect(["pong", `error ${ErrorCode.CODE_UNAVAILABLE}`]).toContain(answers.get(seq));
+    } finally {
+      client.close();
+    }
+    await waitFor(() => server.stats().serving === 1 && server.stats().workerDeaths === 1, "the replacement");
+    expect(await reqEnvelope(mainEndpoint(server), ping(77n))).toEqual(pong(77n));
+  });
+});
