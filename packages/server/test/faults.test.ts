@@ -130,4 +130,23 @@ describe("faults", () => {
       client.close();
     }
   });
+
+  it("drops a peer that sends a frame over the hard cap (maxMessageSize), and serves everyone else", async () => {
+    const capped = await startTestServer({ maxPayload: 100, maxMessageSize: 1000, echo: false });
+    try {
+      const abuser = dealer(mainEndpoint(capped), 500);
+      try {
+        await abuser.send(Buffer.alloc(5000, 0x41));
+        await expect(abuser.receive()).rejects.toMatchObject({ code: "EAGAIN" });
+      } finally {
+        abuser.close();
+      }
+      // Between the app limit and the cap: answered with CODE_TOO_LARGE.
+      expect(errorOf(decodeOne(await reqRoundTrip(mainEndpoint(capped), Buffer.alloc(500, 0x41)))).code).toBe(ErrorCode.CODE_TOO_LARGE);
+      expect(await reqEnvelope(mainEndpoint(capped), ping(1234n))).toEqual(pong(1234n));
+      expect(capped.stats().total.requests).toBe(2);
+    } finally {
+      await capped.stop();
+    }
+  });
 });
