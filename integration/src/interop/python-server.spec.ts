@@ -1,112 +1,17 @@
 // The real server process (packages/server, 2 workers) driven by Debian's pyzmq + protobuf: a seed-style
 // REQ client and a single-frame DEALER client (with and without the empty delimiter) get correct Pongs,
 // and bytes that are not an Envelope get the ErrorReply extension, which Python's generated code decodes.
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { connect, createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { UINT64_MAX } from "@zpb/proto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { PythonPeers, generatePythonCode, requirePrerequisites, within, type PeerResult } from "./python-peer.js";
+import { ServerProcess } from "../support/processes.js";
+import { PythonPeers, generatePythonCode, requirePrerequisites, type PeerResult } from "./python-peer.js";
 
-// The built CLI (`zpb-server`); turbo builds it before this package's tests.
-const SERVER_CLI = fileURLToPath(new URL("../../../packages/server/dist/cli.js", import.meta.url));
-const HOST = "127.0.0.1";
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 10_000;
 const PEER_TIMEOUT_S = "10";
 const COUNT = 200;
 
-/** Asks the OS for a free loopback port (closed again at once; the server binds it right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something accepts TCP connections on `port`; rejects if `failed` fires first or time runs out. */
-async function waitForListener(port: number, failed: () => string | undefined, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const problem = failed();
-    if (problem !== undefined) throw new Error(problem);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: HOST, port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listened on ${HOST}:${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** One server process for the file; stopped with SIGTERM (then SIGKILL if it hangs), by PID. */
-class ServerProcess {
-  private output = "";
-  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly exited: Promise<void>;
-
-  constructor(
-    readonly child: ChildProcess,
-    readonly endpoint: string,
-  ) {
-    for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding("utf8").on("data", (s: string) => (this.output += s));
-    this.exited = new Promise((resolve) =>
-      child.once("close", (code, signal) => {
-        this.exit = { code, signal };
-        resolve();
-      }),
-    );
-  }
-
-  static async start(): Promise<ServerProcess> {
-    const [front, echo] = [await freePort(), await freePort()];
-    const endpoint = `tcp://${HOST}:${front}`;
-    const child = spawn(process.execPath, [SERVER_CLI, "--bind", endpoint, "--echo", `tcp://${HOST}:${echo}`, "--workers", "2"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const server = new ServerProcess(child, endpoint);
-    try {
-      const exitedEarly = () => server.exit && `server exited (${JSON.stringify(server.exit)}) before listening:\n${server.output}`;
-      await waitForListener(front, exitedEarly, START_TIMEOUT_MS);
-    } catch (error) {
-      await server.stop();
-      throw error;
-    }
-    return server;
-  }
-
-  /** What the server printed, for failure messages. */
-  get log(): string {
-    return this.output;
-  }
-
-  /** Sends SIGTERM (SIGKILL if it outlives STOP_TIMEOUT_MS) and resolves to how the process ended. */
-  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
-    if (this.exit === undefined) {
-      process.kill(this.child.pid!, "SIGTERM");
-      try {
-        await within(this.exited, STOP_TIMEOUT_MS, "server stop after SIGTERM");
-      } catch {
-        process.kill(this.child.pid!, "SIGKILL");
-        await within(this.exited, STOP_TIMEOUT_MS, "server stop after SIGKILL").catch(() => {});
-      }
-    }
-    return this.exit;
-  }
-}
-
-const serverBuilt = existsSync(SERVER_CLI);
-
-describe.skipIf(!serverBuilt)("Python peers against the real zpb server (2 workers)", { timeout: 40_000 }, () => {
+describe("Python peers against the real zpb server (2 workers)", { timeout: 40_000 }, () => {
   let generated: ReturnType<typeof generatePythonCode> | undefined;
   let peers: PythonPeers;
   let server: ServerProcess | undefined;
@@ -170,6 +75,6 @@ describe.skipIf(!serverBuilt)("Python peers against the real zpb server (2 worke
 
   // Last on purpose: after all the Python traffic above, SIGTERM must end the server cleanly (no abort).
   it("the server exits 0 on SIGTERM after serving the Python peers", async () => {
-    expect(await server!.stop(), server!.log).toEqual({ code: 0, signal: null });
+    expect(await server!.stop(), server!.log).toMatchObject({ code: 0, signal: null });
   }, 2 * STOP_TIMEOUT_MS + 1_000);
 });
