@@ -6,6 +6,7 @@ import type { Role } from "./roles/role.js";
 import { probeZmq } from "./probe.js";
 import { runPeerServer, type PeerServerConfig } from "./roles/zmq-servers.js";
 import { runDealerClient, runReqClient, type DealerClientConfig, type ReqClientConfig } from "./roles/zmq-clients.js";
+import { runNativeDealerClient, type NativeDealerConfig } from "./roles/native-client.js";
 import { runPublisher, runSubscriber, type PubConfig, type SubConfig } from "./roles/pubsub.js";
 import { runCodecBench, type CodecConfig } from "./roles/codec.js";
 import {
@@ -42,6 +43,10 @@ async function main(role: Role, config: never): Promise<void> {
     case "dealer-client": {
       const c = config as DealerClientConfig;
       return tell({ type: "result", data: await runDealerClient(c, readyThenGo(c.endpoint)) });
+    }
+    case "native-dealer-client": {
+      const c = config as NativeDealerConfig;
+      return tell({ type: "result", data: await runNativeDealerClient(c, readyThenGo(c.endpoint)) });
     }
     case "grpc-latency-client":
       return tell({ type: "result", data: await runGrpcLatencyClient(config as GrpcLatencyConfig, readyThenGo()) });

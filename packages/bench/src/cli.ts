@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SCENARIOS, defaultOptions, type BenchOptions, type ScenarioName } from "./options.js";
+import { CLIENT_CHOICES, SCENARIOS, defaultOptions, type ClientChoice, type BenchOptions, type ScenarioName } from "./options.js";
 import { ProcessRegistry } from "./procs.js";
 import { createProgress } from "./progress.js";
 import { renderReport } from "./report/table.js";
@@ -23,6 +23,10 @@ function scenarios(value: string): ScenarioName[] {
   if (bad.length) throw new InvalidArgumentError(`unknown scenario ${bad.join(", ")}; known: ${SCENARIOS.join(", ")}`);
   return list as ScenarioName[];
 }
+function clientChoice(value: string): ClientChoice {
+  if (!(CLIENT_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${CLIENT_CHOICES.join(", ")}`);
+  return value as ClientChoice;
+}
 function hwms(value: string): Array<number | "default"> {
   return value.split(",").map((s) => {
     if (s.trim() === "default") return "default";
@@ -40,6 +44,11 @@ const program = new Command()
   .option("--workers <list>", "worker counts of our server, e.g. 1,2 (default 1..cores)", positiveInts)
   .option("--windows <list>", "requests in flight, e.g. 100,1000,4000", positiveInts)
   .option("--clients <n>", "load-client processes per run (the window is split between them)", positiveInt)
+  .option(
+    "--client <kind>",
+    "load client of the throughput and scaling runs: js (zeromq.js), native (native/load.c on libzmq), both (default: both when the native client builds, else js)",
+    clientChoice,
+  )
   .option("--count <n>", "requests per throughput run (cap)", positiveInt)
   .option("--duration <ms>", "time cap of one run's sending phase", positiveInt)
   .option("--latency-count <n>", "round trips per latency run", positiveInt)
@@ -62,6 +71,7 @@ const map: Array<[string, keyof BenchOptions]> = [
   ["workers", "workers"],
   ["windows", "windows"],
   ["clients", "clients"],
+  ["client", "client"],
   ["count", "count"],
   ["duration", "durationMs"],
   ["latencyCount", "latencyCount"],

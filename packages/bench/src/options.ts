@@ -1,8 +1,18 @@
 import { availableParallelism } from "node:os";
+import type { ClientKind } from "./result.js";
 
 /** The scenarios the runner knows; resources are measured with throughput. */
 export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** `--client`: which load clients drive the throughput and scaling runs; "auto" = both when the native one builds, else js. */
+export type ClientChoice = "js" | "native" | "both" | "auto";
+export const CLIENT_CHOICES: readonly ClientChoice[] = ["js", "native", "both", "auto"];
+
+/** The load clients a (resolved) choice runs, in table order; "auto" before resolution counts as js. */
+export function clientKinds(choice: ClientChoice): ClientKind[] {
+  return choice === "both" ? ["native", "js"] : choice === "native" ? ["native"] : ["js"];
+}
 
 /** Everything a run can be told; `defaultOptions()` holds every default in one place. */
 export interface BenchOptions {
@@ -14,6 +24,8 @@ export interface BenchOptions {
   windows: number[];
   /** Load-client processes per run (the window is split between them). */
   clients: number;
+  /** Load client kind(s) of the throughput and scaling runs. */
+  client: ClientChoice;
   /** Requests per throughput run (cap). */
   count: number;
   /** Time cap of the sending phase of one throughput run. */
@@ -51,6 +63,7 @@ export function defaultOptions(quick: boolean, resultsDir: string): BenchOptions
     workers: Array.from({ length: cores }, (_, i) => i + 1),
     windows: [100, 1000, 4000],
     clients: 1,
+    client: "auto",
     count: quick ? 20_000 : 400_000,
     durationMs: quick ? 1_200 : 8_000,
     latencyCount: quick ? 2_000 : 20_000,
@@ -70,13 +83,14 @@ export function defaultOptions(quick: boolean, resultsDir: string): BenchOptions
 export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): number {
   if (o.scenarioBudgetMs !== undefined) return o.scenarioBudgetMs;
   const perRun = o.durationMs + 15_000; // sending cap + spawn, probe, drain and stop margins
+  const kinds = clientKinds(o.client).length;
   switch (scenario) {
     case "latency":
       return 4 * (o.durationMs * 4 + 15_000);
     case "throughput":
-      return (o.workers.length + 3) * (o.windows.length * o.repeat * perRun + 15_000);
+      return (o.workers.length + 3) * (o.windows.length * o.repeat * kinds * perRun + 15_000);
     case "scaling":
-      return (o.workers.length + 2) * (o.heavyWindows.length * o.repeat * (perRun + o.durationMs) + 15_000);
+      return (o.workers.length + 2) * (o.heavyWindows.length * o.repeat * kinds * (perRun + o.durationMs) + 15_000);
     case "pubsub":
       return o.pubsubHwms.length * 60_000;
     case "codec":
@@ -90,9 +104,10 @@ export function plannedSteps(o: BenchOptions, scenario: ScenarioName): number {
     case "latency":
       return 3;
     case "throughput":
-      return (o.workers.length + 3) * o.windows.length * o.repeat;
+      // zeromq servers once per client kind; grpc-js only with its own (JS) client
+      return ((o.workers.length + 2) * clientKinds(o.client).length + 1) * o.windows.length * o.repeat;
     case "scaling":
-      return (o.workers.length + 2) * o.heavyWindows.length * o.repeat;
+      return (o.workers.length + 2) * clientKinds(o.client).length * o.heavyWindows.length * o.repeat;
     case "pubsub":
       return o.pubsubHwms.length;
     case "codec":

@@ -96,6 +96,9 @@ export interface ProcessResources {
 /** The servers the suite compares. */
 export type ServerKind = "zpb" | "plain-router" | "plain-rep" | "piscina" | "grpc";
 
+/** The load client of a run: zeromq.js in Node ("js"), or native/load.c on libzmq ("native"). */
+export type ClientKind = "js" | "native";
+
 /** One request/reply throughput run (scenarios "pingpong" and "cpu"). */
 export interface ThroughputRecord {
   scenario: "pingpong" | "cpu";
@@ -104,6 +107,8 @@ export interface ThroughputRecord {
   workers: number;
   /** Requests in flight across all client processes. */
   window: number;
+  /** The load client (files written before the native client existed lack it: read as "js"). */
+  client: ClientKind;
   clients: number;
   repeat: number;
   sent: number;
@@ -194,6 +199,8 @@ export interface BenchResult {
   options: Record<string, unknown>;
   machine: MachineInfo;
   calibration: { heavyIterations: number; heavyMicros: number };
+  /** The load clients of the throughput and scaling runs, and whether the native one could be built (and why not). */
+  loadClients: { kinds: ClientKind[]; native: { available: boolean; detail: string } };
   latency: LatencyRecord[];
   throughput: ThroughputRecord[];
   pubsub: PubSubRecord[];

@@ -3,11 +3,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { machineInfo } from "./machine.js";
-import { plannedSteps, scenarioBudgetMs, type BenchOptions, type ScenarioName } from "./options.js";
+import { clientKinds, plannedSteps, scenarioBudgetMs, type BenchOptions, type ClientChoice, type ScenarioName } from "./options.js";
 import type { Progress } from "./progress.js";
 import type { ProcessRegistry } from "./procs.js";
 import type { BenchResult } from "./result.js";
 import { findServerCli } from "./servers.js";
+import { buildNativeClient } from "./native.js";
 import { HEAVY_ITERATIONS, busyWork } from "./work.js";
 import { messageOf, type ScenarioContext } from "./scenarios/context.js";
 import { runLatency } from "./scenarios/latency.js";
@@ -41,12 +42,13 @@ export function calibrateHeavy(samples = 41): number {
 
 /** Runs the selected scenarios; never throws for a scenario's failure (it is recorded in `errors`). */
 export async function runBench(
-  options: BenchOptions,
+  requested: BenchOptions,
   registry: ProcessRegistry,
   progress: Progress,
   signal: AbortSignal,
   command: string,
 ): Promise<BenchResult> {
+  const { options, native } = resolveClients(requested, progress);
   const { out: _out, pidLog: _pidLog, ...recordedOptions } = options;
   const result: BenchResult = {
     schema: "zpb-bench/1",
@@ -57,6 +59,10 @@ export async function runBench(
     options: recordedOptions,
     machine: machineInfo(),
     calibration: { heavyIterations: HEAVY_ITERATIONS, heavyMicros: calibrateHeavy() },
+    loadClients: {
+      kinds: clientKinds(options.client),
+      native: native.ok ? { available: true, detail: native.binary } : { available: false, detail: native.reason },
+    },
     latency: [],
     throughput: [],
     pubsub: [],
@@ -76,7 +82,15 @@ export async function runBench(
     const watchdog = new AbortController();
     const onAbort = (): void => watchdog.abort();
     signal.addEventListener("abort", onAbort);
-    const ctx: ScenarioContext = { options, registry, progress, signal: watchdog.signal, serverCli, result };
+    const ctx: ScenarioContext = {
+      options,
+      registry,
+      progress,
+      signal: watchdog.signal,
+      serverCli,
+      nativeClient: native.ok ? native.binary : undefined,
+      result,
+    };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), budget)));
     const running = SCENARIO_RUNNERS[scenario](ctx).then(
@@ -101,6 +115,28 @@ export async function runBench(
   result.finishedAt = new Date().toISOString();
   result.targets = judgeTargets(result);
   return result;
+}
+
+/**
+ * Builds the native load client when the throughput or scaling runs may use it, and settles
+ * `--client`: "auto" becomes both when it built, else js; "native"/"both" without it fall back
+ * to js with one line saying why (a missing compiler never fails a run).
+ */
+function resolveClients(
+  options: BenchOptions,
+  progress: Progress,
+): { options: BenchOptions; native: ReturnType<typeof buildNativeClient> } {
+  const needed = options.client !== "js" && options.only.some((s) => s === "throughput" || s === "scaling");
+  if (!needed) return { options: { ...options, client: options.client === "auto" ? "js" : options.client }, native: { ok: false, reason: options.client === "js" ? "--client js" : "no throughput or scaling scenario" } };
+  const native = buildNativeClient();
+  let client: ClientChoice = options.client === "auto" ? "both" : options.client;
+  if (!native.ok) {
+    progress.note(`note: native load client unavailable (${native.reason}): using the JS client only`);
+    client = "js";
+  } else if (native.built) {
+    progress.note(`native load client built: ${native.binary}`);
+  }
+  return { options: { ...options, client }, native };
 }
 
 /** Writes `<stamp>.json`, `<stamp>.md` (the report) and `<stamp>-<chart>.svg`; returns their paths. */

@@ -1,4 +1,23 @@
-import type { BenchResult, ServerKind, ThroughputRecord } from "../result.js";
+import type { BenchResult, ClientKind, ServerKind, ThroughputRecord } from "../result.js";
+
+/** A record's load client ("js" for files written before the native client existed). */
+export function clientOf(r: ThroughputRecord): ClientKind {
+  return r.client ?? "js";
+}
+
+/** Client kinds present in a scenario, native first (the table's and the targets' order). */
+export function clientsIn(result: BenchResult, scenario: ThroughputRecord["scenario"]): ClientKind[] {
+  const present = new Set(result.throughput.filter((r) => r.scenario === scenario).map(clientOf));
+  return (["native", "js"] as ClientKind[]).filter((k) => present.has(k));
+}
+
+/**
+ * The client whose rows the targets judge: the native one when it has a successful run in the
+ * scenario (it costs the server no CPU to speak of), else the JS one.
+ */
+export function preferredClient(result: BenchResult, scenario: ThroughputRecord["scenario"]): ClientKind {
+  return result.throughput.some((r) => r.scenario === scenario && clientOf(r) === "native" && r.error === undefined) ? "native" : "js";
+}
 
 /** Repeats of one (scenario, server, workers, window) folded together. */
 export interface ThroughputCell {
@@ -20,16 +39,26 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** The cell of one configuration, or undefined when the run did not include it. */
+/**
+ * The cell of one configuration, or undefined when the run did not include it. `client` picks the
+ * load client's rows (any when omitted); grpc-js is only ever driven by its own client, so it
+ * ignores `client`.
+ */
 export function cell(
   result: BenchResult,
   scenario: ThroughputRecord["scenario"],
   server: ServerKind,
   window: number,
   workers?: number,
+  client?: ClientKind,
 ): ThroughputCell | undefined {
   const records = result.throughput.filter(
-    (r) => r.scenario === scenario && r.server === server && r.window === window && (workers === undefined || r.workers === workers),
+    (r) =>
+      r.scenario === scenario &&
+      r.server === server &&
+      r.window === window &&
+      (workers === undefined || r.workers === workers) &&
+      (client === undefined || server === "grpc" || clientOf(r) === client),
   );
   if (records.length === 0) return undefined;
   const ok = records.filter((r) => r.error === undefined);

@@ -1,9 +1,9 @@
 // SVG charts drawn by echarts' server-side renderer (no DOM): throughput per server and worker
 // count, CPU-heavy scaling, and the latency percentile curves.
 import * as echarts from "echarts";
-import type { BenchResult, ServerKind, ThroughputRecord } from "../result.js";
+import type { BenchResult, ClientKind, ServerKind, ThroughputRecord } from "../result.js";
 import { serverLabel } from "../servers.js";
-import { cell, distinct } from "./aggregate.js";
+import { cell, clientsIn, distinct } from "./aggregate.js";
 
 const WIDTH = 900;
 const HEIGHT = 480;
@@ -16,13 +16,27 @@ function render(option: echarts.EChartsOption): string {
   return svg;
 }
 
-function serversOf(result: BenchResult, scenario: ThroughputRecord["scenario"]): Array<[ServerKind, number]> {
+/** One bar group: a server at a worker count, driven by one client kind. */
+type Column = [ServerKind, number, ClientKind];
+
+function serversOf(result: BenchResult, scenario: ThroughputRecord["scenario"]): Column[] {
   const kinds: ServerKind[] = ["zpb", "plain-router", "piscina", "grpc"];
-  return kinds.flatMap((kind) => distinct(result, scenario, "workers", kind).map((w): [ServerKind, number] => [kind, w]));
+  const clients = clientsIn(result, scenario);
+  return kinds.flatMap((kind) =>
+    distinct(result, scenario, "workers", kind).flatMap((w) =>
+      (kind === "grpc" ? (["js"] as ClientKind[]) : clients).map((c): Column => [kind, w, c]),
+    ),
+  );
+}
+
+/** "zpb ×2", or "zpb ×2\nnative client" when the run has more than one client kind. */
+function columnLabel([kind, workers, client]: Column, several: boolean): string {
+  return several && kind !== "grpc" ? `${serverLabel(kind, workers)}\n${client === "native" ? "native" : "zeromq.js"} client` : serverLabel(kind, workers);
 }
 
 function throughputChart(result: BenchResult, scenario: ThroughputRecord["scenario"], title: string): string | undefined {
   const servers = serversOf(result, scenario);
+  const several = clientsIn(result, scenario).length > 1;
   const windows = distinct(result, scenario, "window");
   if (servers.length === 0) return undefined;
   return render({
@@ -30,14 +44,14 @@ function throughputChart(result: BenchResult, scenario: ThroughputRecord["scenar
     tooltip: {},
     legend: { top: 28 },
     grid: { top: 70, left: 80, right: 30, bottom: 50 },
-    xAxis: { type: "category", data: servers.map(([k, w]) => serverLabel(k, w)) },
+    xAxis: { type: "category", data: servers.map((col) => columnLabel(col, several)), axisLabel: { interval: 0, fontSize: 10 } },
     yAxis: { type: "log", name: "msgs/s (log)", nameGap: 15, min: 100 },
     series: windows.map((window) => ({
       name: `window ${window}`,
       type: "bar" as const,
       label: { show: true, position: "top" as const, fontSize: 9, formatter: (p: { value: unknown }) => kilo(Number(p.value)) },
-      data: servers.map(([k, w]) => {
-        const c = cell(result, scenario, k, window, w);
+      data: servers.map(([k, w, client]) => {
+        const c = cell(result, scenario, k, window, w, client);
         return c && !c.error && c.msgsPerSec > 0 ? c.msgsPerSec : null;
       }),
     })),

@@ -1,8 +1,8 @@
 // The report a person reads: Markdown tables (aligned, so they read in a terminal too), raw
 // figures with the ratios that matter beside them.
-import type { BenchResult, ServerKind } from "../result.js";
+import type { BenchResult, ClientKind, ServerKind } from "../result.js";
 import { serverLabel } from "../servers.js";
-import { cell, distinct, ratio } from "./aggregate.js";
+import { cell, clientsIn, distinct, preferredClient, ratio } from "./aggregate.js";
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -17,10 +17,14 @@ const mib = (b: number): string => (b / 1024 / 1024).toFixed(1);
 /** A client process busier than this share of one core may be what limits a run. */
 const CLIENT_BOUND = 0.9;
 
+const CLIENT_LABEL: Record<ClientKind, string> = { native: "native (C)", js: "zeromq.js" };
+
 function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): string {
   const windows = distinct(result, scenario, "window");
   const zpbWorkers = distinct(result, scenario, "workers", "zpb");
   const oneWorker = zpbWorkers.includes(1) ? 1 : undefined;
+  const kinds = clientsIn(result, scenario);
+  const judged = preferredClient(result, scenario);
   const servers: Array<[ServerKind, number]> = [
     ...zpbWorkers.map((w): [ServerKind, number] => ["zpb", w]),
     ...(["plain-router", "piscina", "grpc"] as ServerKind[]).flatMap((kind) =>
@@ -30,27 +34,31 @@ function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): s
   const rows: string[][] = [];
   for (const [kind, workers] of servers) {
     for (const window of windows) {
-      const c = cell(result, scenario, kind, window, workers);
-      if (!c) continue;
-      const isOurs = kind === "zpb";
-      const plain = cell(result, scenario, "plain-router", window)?.msgsPerSec;
-      const grpc = cell(result, scenario, "grpc", window)?.msgsPerSec;
-      const one = oneWorker === undefined ? undefined : cell(result, scenario, "zpb", window, oneWorker)?.msgsPerSec;
-      rows.push([
-        serverLabel(kind, workers),
-        String(window),
-        c.error ? `error: ${c.error.split("\n")[0]!.slice(0, 60)}` : int(c.msgsPerSec),
-        c.runs > 1 ? `${int(c.lost)} (${c.runsWithLoss}/${c.runs} runs)` : int(c.lost),
-        isOurs ? times(ratio(c.msgsPerSec, plain)) : "",
-        ...(scenario === "pingpong" ? [isOurs ? times(ratio(c.msgsPerSec, grpc), 1) : ""] : []),
-        isOurs ? times(ratio(c.msgsPerSec, one)) : "",
-        c.error ? "" : `${pct(c.clientCpuShare)}${c.clientCpuShare >= CLIENT_BOUND ? " ⚠" : ""}`,
-      ]);
+      for (const client of kind === "grpc" ? (["js"] as ClientKind[]) : kinds) {
+        const c = cell(result, scenario, kind, window, workers, client);
+        if (!c) continue;
+        const isOurs = kind === "zpb";
+        const plain = cell(result, scenario, "plain-router", window, undefined, client)?.msgsPerSec;
+        const grpc = cell(result, scenario, "grpc", window)?.msgsPerSec;
+        const one = oneWorker === undefined ? undefined : cell(result, scenario, "zpb", window, oneWorker, client)?.msgsPerSec;
+        rows.push([
+          serverLabel(kind, workers),
+          String(window),
+          kind === "grpc" ? "grpc-js" : CLIENT_LABEL[client],
+          c.error ? `error: ${c.error.split("\n")[0]!.slice(0, 60)}` : int(c.msgsPerSec),
+          c.runs > 1 ? `${int(c.lost)} (${c.runsWithLoss}/${c.runs} runs)` : int(c.lost),
+          isOurs ? times(ratio(c.msgsPerSec, plain)) : "",
+          ...(scenario === "pingpong" ? [isOurs ? times(ratio(c.msgsPerSec, grpc), 1) : ""] : []),
+          isOurs ? times(ratio(c.msgsPerSec, one)) : "",
+          c.error ? "" : `${pct(c.clientCpuShare)}${c.clientCpuShare >= CLIENT_BOUND ? " ⚠" : ""}`,
+        ]);
+      }
     }
   }
   const head = [
     "server",
     "window",
+    "client",
     "msgs/s",
     "lost",
     "÷ plain ROUTER",
@@ -59,10 +67,16 @@ function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): s
     "client CPU",
   ];
   const bound = rows.some((r) => r[r.length - 1]!.endsWith("⚠"));
-  const note = bound
-    ? `\n\n⚠ the load client used ≥ ${pct(CLIENT_BOUND)} of a core: that figure may be the client's limit, not the server's (rerun with --clients 2 and compare).`
-    : `\n\nEvery load client stayed below ${pct(CLIENT_BOUND)} of a core: the figures are the servers' (client CPU = the busiest client process's user+system CPU ÷ wall time).`;
-  return table(head, rows) + note;
+  const notes = [
+    bound
+      ? `⚠ the load client used ≥ ${pct(CLIENT_BOUND)} of a core: that figure may be the client's limit, not the server's (rerun with --clients 2 and compare).`
+      : `Every load client stayed below ${pct(CLIENT_BOUND)} of a core: the figures are the servers' (client CPU = the busiest client process's user+system CPU ÷ wall time).`,
+    "Ratios compare rows driven by the same client. " +
+      (judged === "native"
+        ? "The targets use the native (C) client's rows: it costs a few % of a core, so on this machine the server under test keeps its cores; the zeromq.js rows show what a JS client sees."
+        : "The targets use the zeromq.js client's rows (no native client in this run: see `--client`)."),
+  ];
+  return table(head, rows) + "\n\n" + notes.join("\n\n");
 }
 
 function latencySection(result: BenchResult): string {
@@ -163,6 +177,11 @@ export function renderReport(result: BenchResult): string {
     `Libraries: ${libs}`,
     `Command: \`${result.command}\` — ${o.clients} load-client process(es), ${o.repeat} repeat(s); CPU-heavy request = ${result.calibration.heavyIterations} busy iterations ≈ ${result.calibration.heavyMicros} µs here`,
   ];
+  const lc = result.loadClients;
+  if (lc) {
+    const names = lc.kinds.map((k) => CLIENT_LABEL[k]).join(" and ");
+    parts.push(`Load clients (throughput, scaling): ${names}${lc.native.available ? "" : ` (native client not used: ${lc.native.detail})`}`);
+  }
   const has = (s: string): boolean => (o.only as string[]).includes(s);
   if (has("latency")) parts.push("", "### 1. Request/reply latency (sequential Ping→Pong, µs)", "", latencySection(result));
   if (has("throughput"))

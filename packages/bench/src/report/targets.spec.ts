@@ -4,9 +4,12 @@ import { judgeTargets } from "./targets.js";
 import { renderReport } from "./table.js";
 import { renderCharts } from "./charts.js";
 
-function run(scenario: ThroughputRecord["scenario"], server: ThroughputRecord["server"], workers: number, window: number, msgsPerSec: number, lost = 0): ThroughputRecord {
+function run(
+  scenario: ThroughputRecord["scenario"], server: ThroughputRecord["server"], workers: number, window: number, msgsPerSec: number, lost = 0,
+  client: ThroughputRecord["client"] = "js",
+): ThroughputRecord {
   return {
-    scenario, server, workers, window, clients: 1, repeat: 0, sent: 1000, received: 1000 - lost, lost, duplicates: 0, unexpected: 0,
+    scenario, server, workers, window, client, clients: 1, repeat: 0, sent: 1000, received: 1000 - lost, lost, duplicates: 0, unexpected: 0,
     stalled: false, msgsPerSec, clientCpuShare: 0.5, clientCpuSeconds: 0.1, serverCpuSeconds: 0.2,
   };
 }
@@ -18,6 +21,7 @@ function result(throughput: ThroughputRecord[], p50: { zpb: number; grpc: number
     options: { only: ["latency", "throughput", "scaling"], clients: 1, repeat: 1 },
     machine: { cpuModel: "cpu", cores: 2, availableParallelism: 2, memoryBytes: 2 ** 30, kernel: "k", node: "v20", libs: {}, loadAverageAtStart: [0, 0, 0] },
     calibration: { heavyIterations: 1, heavyMicros: 200 },
+    loadClients: { kinds: ["js"], native: { available: false, detail: "test" } },
     latency: [
       { server: "zpb", workers: 2, latency: summary(p50.zpb), lost: 0, unexpected: 0, clientCpuSeconds: 0 },
       { server: "grpc", workers: 1, latency: summary(p50.grpc), lost: 0, unexpected: 0, clientCpuSeconds: 0 },
@@ -68,13 +72,49 @@ describe("judgeTargets", () => {
   });
 });
 
+describe("targets with two load clients", () => {
+  const r = result(
+    [
+      run("pingpong", "zpb", 2, 100, 150_000, 0, "native"),
+      run("pingpong", "plain-router", 1, 100, 120_000, 0, "native"),
+      run("pingpong", "zpb", 2, 100, 80_000, 0, "js"),
+      run("pingpong", "plain-router", 1, 100, 100_000, 0, "js"),
+      run("pingpong", "grpc", 1, 100, 10_000, 0, "js"),
+      run("cpu", "zpb", 1, 100, 4_000, 0, "native"),
+      run("cpu", "zpb", 2, 100, 7_800, 0, "native"),
+      run("cpu", "zpb", 1, 100, 4_000, 0, "js"),
+      run("cpu", "zpb", 2, 100, 6_000, 0, "js"),
+    ],
+    { zpb: 150, grpc: 400 },
+  );
+  r.targets = judgeTargets(r);
+  const t = byId(r);
+
+  it("judges the native client's rows, each ratio within one client, and lists the JS client's ratios beside", () => {
+    expect(t["pooled-vs-plain-router"]!.value).toBeCloseTo(1.25); // 150k / 120k, not 150k / 100k
+    expect(t["pooled-vs-plain-router"]!.description).toContain("native client");
+    expect(t["pooled-vs-plain-router"]!.detail).toBe("native client: w100 1.25×; zeromq.js client: w100 0.80×");
+    expect(t["cpu-scaling-2-vs-1"]!.value).toBeCloseTo(1.95);
+    expect(t["pooled-vs-grpc"]!.value).toBeCloseTo(15); // grpc-js always with its own client
+  });
+
+  it("prints a row per client, and says which rows the targets use", () => {
+    const text = renderReport(r);
+    expect(text).toMatch(/\| zpb ×2\s+\| 100\s+\| native \(C\)\s+\| 150,000\s+\| 0\s+\| 1\.25×/);
+    expect(text).toMatch(/\| zpb ×2\s+\| 100\s+\| zeromq\.js\s+\| 80,000\s+\| 0\s+\| 0\.80×/);
+    expect(text).toMatch(/\| grpc-js\s+\| 100\s+\| grpc-js\s+\| 10,000/);
+    expect(text).toContain("The targets use the native (C) client's rows");
+    expect(renderCharts(r).throughput).toContain("native client");
+  });
+});
+
 describe("report and charts", () => {
   const r = result([run("pingpong", "zpb", 2, 100, 120_000), run("pingpong", "plain-router", 1, 100, 100_000), run("pingpong", "grpc", 1, 100, 6_000)], { zpb: 150, grpc: 400 });
   r.targets = judgeTargets(r);
 
   it("prints raw figures with the ratios beside them", () => {
     const text = renderReport(r);
-    expect(text).toMatch(/\| zpb ×2\s+\| 100\s+\| 120,000\s+\| 0\s+\| 1\.20×\s+\| 20\.0×/);
+    expect(text).toMatch(/\| zpb ×2\s+\| 100\s+\| zeromq\.js\s+\| 120,000\s+\| 0\s+\| 1\.20×\s+\| 20\.0×/);
     expect(text).toMatch(/MET/);
   });
 

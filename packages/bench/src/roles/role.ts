@@ -4,6 +4,7 @@ export type Role =
   | "grpc-server"
   | "req-client"
   | "dealer-client"
+  | "native-dealer-client"
   | "grpc-latency-client"
   | "grpc-load-client"
   | "publisher"

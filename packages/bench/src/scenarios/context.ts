@@ -11,6 +11,8 @@ export interface ScenarioContext {
   /** Aborted by the scenario's watchdog or by Ctrl-C: start nothing new. */
   signal: AbortSignal;
   serverCli: string | undefined;
+  /** The compiled native load client, when it built. */
+  nativeClient?: string | undefined;
   result: BenchResult;
 }
 

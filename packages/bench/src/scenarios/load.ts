@@ -1,7 +1,7 @@
 // One pipelined load run against a running server: K client processes, synchronised start,
 // server CPU read from /proc before and after.
 import { cpuSecondsOf, type Proc } from "../procs.js";
-import type { LoadClientResult, ThroughputRecord } from "../result.js";
+import type { ClientKind, LoadClientResult, ThroughputRecord } from "../result.js";
 import type { RunningServer } from "../servers.js";
 import type { ScenarioContext } from "./context.js";
 
@@ -12,6 +12,8 @@ export interface LoadPlan {
   count: number;
   durationMs: number;
   repeat: number;
+  /** The load client; grpc-js servers always get the grpc-js client ("js"). */
+  client: ClientKind;
 }
 
 /** Runs one load run and returns its record (with `error` set when it failed). */
@@ -22,6 +24,7 @@ export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan:
     server: server.spec.kind,
     workers: server.spec.workers,
     window: plan.window,
+    client: plan.client,
     clients,
     repeat: plan.repeat,
     sent: 0,
@@ -48,11 +51,14 @@ export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan:
         durationMs: plan.durationMs,
         seqBase: k * 2 ** 40 + 1,
       };
-      procs.push(
-        server.spec.kind === "grpc"
-          ? ctx.registry.forkRole("grpc-load-client", { ...common, target: server.address, replyTimeoutMs: 10_000 })
-          : ctx.registry.forkRole("dealer-client", { ...common, endpoint: server.address, stallMs }),
-      );
+      if (server.spec.kind === "grpc") {
+        procs.push(ctx.registry.forkRole("grpc-load-client", { ...common, target: server.address, replyTimeoutMs: 10_000 }));
+      } else if (plan.client === "native") {
+        if (!ctx.nativeClient) throw new Error("the native load client is not built");
+        procs.push(ctx.registry.forkRole("native-dealer-client", { ...common, endpoint: server.address, stallMs, binary: ctx.nativeClient }));
+      } else {
+        procs.push(ctx.registry.forkRole("dealer-client", { ...common, endpoint: server.address, stallMs }));
+      }
     }
     await Promise.all(procs.map((p) => p.next("ready", 20_000)));
     const serverCpuBefore = cpuSecondsOf(server.proc.pid);

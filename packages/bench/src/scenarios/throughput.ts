@@ -3,7 +3,8 @@
 // read from /proc just before it is stopped.
 import { HEAVY_ITERATIONS } from "../work.js";
 import { serverLabel, startServer, stopServer, ServerUnavailableError, type ServerSpec } from "../servers.js";
-import type { ThroughputRecord } from "../result.js";
+import type { ClientKind, ThroughputRecord } from "../result.js";
+import { clientKinds } from "../options.js";
 import { messageOf, rate, type ScenarioContext } from "./context.js";
 import { runLoad } from "./load.js";
 
@@ -24,6 +25,9 @@ export async function runThroughput(ctx: ScenarioContext, scenario: ThroughputRe
   const windows = scenario === "cpu" ? o.heavyWindows : o.windows;
   const count = scenario === "cpu" ? o.heavyCount : o.count;
   const specs = throughputServers(ctx, scenario);
+  // Each zeromq server is measured with every client kind asked for; grpc-js only with its own client.
+  const kindsFor = (spec: ServerSpec): ClientKind[] => (spec.kind === "grpc" ? ["js"] : clientKinds(o.client));
+  const both = clientKinds(o.client).length > 1;
 
   for (const spec of specs) {
     if (ctx.signal.aborted) return;
@@ -34,9 +38,10 @@ export async function runThroughput(ctx: ScenarioContext, scenario: ThroughputRe
     } catch (err) {
       const message = messageOf(err);
       for (const window of windows)
+        for (const client of kindsFor(spec))
         for (let repeat = 0; repeat < o.repeat; repeat++) {
-          ctx.result.throughput.push(emptyRecord(scenario, spec, window, repeat, o.clients, message));
-          ctx.progress.begin(`${label} w${window}`);
+          ctx.result.throughput.push(emptyRecord(scenario, spec, window, client, repeat, o.clients, message));
+          ctx.progress.begin(`${label} w${window}${both ? ` ${client}` : ""}`);
           ctx.progress.end(err instanceof ServerUnavailableError ? "skipped (server not built)" : `FAILED to start: ${message}`);
         }
       continue;
@@ -44,10 +49,11 @@ export async function runThroughput(ctx: ScenarioContext, scenario: ThroughputRe
     let answered = 0;
     try {
       for (const window of windows) {
+        for (const client of kindsFor(spec))
         for (let repeat = 0; repeat < o.repeat; repeat++) {
           if (ctx.signal.aborted) return;
-          ctx.progress.begin(`${label} w${window}${o.repeat > 1 ? ` #${repeat + 1}` : ""}`);
-          const record = await runLoad(ctx, server, { scenario, window, count, durationMs: o.durationMs, repeat });
+          ctx.progress.begin(`${label} w${window}${both && spec.kind !== "grpc" ? ` ${client} client` : ""}${o.repeat > 1 ? ` #${repeat + 1}` : ""}`);
+          const record = await runLoad(ctx, server, { scenario, window, count, durationMs: o.durationMs, repeat, client });
           ctx.result.throughput.push(record);
           answered += record.received;
           ctx.progress.end(
@@ -73,6 +79,7 @@ function emptyRecord(
   scenario: ThroughputRecord["scenario"],
   spec: ServerSpec,
   window: number,
+  client: ClientKind,
   repeat: number,
   clients: number,
   error: string,
@@ -82,6 +89,7 @@ function emptyRecord(
     server: spec.kind,
     workers: spec.workers,
     window,
+    client,
     clients,
     repeat,
     sent: 0,

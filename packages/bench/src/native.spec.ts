@@ -1,0 +1,90 @@
+// The native load client (native/load.c) against @zpb/proto: the same request bytes, the same
+// reading of replies, and a real run against a real ROUTER. Skipped, with the reason printed,
+// only when this machine has no C compiler or no libzmq headers.
+import { describe, expect, it } from "vitest";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Router } from "zeromq";
+import { envelopeCodec, errorReply, ErrorCode, ping, pong } from "@zpb/proto";
+import { buildNativeClient } from "./native.js";
+import type { LoadClientResult } from "./result.js";
+
+const build = buildNativeClient(undefined, mkdtempSync(join(tmpdir(), "zpb-native-")));
+if (!build.ok) console.warn(`native load client tests skipped: ${build.reason}`);
+const binary = build.ok ? build.binary : "";
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+const native = (...args: string[]): string => execFileSync(binary, args, { encoding: "utf8", timeout: 5000 }).trim();
+
+const SEQS = [0n, 1n, 127n, 128n, 300n, 16_383n, 16_384n, 2n ** 32n, 2n ** 40n + 1n, 2n ** 63n, 2n ** 64n - 1n];
+
+describe.skipIf(!build.ok)("native load client", () => {
+  it("encodes Envelope{ping{seq}} byte for byte as @zpb/proto does", () => {
+    for (const seq of SEQS) expect(native("--encode-ping", String(seq)), `seq ${seq}`).toBe(hex(envelopeCodec.encode(ping(seq))));
+  });
+
+  it("reads the seq of every Pong @zpb/proto encodes, and takes nothing else for a Pong", () => {
+    for (const seq of SEQS) expect(native("--decode-reply", hex(envelopeCodec.encode(pong(seq))))).toBe(String(seq));
+    expect(native("--decode-reply", hex(envelopeCodec.encode(errorReply(ErrorCode.CODE_HANDLER, "no", 5n))))).toBe("unexpected");
+    expect(native("--decode-reply", hex(envelopeCodec.encode(ping(5n))))).toBe("unexpected");
+    expect(native("--decode-reply", "12058080")).toBe("unexpected"); // truncated
+  });
+
+  it("keeps a window in flight against a ROUTER, and counts lost, duplicate and unmatched replies", async () => {
+    const router = new Router({ linger: 0 });
+    await router.bind("tcp://127.0.0.1:*");
+    // Answers every request once; also answers seq base+3 twice, and sends one Pong nobody asked for,
+    // and never answers seq base+7.
+    const base = 1000n;
+    const serving = (async () => {
+      for await (const [id, payload] of router) {
+        const req = envelopeCodec.decode(payload!);
+        if (req.payload.case !== "ping") continue;
+        const seq = req.payload.value.seq;
+        if (seq === base + 7n) continue;
+        await router.send([id!, envelopeCodec.encode(pong(seq))]);
+        if (seq === base + 3n) {
+          await router.send([id!, envelopeCodec.encode(pong(seq))]);
+          await router.send([id!, envelopeCodec.encode(pong(999_999n))]);
+        }
+      }
+    })().catch(() => {});
+    const child = spawn(binary, [
+      "--endpoint", router.lastEndpoint!, "--window", "16", "--count", "2000", "--warmup", "200",
+      "--duration-ms", "5000", "--seq-base", String(base), "--stall-ms", "500",
+    ]);
+    let out = "";
+    let went = false;
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (!went && out.includes('{"ready":true}')) {
+        went = true;
+        child.stdin.write("go\n");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    router.close();
+    await serving;
+    expect(code).toBe(0);
+    const result = JSON.parse(out.trim().split("\n").pop()!) as LoadClientResult;
+    expect(result.sent).toBe(2000);
+    expect(result.received).toBe(1999);
+    expect(result.lost).toBe(1);
+    expect(result.stalled).toBe(true); // seq base+7 never came back
+    expect(result.duplicates).toBe(1);
+    expect(result.unexpected).toBe(1);
+    expect(result.counted).toBeGreaterThan(0);
+    expect(result.counted).toBeLessThan(result.received); // warm-up excluded
+    expect(result.toSeconds).toBeGreaterThan(result.fromSeconds);
+    expect(result.cpuSeconds).toBeGreaterThan(0);
+  }, 20_000);
+
+  it("ends without a run when its input closes before go", async () => {
+    const child = spawn(binary, ["--endpoint", "tcp://127.0.0.1:9", "--count", "10"], { stdio: ["pipe", "pipe", "ignore"] });
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(3);
+  });
+});
