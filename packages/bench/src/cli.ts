@@ -49,6 +49,7 @@ const program = new Command()
     "load client of the throughput and scaling runs: js (zeromq.js), native (native/load.c on libzmq), both (default: both when the native client builds, else js)",
     clientChoice,
   )
+  .option("--no-native-router", "leave out the libzmq native C ROUTER peer (native/router.c)")
   .option("--count <n>", "requests per throughput run (cap)", positiveInt)
   .option("--duration <ms>", "time cap of one run's sending phase", positiveInt)
   .option("--latency-count <n>", "round trips per latency run", positiveInt)
@@ -86,6 +87,7 @@ const map: Array<[string, keyof BenchOptions]> = [
 ];
 for (const [flag, key] of map) if (flags[flag] !== undefined) (options as unknown as Record<string, unknown>)[key] = flags[flag];
 options.noProgress = flags.progress === false;
+options.nativeRouter = flags.nativeRouter !== false;
 
 const registry = new ProcessRegistry(fileURLToPath(new URL("./child.js", import.meta.url)), options.pidLog);
 const progress = createProgress(Boolean(process.stdout.isTTY) && !options.noProgress);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchResult } from "./result.js";
 import { PACKAGE_DIR, findServerCli } from "./servers.js";
+import { buildNative } from "./native.js";
 
 const CLI = join(PACKAGE_DIR, "dist", "cli.js");
 
@@ -159,6 +160,45 @@ describe("zpb-bench end to end", () => {
     expect(readFileSync(join(out, `${stem}.md`), "utf8")).toContain("### 2. Pipelined Ping/Pong throughput");
 
     expect(pidsIn(pidLog).length).toBe(r.processes.length);
+    expect(survivors(pidLog)).toEqual([]);
+  }, 120_000);
+
+  const nativeBuild = buildNative("load");
+  if (!nativeBuild.ok) console.warn(`native-client bench run skipped: ${nativeBuild.reason}`);
+  it.skipIf(!nativeBuild.ok)("with --client native, drives every zeromq server with the native client and judges the targets on it", async () => {
+    const out = mkdtempSync(join(tmpdir(), "zpb-bench-native-"));
+    const pidLog = join(out, "pids.log");
+    const { done } = runCli([
+      "--quick", "--no-progress", "--only", "throughput,scaling", "--client", "native", "--windows", "100,1500",
+      "--count", "3000", "--duration", "800", "--heavy-count", "300", "--out", out, "--pid-log", pidLog,
+    ]);
+    const { code, stdout, stderr } = await done;
+    expect(stderr).toBe("");
+    expect(code, stdout).toBe(0);
+    const json = readdirSync(out).find((f) => f.endsWith("-quick.json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as BenchResult;
+    expect(r.loadClients.kinds).toEqual(["native"]);
+    expect(r.loadClients.native.available).toBe(true);
+    const zmqRuns = r.throughput.filter((t) => t.server !== "grpc");
+    expect(zmqRuns.length).toBeGreaterThan(0);
+    expect(new Set(zmqRuns.map((t) => t.client))).toEqual(new Set(["native"]));
+    expect(r.throughput.filter((t) => t.server === "grpc").every((t) => t.client === "js")).toBe(true);
+    expect(new Set(zmqRuns.map((t) => t.scenario))).toEqual(new Set(["pingpong", "cpu"]));
+    for (const t of zmqRuns) {
+      if (t.server === "zpb" && findServerCli() === undefined) continue;
+      expect(t.error, `${t.server}: ${t.error}`).toBeUndefined();
+      expect(t.received + t.lost).toBe(t.sent);
+      expect(t.sent).toBeGreaterThan(0);
+      expect(t.msgsPerSec).toBeGreaterThan(0);
+      expect(t.clientCpuSeconds).toBeGreaterThan(0);
+      if (t.server === "zpb") expect(t.lost + t.duplicates + t.unexpected).toBe(0);
+    }
+    if (r.nativeRouter.available) {
+      expect(zmqRuns.some((t) => t.server === "native-router" && t.error === undefined)).toBe(true);
+      expect(r.resources.find((x) => x.server === "native-router")?.exitCode).toBe(0);
+    }
+    expect(r.targets.find((t) => t.id === "pooled-vs-plain-router")!.description).toContain("native client");
+    expect(stdout).toContain("native (C)");
     expect(survivors(pidLog)).toEqual([]);
   }, 120_000);
 

@@ -6,13 +6,16 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Router } from "zeromq";
+import { Dealer, Router } from "zeromq";
 import { envelopeCodec, errorReply, ErrorCode, ping, pong } from "@zpb/proto";
-import { buildNativeClient } from "./native.js";
+import { buildNative } from "./native.js";
 import type { LoadClientResult } from "./result.js";
 
-const build = buildNativeClient(undefined, mkdtempSync(join(tmpdir(), "zpb-native-")));
+const buildDir = mkdtempSync(join(tmpdir(), "zpb-native-"));
+const build = buildNative("load", buildDir);
 if (!build.ok) console.warn(`native load client tests skipped: ${build.reason}`);
+const routerBuild = buildNative("router", buildDir);
+if (!routerBuild.ok) console.warn(`native ROUTER tests skipped: ${routerBuild.reason}`);
 const binary = build.ok ? build.binary : "";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -87,4 +90,40 @@ describe.skipIf(!build.ok)("native load client", () => {
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(code).toBe(3);
   });
+});
+
+describe.skipIf(!routerBuild.ok)("native ROUTER peer", () => {
+  it("answers a Ping with a Pong of the same seq on both envelope shapes, anything else with CODE_UNKNOWN_PAYLOAD, and exits 0 on SIGTERM", async () => {
+    const child = spawn(routerBuild.ok ? routerBuild.binary : "", ["--bind", "tcp://127.0.0.1:*"], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const endpoint = await new Promise<string>((resolve) => {
+      let text = "";
+      child.stdout.on("data", (d: Buffer) => {
+        text += d.toString();
+        if (text.includes("\n")) resolve((JSON.parse(text.split("\n")[0]!) as { endpoint: string }).endpoint);
+      });
+    });
+    expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    const dealer = new Dealer({ linger: 0, receiveTimeout: 5000 });
+    dealer.connect(endpoint);
+    try {
+      await dealer.send(envelopeCodec.encode(ping(2n ** 40n + 1n))); // single frame (DEALER wire)
+      const [single] = await dealer.receive();
+      expect(envelopeCodec.decode(single!)).toEqual(envelopeCodec.decode(envelopeCodec.encode(pong(2n ** 40n + 1n))));
+      await dealer.send([Buffer.alloc(0), envelopeCodec.encode(ping(0n))]); // [empty, payload] (REQ wire)
+      const framed = await dealer.receive();
+      expect(framed.length).toBe(2);
+      expect(framed[0]!.length).toBe(0);
+      expect(hex(framed[1]!)).toBe(hex(envelopeCodec.encode(pong(0n))));
+      await dealer.send(envelopeCodec.encode(pong(3n)));
+      const [bad] = await dealer.receive();
+      const reply = envelopeCodec.decode(bad!);
+      expect(reply.payload.case).toBe("error");
+      if (reply.payload.case === "error") expect(reply.payload.value.code).toBe(ErrorCode.CODE_UNKNOWN_PAYLOAD);
+    } finally {
+      dealer.close();
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+  }, 20_000);
 });

@@ -1,25 +1,27 @@
-// The native load client (native/load.c): compiled at bench time with the system's C compiler
-// against libzmq, into native/build/ (git-ignored). When `cc` or libzmq's headers are missing the
-// bench says so in one line and uses the JS client only.
+// The native programs — the load client (native/load.c) and the "libzmq native" ROUTER peer
+// (native/router.c) — compiled at bench time with the system's C compiler against libzmq, into
+// native/build/ (git-ignored). When `cc` or libzmq's headers are missing the bench says so in
+// one line and uses the JS client only (and shows no native server row).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PACKAGE_DIR } from "./servers.js";
 
-/** The C source of the native DEALER load client. */
-export const NATIVE_CLIENT_SOURCE = join(PACKAGE_DIR, "native", "load.c");
-/** Where it is compiled to. */
+/** The native programs, by the name of their source in native/. */
+export type NativeProgram = "load" | "router";
+/** Where they are compiled to. */
 export const NATIVE_BUILD_DIR = join(PACKAGE_DIR, "native", "build");
 
 /** The outcome of a build: the binary's path, or why there is none. */
 export type NativeBuild = { ok: true; binary: string; built: boolean } | { ok: false; reason: string };
 
 /**
- * Compiles native/load.c unless an up-to-date binary is there (`cc -O2 … -lzmq`; $CC overrides cc).
- * Never throws: a missing compiler or libzmq comes back as `{ ok: false, reason }`.
+ * Compiles native/<program>.c unless an up-to-date binary is there (`cc -O2 … -lzmq`; $CC
+ * overrides cc). Never throws: a missing compiler or libzmq comes back as `{ ok: false, reason }`.
  */
-export function buildNativeClient(source = NATIVE_CLIENT_SOURCE, outDir = NATIVE_BUILD_DIR): NativeBuild {
-  const binary = join(outDir, "load");
+export function buildNative(program: NativeProgram, outDir = NATIVE_BUILD_DIR): NativeBuild {
+  const source = join(PACKAGE_DIR, "native", `${program}.c`);
+  const binary = join(outDir, program);
   try {
     if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return { ok: true, binary, built: false };
     mkdirSync(outDir, { recursive: true });

@@ -26,6 +26,8 @@ export interface BenchOptions {
   clients: number;
   /** Load client kind(s) of the throughput and scaling runs. */
   client: ClientChoice;
+  /** Also measure the "libzmq native" C ROUTER (native/router.c) when it builds. */
+  nativeRouter: boolean;
   /** Requests per throughput run (cap). */
   count: number;
   /** Time cap of the sending phase of one throughput run. */
@@ -64,6 +66,7 @@ export function defaultOptions(quick: boolean, resultsDir: string): BenchOptions
     windows: [100, 1000, 4000],
     clients: 1,
     client: "auto",
+    nativeRouter: true,
     count: quick ? 20_000 : 400_000,
     durationMs: quick ? 1_200 : 8_000,
     latencyCount: quick ? 2_000 : 20_000,
@@ -84,13 +87,14 @@ export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): numbe
   if (o.scenarioBudgetMs !== undefined) return o.scenarioBudgetMs;
   const perRun = o.durationMs + 15_000; // sending cap + spawn, probe, drain and stop margins
   const kinds = clientKinds(o.client).length;
+  const native = o.nativeRouter ? 1 : 0;
   switch (scenario) {
     case "latency":
       return 4 * (o.durationMs * 4 + 15_000);
     case "throughput":
-      return (o.workers.length + 3) * (o.windows.length * o.repeat * kinds * perRun + 15_000);
+      return (o.workers.length + 3 + native) * (o.windows.length * o.repeat * kinds * perRun + 15_000);
     case "scaling":
-      return (o.workers.length + 2) * (o.heavyWindows.length * o.repeat * kinds * (perRun + o.durationMs) + 15_000);
+      return (o.workers.length + 2 + native) * (o.heavyWindows.length * o.repeat * kinds * (perRun + o.durationMs) + 15_000);
     case "pubsub":
       return o.pubsubHwms.length * 60_000;
     case "codec":
@@ -105,9 +109,9 @@ export function plannedSteps(o: BenchOptions, scenario: ScenarioName): number {
       return 3;
     case "throughput":
       // zeromq servers once per client kind; grpc-js only with its own (JS) client
-      return ((o.workers.length + 2) * clientKinds(o.client).length + 1) * o.windows.length * o.repeat;
+      return ((o.workers.length + 2 + (o.nativeRouter ? 1 : 0)) * clientKinds(o.client).length + 1) * o.windows.length * o.repeat;
     case "scaling":
-      return (o.workers.length + 2) * clientKinds(o.client).length * o.heavyWindows.length * o.repeat;
+      return (o.workers.length + 2 + (o.nativeRouter ? 1 : 0)) * clientKinds(o.client).length * o.heavyWindows.length * o.repeat;
     case "pubsub":
       return o.pubsubHwms.length;
     case "codec":

@@ -94,7 +94,7 @@ export interface ProcessResources {
 }
 
 /** The servers the suite compares. */
-export type ServerKind = "zpb" | "plain-router" | "plain-rep" | "piscina" | "grpc";
+export type ServerKind = "zpb" | "plain-router" | "native-router" | "plain-rep" | "piscina" | "grpc";
 
 /** The load client of a run: zeromq.js in Node ("js"), or native/load.c on libzmq ("native"). */
 export type ClientKind = "js" | "native";
@@ -201,6 +201,8 @@ export interface BenchResult {
   calibration: { heavyIterations: number; heavyMicros: number };
   /** The load clients of the throughput and scaling runs, and whether the native one could be built (and why not). */
   loadClients: { kinds: ClientKind[]; native: { available: boolean; detail: string } };
+  /** The "libzmq native" ROUTER peer (native/router.c): built and shown as a server row, or why not. */
+  nativeRouter: { available: boolean; detail: string };
   latency: LatencyRecord[];
   throughput: ThroughputRecord[];
   pubsub: PubSubRecord[];

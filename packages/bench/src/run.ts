@@ -8,7 +8,7 @@ import type { Progress } from "./progress.js";
 import type { ProcessRegistry } from "./procs.js";
 import type { BenchResult } from "./result.js";
 import { findServerCli } from "./servers.js";
-import { buildNativeClient } from "./native.js";
+import { buildNative, type NativeBuild } from "./native.js";
 import { HEAVY_ITERATIONS, busyWork } from "./work.js";
 import { messageOf, type ScenarioContext } from "./scenarios/context.js";
 import { runLatency } from "./scenarios/latency.js";
@@ -48,7 +48,7 @@ export async function runBench(
   signal: AbortSignal,
   command: string,
 ): Promise<BenchResult> {
-  const { options, native } = resolveClients(requested, progress);
+  const { options, native, router } = resolveNative(requested, progress);
   const { out: _out, pidLog: _pidLog, ...recordedOptions } = options;
   const result: BenchResult = {
     schema: "zpb-bench/1",
@@ -63,6 +63,7 @@ export async function runBench(
       kinds: clientKinds(options.client),
       native: native.ok ? { available: true, detail: native.binary } : { available: false, detail: native.reason },
     },
+    nativeRouter: router.ok ? { available: true, detail: router.binary } : { available: false, detail: router.reason },
     latency: [],
     throughput: [],
     pubsub: [],
@@ -89,6 +90,7 @@ export async function runBench(
       signal: watchdog.signal,
       serverCli,
       nativeClient: native.ok ? native.binary : undefined,
+      nativeRouter: router.ok ? router.binary : undefined,
       result,
     };
     let timer: NodeJS.Timeout | undefined;
@@ -118,25 +120,27 @@ export async function runBench(
 }
 
 /**
- * Builds the native load client when the throughput or scaling runs may use it, and settles
- * `--client`: "auto" becomes both when it built, else js; "native"/"both" without it fall back
- * to js with one line saying why (a missing compiler never fails a run).
+ * Builds the native programs the throughput and scaling runs may use, and settles `--client`:
+ * "auto" becomes both when the native client built, else js; "native"/"both" without it fall back
+ * to js with one line saying why (a missing compiler never fails a run). The native ROUTER peer
+ * is measured whenever it builds, unless --no-native-router.
  */
-function resolveClients(
+function resolveNative(
   options: BenchOptions,
   progress: Progress,
-): { options: BenchOptions; native: ReturnType<typeof buildNativeClient> } {
-  const needed = options.client !== "js" && options.only.some((s) => s === "throughput" || s === "scaling");
-  if (!needed) return { options: { ...options, client: options.client === "auto" ? "js" : options.client }, native: { ok: false, reason: options.client === "js" ? "--client js" : "no throughput or scaling scenario" } };
-  const native = buildNativeClient();
-  let client: ClientChoice = options.client === "auto" ? "both" : options.client;
-  if (!native.ok) {
+): { options: BenchOptions; native: NativeBuild; router: NativeBuild } {
+  const loadRuns = options.only.some((s) => s === "throughput" || s === "scaling");
+  const skipped = (reason: string): NativeBuild => ({ ok: false, reason });
+  const native = !loadRuns ? skipped("no throughput or scaling scenario") : options.client === "js" ? skipped("--client js") : buildNative("load");
+  const router = !loadRuns ? skipped("no throughput or scaling scenario") : !options.nativeRouter ? skipped("--no-native-router") : buildNative("router");
+  let client: ClientChoice = options.client === "auto" ? (loadRuns ? "both" : "js") : options.client;
+  if (!native.ok && client !== "js") {
     progress.note(`note: native load client unavailable (${native.reason}): using the JS client only`);
     client = "js";
-  } else if (native.built) {
-    progress.note(`native load client built: ${native.binary}`);
   }
-  return { options: { ...options, client }, native };
+  if (!router.ok && loadRuns && options.nativeRouter) progress.note(`note: native ROUTER peer unavailable (${router.reason}): not measured`);
+  for (const b of [native, router]) if (b.ok && b.built) progress.note(`built ${b.binary}`);
+  return { options: { ...options, client, nativeRouter: router.ok }, native, router };
 }
 
 /** Writes `<stamp>.json`, `<stamp>.md` (the report) and `<stamp>-<chart>.svg`; returns their paths. */

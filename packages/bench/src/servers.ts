@@ -11,9 +11,11 @@ export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), ".."
 
 /** What to start: a server kind, its worker count, busy-work per request. */
 export interface ServerSpec {
-  kind: Exclude<ServerKind, "plain-rep"> | "plain-rep";
+  kind: ServerKind;
   workers: number;
   iterations: number;
+  /** The compiled program of a native server ("native-router"). */
+  binary?: string;
 }
 
 /** A server that answered a Ping and is ready for load. */
@@ -33,6 +35,8 @@ export function serverLabel(kind: ServerKind, workers: number): string {
       return `piscina ×${workers}`;
     case "grpc":
       return "grpc-js";
+    case "native-router":
+      return "libzmq native (C)";
     default:
       return kind;
   }
@@ -86,6 +90,20 @@ export async function startServer(
     }
     return { spec, address, proc };
   }
+  if (spec.kind === "native-router") {
+    if (!spec.binary) throw new ServerUnavailableError("the native ROUTER is not built: skipped");
+    // It binds port 0 and prints the endpoint: no free-port race.
+    const proc = registry.spawnProgram("native-router", spec.binary, ["--bind", "tcp://127.0.0.1:*", "--iterations", String(spec.iterations)]);
+    let address = "";
+    try {
+      address = await firstJsonLine(proc, timeoutMs).then((line) => String(line.endpoint));
+      await probeZmq(address, timeoutMs);
+    } catch (err) {
+      await proc.stop(2000);
+      throw new Error(`the native ROUTER did not answer: ${messageOf(err)} ${proc.stderr.slice(-800)}`);
+    }
+    return { spec, address, proc };
+  }
   const role = spec.kind === "grpc" ? "grpc-server" : "peer-server";
   const config =
     spec.kind === "grpc" ? { iterations: spec.iterations } : { kind: spec.kind, iterations: spec.iterations, threads: spec.workers };
@@ -99,6 +117,31 @@ export async function startServer(
     await proc.stop(2000);
     throw err;
   }
+}
+
+/** The first stdout line of an external program, as JSON (bounded by `timeoutMs` and by its exit). */
+function firstJsonLine(proc: Proc, timeoutMs: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => reject(new Error(`${proc.role}: no output within ${timeoutMs} ms`)), timeoutMs);
+    proc.exited.then(() => reject(new Error(`${proc.role} exited (${proc.exitCode ?? proc.signal}): ${proc.stderr}`)));
+    proc.child.stdout?.on("data", function onData(chunk: Buffer) {
+      text += chunk.toString();
+      const end = text.indexOf("\n");
+      if (end < 0) return;
+      proc.child.stdout?.off("data", onData);
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(text.slice(0, end)) as Record<string, unknown>);
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
+  });
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Reads the server's resources from /proc, then stops it; returns both (resources null if it was gone). */

@@ -20,7 +20,7 @@ function render(option: echarts.EChartsOption): string {
 type Column = [ServerKind, number, ClientKind];
 
 function serversOf(result: BenchResult, scenario: ThroughputRecord["scenario"]): Column[] {
-  const kinds: ServerKind[] = ["zpb", "plain-router", "piscina", "grpc"];
+  const kinds: ServerKind[] = ["zpb", "plain-router", "native-router", "piscina", "grpc"];
   const clients = clientsIn(result, scenario);
   return kinds.flatMap((kind) =>
     distinct(result, scenario, "workers", kind).flatMap((w) =>

@@ -27,7 +27,7 @@ function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): s
   const judged = preferredClient(result, scenario);
   const servers: Array<[ServerKind, number]> = [
     ...zpbWorkers.map((w): [ServerKind, number] => ["zpb", w]),
-    ...(["plain-router", "piscina", "grpc"] as ServerKind[]).flatMap((kind) =>
+    ...(["plain-router", "native-router", "piscina", "grpc"] as ServerKind[]).flatMap((kind) =>
       distinct(result, scenario, "workers", kind).map((w): [ServerKind, number] => [kind, w]),
     ),
   ];
@@ -181,6 +181,9 @@ export function renderReport(result: BenchResult): string {
   if (lc) {
     const names = lc.kinds.map((k) => CLIENT_LABEL[k]).join(" and ");
     parts.push(`Load clients (throughput, scaling): ${names}${lc.native.available ? "" : ` (native client not used: ${lc.native.detail})`}`);
+  }
+  if (result.nativeRouter && !result.nativeRouter.available) {
+    parts.push(`libzmq native (C) ROUTER peer not measured: ${result.nativeRouter.detail}`);
   }
   const has = (s: string): boolean => (o.only as string[]).includes(s);
   if (has("latency")) parts.push("", "### 1. Request/reply latency (sequential Ping→Pong, µs)", "", latencySection(result));

@@ -22,6 +22,7 @@ function result(throughput: ThroughputRecord[], p50: { zpb: number; grpc: number
     machine: { cpuModel: "cpu", cores: 2, availableParallelism: 2, memoryBytes: 2 ** 30, kernel: "k", node: "v20", libs: {}, loadAverageAtStart: [0, 0, 0] },
     calibration: { heavyIterations: 1, heavyMicros: 200 },
     loadClients: { kinds: ["js"], native: { available: false, detail: "test" } },
+    nativeRouter: { available: false, detail: "test" },
     latency: [
       { server: "zpb", workers: 2, latency: summary(p50.zpb), lost: 0, unexpected: 0, clientCpuSeconds: 0 },
       { server: "grpc", workers: 1, latency: summary(p50.grpc), lost: 0, unexpected: 0, clientCpuSeconds: 0 },

@@ -13,6 +13,8 @@ export interface ScenarioContext {
   serverCli: string | undefined;
   /** The compiled native load client, when it built. */
   nativeClient?: string | undefined;
+  /** The compiled native ROUTER peer, when it built (and was not left out). */
+  nativeRouter?: string | undefined;
   result: BenchResult;
 }
 

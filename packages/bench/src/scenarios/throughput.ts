@@ -14,6 +14,7 @@ export function throughputServers(ctx: ScenarioContext, scenario: ThroughputReco
   const maxWorkers = Math.max(...ctx.options.workers);
   const specs: ServerSpec[] = ctx.options.workers.map((workers) => ({ kind: "zpb", workers, iterations }));
   specs.push({ kind: "plain-router", workers: 1, iterations });
+  if (ctx.nativeRouter) specs.push({ kind: "native-router", workers: 1, iterations, binary: ctx.nativeRouter });
   specs.push({ kind: "piscina", workers: maxWorkers, iterations });
   if (scenario === "pingpong") specs.push({ kind: "grpc", workers: 1, iterations });
   return specs;
