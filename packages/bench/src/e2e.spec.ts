@@ -143,7 +143,8 @@ describe("zpb-bench end to end", () => {
 
     // 6. resources of every server of scenario 2
     for (const res of r.resources) {
-      expect(res.peakRssBytes).toBeGreaterThan(10 * 2 ** 20);
+      // a Node server holds tens of MiB; the C ROUTER a few
+      expect(res.peakRssBytes, res.server).toBeGreaterThan((res.server === "native-router" ? 1 : 10) * 2 ** 20);
       expect(res.cpuSeconds).toBeGreaterThan(0);
       expect(res.exitCode).toBe(0);
     }

@@ -73,7 +73,7 @@ function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): s
       : `Every load client stayed below ${pct(CLIENT_BOUND)} of a core: the figures are the servers' (client CPU = the busiest client process's user+system CPU ÷ wall time).`,
     "Ratios compare rows driven by the same client. " +
       (judged === "native"
-        ? "The targets use the native (C) client's rows: it costs a few % of a core, so on this machine the server under test keeps its cores; the zeromq.js rows show what a JS client sees."
+        ? "The targets use the native (C) client's rows: per reply it costs about half of what the zeromq.js client does (see client CPU), so on this machine more of the cores go to the server under test; the zeromq.js rows show what a JS client sees."
         : "The targets use the zeromq.js client's rows (no native client in this run: see `--client`)."),
   ];
   return table(head, rows) + "\n\n" + notes.join("\n\n");
