@@ -135,7 +135,7 @@ describe("zpb-bench end to end", () => {
     expect(r.codec.map((c) => `${c.impl}/${c.op}`).sort()).toEqual([
       "protobufjs/decode",
       "protobufjs/encode",
-      "zpb-reuseWriter/encode",
+      "zpb-freshWriter/encode",
       "zpb/decode",
       "zpb/encode",
     ]);

@@ -76,7 +76,7 @@ export interface PublisherResult {
 
 /** One codec measurement. */
 export interface CodecResult {
-  impl: "zpb" | "zpb-reuseWriter" | "protobufjs";
+  impl: "zpb" | "zpb-freshWriter" | "protobufjs";
   op: "encode" | "decode";
   /** Median over the repeats. */
   opsPerSec: number;

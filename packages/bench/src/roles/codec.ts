@@ -1,4 +1,4 @@
-// Envelope encode/decode ops/s through @zpb/proto (default and reuseWriter) and through the
+// Envelope encode/decode ops/s through @zpb/proto (default: reused writer; and a fresh writer per call) and through the
 // pbjs-generated class used plainly (plain objects, number seqs), interleaved to share drift.
 import { createEnvelopeCodec, envelopeCodec, example, ping, type Codec, type Envelope } from "@zpb/proto";
 import type { CodecResult } from "../result.js";
@@ -36,7 +36,7 @@ function median(xs: number[]): number {
 
 /** Runs every (impl, op) `samples` times for `sampleMs` each; returns medians. */
 export function runCodecBench({ sampleMs, samples }: CodecConfig): CodecResult[] {
-  const reuse = createEnvelopeCodec({ reuseWriter: true });
+  const fresh = createEnvelopeCodec({ reuseWriter: false });
   const messages: Envelope[] = Array.from({ length: VARIANTS }, (_, i) => ping(1_000_000 + i * 7919));
   const plainMessages = Array.from({ length: VARIANTS }, (_, i) => ({ ping: { seq: 1_000_000 + i * 7919 } }));
   const bytes = messages.map((m) => envelopeCodec.encode(m));
