@@ -43,7 +43,7 @@ export function runCodecBench({ sampleMs, samples }: CodecConfig): CodecResult[]
   const zpbEncode = (codec: Codec<Envelope>) => (i: number) => codec.encode(messages[i & (VARIANTS - 1)]!).length;
   const cases: Array<{ impl: CodecResult["impl"]; op: CodecResult["op"]; fn: (i: number) => number }> = [
     { impl: "zpb", op: "encode", fn: zpbEncode(envelopeCodec) },
-    { impl: "zpb-reuseWriter", op: "encode", fn: zpbEncode(reuse) },
+    { impl: "zpb-freshWriter", op: "encode", fn: zpbEncode(fresh) },
     { impl: "protobufjs", op: "encode", fn: (i) => example.Envelope.encode(plainMessages[i & (VARIANTS - 1)]!).finish().length },
     {
       impl: "zpb",
