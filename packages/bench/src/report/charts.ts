@@ -42,9 +42,10 @@ function throughputChart(result: BenchResult, scenario: ThroughputRecord["scenar
   return render({
     title: { text: title, left: "center", textStyle: { fontSize: 15 } },
     tooltip: {},
-    legend: { top: 28 },
-    grid: { top: 70, left: 80, right: 30, bottom: 50 },
-    xAxis: { type: "category", data: servers.map((col) => columnLabel(col, several)), axisLabel: { interval: 0, fontSize: 10 } },
+    legend: { top: 34 },
+    grid: { top: 80, left: 80, right: 30, bottom: 95 },
+    // Tilted so "server ×N / client" labels of neighbouring groups do not run into each other.
+    xAxis: { type: "category", data: servers.map((col) => columnLabel(col, several)), axisLabel: { interval: 0, fontSize: 10, rotate: 30 } },
     yAxis: { type: "log", name: "msgs/s (log)", nameGap: 15, min: 100 },
     series: windows.map((window) => ({
       name: `window ${window}`,
@@ -69,8 +70,8 @@ function latencyChart(result: BenchResult): string | undefined {
   return render({
     title: { text: "Request/reply latency by percentile (sequential Ping→Pong)", left: "center", textStyle: { fontSize: 15 } },
     tooltip: { trigger: "axis" },
-    legend: { top: 28 },
-    grid: { top: 70, left: 80, right: 30, bottom: 50 },
+    legend: { top: 34 },
+    grid: { top: 80, left: 80, right: 30, bottom: 50 },
     xAxis: { type: "category", name: "percentile", nameLocation: "middle", nameGap: 30, data: percentiles.map((p) => (p === 0 ? "min" : p === 100 ? "max" : `p${p}`)) },
     yAxis: { type: "log", name: "µs (log)", nameGap: 15 },
     series: runs.map((l) => ({
