@@ -36,32 +36,10 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "varint.h"
+
 /* ---- protobuf, the two messages we need ---------------------------------------------------- */
 
-/* Appends seq as a base-128 varint; returns the bytes written (at most 10). */
-static size_t put_varint(uint8_t *out, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = (uint8_t)v;
-  return n;
-}
-
-/* Reads a varint at *p (bounded by end); returns 0 when it is truncated or longer than 10 bytes. */
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
-  uint64_t x = 0;
-  for (int shift = 0; shift < 70 && *p < end; shift += 7) {
-    uint8_t b = *(*p)++;
-    x |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *v = x;
-      return 1;
-    }
-  }
-  return 0;
-}
 
 /*
  * Envelope{ping{seq}}: field 1 (ping, length-delimited) holding field 1 (seq, varint).

@@ -23,34 +23,14 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "varint.h"
+
 static volatile sig_atomic_t stopping = 0;
 static void on_signal(int sig) {
   (void)sig;
   stopping = 1;
 }
 
-static size_t put_varint(uint8_t *out, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = (uint8_t)v;
-  return n;
-}
-
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
-  uint64_t x = 0;
-  for (int shift = 0; shift < 70 && *p < end; shift += 7) {
-    uint8_t b = *(*p)++;
-    x |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *v = x;
-      return 1;
-    }
-  }
-  return 0;
-}
 
 /* Envelope{ping{seq}} → 1 with *seq set; anything else (or a malformed frame) → 0. The ping is
  * the only payload field this server accepts, so a strict reading of that one shape is enough:

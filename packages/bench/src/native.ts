@@ -23,7 +23,8 @@ export function buildNative(program: NativeProgram, outDir = NATIVE_BUILD_DIR): 
   const source = join(PACKAGE_DIR, "native", `${program}.c`);
   const binary = join(outDir, program);
   try {
-    if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return { ok: true, binary, built: false };
+    const newestInput = Math.max(...[source, join(PACKAGE_DIR, "native", "varint.h")].map((p) => statSync(p).mtimeMs));
+    if (existsSync(binary) && statSync(binary).mtimeMs >= newestInput) return { ok: true, binary, built: false };
     mkdirSync(outDir, { recursive: true });
     const cc = process.env.CC || "cc";
     execFileSync(cc, ["-O2", "-Wall", "-o", binary, source, "-lzmq"], { stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });

@@ -127,6 +127,26 @@ export interface ThroughputRecord {
   error?: string;
 }
 
+/** What names a throughput run; the rest of its record starts at zero. */
+export type ThroughputRunId = Pick<ThroughputRecord, "scenario" | "server" | "workers" | "window" | "client" | "clients" | "repeat">;
+
+/** A record for `run` with every count at zero, filled in as the run goes (or left so when it fails). */
+export function emptyThroughputRecord(run: ThroughputRunId): ThroughputRecord {
+  return {
+    ...run,
+    sent: 0,
+    received: 0,
+    lost: 0,
+    duplicates: 0,
+    unexpected: 0,
+    stalled: false,
+    msgsPerSec: 0,
+    clientCpuShare: 0,
+    clientCpuSeconds: 0,
+    serverCpuSeconds: 0,
+  };
+}
+
 /** One latency run (scenario "latency"). */
 export interface LatencyRecord {
   server: ServerKind;

@@ -1,7 +1,7 @@
 // One pipelined load run against a running server: K client processes, synchronised start,
 // server CPU read from /proc before and after.
 import { cpuSecondsOf, type Proc } from "../procs.js";
-import type { ClientKind, LoadClientResult, ThroughputRecord } from "../result.js";
+import { emptyThroughputRecord, type ClientKind, type LoadClientResult, type ThroughputRecord } from "../result.js";
 import type { RunningServer } from "../servers.js";
 import type { ScenarioContext } from "./context.js";
 
@@ -19,7 +19,7 @@ export interface LoadPlan {
 /** Runs one load run and returns its record (with `error` set when it failed). */
 export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan: LoadPlan): Promise<ThroughputRecord> {
   const { clients } = ctx.options;
-  const record: ThroughputRecord = {
+  const record = emptyThroughputRecord({
     scenario: plan.scenario,
     server: server.spec.kind,
     workers: server.spec.workers,
@@ -27,17 +27,7 @@ export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan:
     client: plan.client,
     clients,
     repeat: plan.repeat,
-    sent: 0,
-    received: 0,
-    lost: 0,
-    duplicates: 0,
-    unexpected: 0,
-    stalled: false,
-    msgsPerSec: 0,
-    clientCpuShare: 0,
-    clientCpuSeconds: 0,
-    serverCpuSeconds: 0,
-  };
+  });
   const perClientCount = Math.ceil(plan.count / clients);
   const perClientWindow = Math.max(1, Math.ceil(plan.window / clients));
   const stallMs = ctx.options.quick ? 1000 : 2000;

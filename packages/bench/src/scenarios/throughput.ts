@@ -3,7 +3,7 @@
 // read from /proc just before it is stopped.
 import { HEAVY_ITERATIONS } from "../work.js";
 import { serverLabel, startServer, stopServer, ServerUnavailableError, type ServerSpec } from "../servers.js";
-import type { ClientKind, ThroughputRecord } from "../result.js";
+import { emptyThroughputRecord, type ClientKind, type ThroughputRecord } from "../result.js";
 import { clientKinds } from "../options.js";
 import { messageOf, rate, type ScenarioContext } from "./context.js";
 import { runLoad } from "./load.js";
@@ -85,24 +85,5 @@ function emptyRecord(
   clients: number,
   error: string,
 ): ThroughputRecord {
-  return {
-    scenario,
-    server: spec.kind,
-    workers: spec.workers,
-    window,
-    client,
-    clients,
-    repeat,
-    sent: 0,
-    received: 0,
-    lost: 0,
-    duplicates: 0,
-    unexpected: 0,
-    stalled: false,
-    msgsPerSec: 0,
-    clientCpuShare: 0,
-    clientCpuSeconds: 0,
-    serverCpuSeconds: 0,
-    error,
-  };
+  return { ...emptyThroughputRecord({ scenario, server: spec.kind, workers: spec.workers, window, client, clients, repeat }), error };
 }
