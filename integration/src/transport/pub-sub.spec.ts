@@ -65,6 +65,16 @@ describe.each(TRANSPORTS)("PUB/SUB over %s", (kind) => {
     }
   });
 
+  it("counts subscriptions before anyone waits for them", async () => {
+    const { pub, endpoint } = await publisher();
+    const sub = own(new Subscriber({ linger: 0, topics: ["tick."] }));
+    sub.connect(endpoint);
+    // No waitForSubscribers(): the publisher watches subscriptions from construction on.
+    const deadline = Date.now() + 5_000;
+    while (pub.subscriberCount("tick.1") === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(pub.subscriberCount("tick.1")).toBe(1);
+  });
+
   it("counts a subscription made after connect, and every subscriber on the same topic", async () => {
     const { pub, endpoint } = await publisher();
     const a = own(new Subscriber({ linger: 0 }));

@@ -28,6 +28,8 @@ export class Publisher<T = Envelope> extends BaseSocket<zmq.XPublisher> {
   constructor(options: PublisherOptions<T> = {}) {
     super(createSocket(zmq.XPublisher, zmqOptions(options, { verbosity: "allSubsUnsubs" })));
     this.codec = codecOrDefault(options.codec);
+    // Count subscriptions from the start, so subscriberCount() is right before any wait; close() ends it.
+    this.watchSubscriptions();
   }
 
   /** Encodes and publishes `message` under `topic`. */
