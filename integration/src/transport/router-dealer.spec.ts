@@ -111,6 +111,8 @@ describe.each(TRANSPORTS)("ROUTER/DEALER over %s", (kind) => {
       const bad = seen[i]!;
       expect(bad.ok).toBe(false);
       expect(!bad.ok && bad.error).toBeInstanceOf(FrameError);
+      // The two payload frames, not the routing id or the delimiter.
+      expect(!bad.ok && (bad.error as FrameError).frameCount).toBe(2);
       expect(bad.peer.identity).toEqual(Buffer.from(identity));
       expect(bad.peer.delimited).toBe(delimitedShape);
     }

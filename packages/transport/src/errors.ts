@@ -48,6 +48,7 @@ export class FrameError extends Error {
   readonly code = "BAD_FRAMES";
 
   constructor(
+    /** Frames counted against `expected`: on ROUTER-shaped sockets, the frames after the routing envelope. */
     readonly frameCount: number,
     expected: string,
   ) {

@@ -35,10 +35,11 @@ export function decodeFrame<T>(codec: Codec<T>, payload: Buffer, frames: Buffer[
 }
 
 /** A Received value for a message whose frame count is wrong. */
-export function badFrames<T>(frames: Buffer[], expected: string, counters: SocketCounters): Received<T> {
+export function badFrames<T>(frames: Buffer[], expected: string | FrameError, counters: SocketCounters): Received<T> {
   counters.received++;
   counters.frameErrors++;
-  return { ok: false, error: new FrameError(frames.length, expected), frames };
+  const error = expected instanceof FrameError ? expected : new FrameError(frames.length, expected);
+  return { ok: false, error, frames };
 }
 
 /** The caller's codec, or envelopeCodec when none is given (T then defaults to Envelope). */

@@ -1,7 +1,7 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
-import { TransportError } from "./errors.js";
+import { FrameError, TransportError } from "./errors.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 import { routeTo, singlePayload, splitRouted, type Peer } from "./routing.js";
@@ -36,9 +36,9 @@ abstract class RoutedSocket<T, S extends zmq.Router | zmq.Dealer> extends Receiv
     const { peer, body } = splitRouted(frames);
     const payload = singlePayload(body);
     const received =
-      payload instanceof Buffer
-        ? decodeFrame(this.codec, payload, frames, this.counters)
-        : badFrames<T>(frames, "1 payload frame after the routing envelope", this.counters);
+      payload instanceof FrameError
+        ? badFrames<T>(frames, payload, this.counters) // counts the body's frames, not the routing ones
+        : decodeFrame(this.codec, payload, frames, this.counters);
     return Object.assign(received, { peer });
   }
 
