@@ -12,8 +12,10 @@ EP="tcp://127.0.0.1:$PORT"
 
 measure() { # label, server command...
   local label=$1; shift
-  "$@" >/tmp/zpb-quick-server.log 2>&1 &
+  # 9>&-: the server must not inherit the lock's descriptor, or a server left behind holds the lock forever.
+  "$@" >/tmp/zpb-quick-server.log 2>&1 9>&- &
   local pid=$!
+  trap 'kill -TERM "$pid" 2>/dev/null' EXIT
   for _ in $(seq 1 100); do
     node -e "const z=require('zeromq');const s=new z.Request({linger:0,receiveTimeout:200});s.connect('$EP');s.send(Buffer.from([10,2,8,1])).then(()=>s.receive()).then(()=>process.exit(0),()=>process.exit(1))" && break
     sleep 0.1
