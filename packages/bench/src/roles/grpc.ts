@@ -3,10 +3,10 @@
 import { fileURLToPath } from "node:url";
 import { dirname } from "node:path";
 import type * as GrpcJs from "@grpc/grpc-js";
-import { createLatencyHistogram, summarise } from "../histogram.js";
 import { busyWork } from "../work.js";
 import { cpuSecondsSince, nowSeconds, onStop, tell } from "../ipc.js";
 import type { LatencyClientResult, LoadClientResult } from "../result.js";
+import { measureRoundTrips, type RoundTrip } from "./round-trips.js";
 
 /** The plain object shape proto-loader gives for an Envelope (longs as Number, oneof named). */
 interface WireEnvelope {
@@ -90,35 +90,24 @@ export async function runGrpcLatencyClient(config: GrpcLatencyConfig, ready: () 
     stopped = true;
     client.close();
   });
-  const histogram = createLatencyHistogram();
-  let lost = 0;
-  let unexpected = 0;
   await ready();
-  const cpu = process.cpuUsage();
-  const start = nowSeconds();
-  const deadline = start + config.durationMs / 1000;
   try {
-    for (let i = 0; i < config.warmup + config.count && !stopped; i++) {
-      if (nowSeconds() > deadline) break;
-      const seq = i + 1;
-      const t0 = process.hrtime.bigint();
-      let reply: WireEnvelope;
-      try {
-        reply = await call(client, seq, config.replyTimeoutMs);
-      } catch {
-        lost++;
-        continue;
-      }
-      const micros = Number(process.hrtime.bigint() - t0) / 1000;
-      if (reply.pong?.seq !== seq) unexpected++;
-      if (i >= config.warmup) histogram.recordValue(Math.max(1, Math.round(micros)));
-    }
+    return await measureRoundTrips(
+      config,
+      async (seq): Promise<RoundTrip> => {
+        let reply: WireEnvelope;
+        try {
+          reply = await call(client, seq, config.replyTimeoutMs);
+        } catch {
+          return "lost";
+        }
+        return reply.pong?.seq === seq ? "ok" : "unexpected";
+      },
+      () => stopped,
+    );
   } finally {
     client.close();
   }
-  const result = { latency: summarise(histogram), lost, unexpected, wallSeconds: nowSeconds() - start, cpuSeconds: cpuSecondsSince(cpu) };
-  histogram.destroy();
-  return result;
 }
 
 /** Config of a grpc-js concurrent load client. */

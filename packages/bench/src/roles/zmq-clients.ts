@@ -2,9 +2,9 @@
 // per socket, every send awaited (a second pending send would be EBUSY).
 import { Dealer, Request } from "zeromq";
 import { envelopeCodec, ping } from "@zpb/proto";
-import { createLatencyHistogram, summarise } from "../histogram.js";
 import { cpuSecondsSince, nowSeconds, onStop } from "../ipc.js";
 import type { LatencyClientResult, LoadClientResult } from "../result.js";
+import { measureRoundTrips, type RoundTrip } from "./round-trips.js";
 
 /** Config of a sequential REQ latency client. */
 export interface ReqClientConfig {
@@ -21,46 +21,25 @@ export async function runReqClient(config: ReqClientConfig, ready: () => Promise
   const socket = new Request({ linger: 0, receiveTimeout: config.replyTimeoutMs });
   socket.connect(config.endpoint);
   onStop(() => socket.close()); // a pending receive ends with the socket, so the process can leave
-  const histogram = createLatencyHistogram();
-  let lost = 0;
-  let unexpected = 0;
   await ready();
-  const cpu = process.cpuUsage();
-  const start = nowSeconds();
-  const deadline = start + config.durationMs / 1000;
   try {
-    for (let i = 0; i < config.warmup + config.count; i++) {
-      if (nowSeconds() > deadline) break;
-      const seq = BigInt(i + 1);
-      const t0 = process.hrtime.bigint();
+    return await measureRoundTrips(config, async (n): Promise<RoundTrip> => {
+      const seq = BigInt(n);
       await socket.send(envelopeCodec.encode(ping(seq)));
       let frames: Buffer[];
       try {
         frames = await socket.receive();
       } catch (err) {
-        if ((err as { code?: string }).code === "EAGAIN") {
-          lost++;
-          break; // a REQ socket that missed its reply cannot send again
-        }
+        // A REQ socket that missed its reply cannot send again.
+        if ((err as { code?: string }).code === "EAGAIN") return "lost-final";
         throw err;
       }
-      const micros = Number(process.hrtime.bigint() - t0) / 1000;
       const reply = envelopeCodec.decode(frames[0]!);
-      if (reply.payload.case !== "pong" || reply.payload.value.seq !== seq) unexpected++;
-      if (i >= config.warmup) histogram.recordValue(Math.max(1, Math.round(micros)));
-    }
+      return reply.payload.case === "pong" && reply.payload.value.seq === seq ? "ok" : "unexpected";
+    });
   } finally {
     socket.close();
   }
-  const result = {
-    latency: summarise(histogram),
-    lost,
-    unexpected,
-    wallSeconds: nowSeconds() - start,
-    cpuSeconds: cpuSecondsSince(cpu),
-  };
-  histogram.destroy();
-  return result;
 }
 
 /** Config of a pipelined DEALER load client. */
