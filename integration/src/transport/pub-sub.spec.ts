@@ -65,6 +65,18 @@ describe.each(TRANSPORTS)("PUB/SUB over %s", (kind) => {
     }
   });
 
+  it("keeps a binary topic's exact bytes (topicBytes) where the UTF-8 text would lose them", async () => {
+    const { pub, endpoint } = await publisher();
+    const topic = Buffer.from([0xff, 0x00, 0x80, 0x01]);
+    const sub = own(new Subscriber({ linger: 0, topics: [topic] }));
+    sub.connect(endpoint);
+    await pub.waitForSubscribers(1, { topic });
+    await pub.publish(topic, ping(9n));
+    const message = await next(sub);
+    expect(message.topicBytes).toEqual(topic);
+    expect(Buffer.from(message.topic, "utf8")).not.toEqual(topic);
+  });
+
   it("counts subscriptions before anyone waits for them", async () => {
     const { pub, endpoint } = await publisher();
     const sub = own(new Subscriber({ linger: 0, topics: ["tick."] }));

@@ -5,8 +5,8 @@ import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 import type { Topic } from "./publish.js";
 
-/** A published message: its topic plus the decoded message or why it could not be decoded. */
-export type Published<T> = Received<T> & { topic: string };
+/** A published message: its topic (as UTF-8 text and as the raw bytes, for binary topics) plus the decoded message or why it could not be decoded. */
+export type Published<T> = Received<T> & { topic: string; topicBytes: Buffer };
 
 export interface SubscriberOptions<T = Envelope> extends SocketOptions {
   /** How payloads are decoded. Default: envelopeCodec. */
@@ -39,11 +39,12 @@ export class Subscriber<T = Envelope> extends ReceivingSocket<zmq.Subscriber, Pu
   async receive(): Promise<Published<T> | undefined> {
     const frames = await this.receiveFrames();
     if (frames === undefined) return undefined;
-    const topic = frames[0]?.toString("utf8") ?? "";
+    const topicBytes = frames[0] ?? Buffer.alloc(0);
+    const topic = topicBytes.toString("utf8");
     const received =
       frames.length === 2
         ? decodeFrame(this.codec, frames[1]!, frames, this.counters)
         : badFrames<T>(frames, "2 frames [topic, payload]", this.counters);
-    return Object.assign(received, { topic });
+    return Object.assign(received, { topic, topicBytes });
   }
 }
