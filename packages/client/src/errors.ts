@@ -1,3 +1,4 @@
+import { ZpbError } from "@zpb/proto";
 import type { ReceiveError } from "@zpb/transport";
 
 /** Why a client call failed; stable strings a caller can switch on. */
@@ -16,16 +17,8 @@ export type ClientErrorCode =
   | "BAD_REQUEST";
 
 /** Base class of every error a zpb client throws on purpose. */
-export class ClientError extends Error {
+export class ClientError extends ZpbError<ClientErrorCode> {
   override name = "ClientError";
-
-  constructor(
-    readonly code: ClientErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** No reply came in time; `attempts` requests were sent (1 + retries for the request client). */

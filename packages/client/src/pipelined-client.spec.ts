@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ErrorCode, errorReply, ping, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
+import { ErrorCode, ZpbError, errorReply, ping, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
 import { PipelinedClient } from "./pipelined-client.js";
 import { AbortedError, ClientError, ClosedError, RemoteError, TimeoutError } from "./errors.js";
 import { echoServer, pongServer, ScriptedRouter, type TestServer } from "./test-support/servers.js";
@@ -115,6 +115,7 @@ describe("PipelinedClient", () => {
     const first = c.request(ping(1));
     await expect(c.request(ping(1))).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(c.request({ payload: { case: undefined } })).rejects.toBeInstanceOf(ClientError);
+    await expect(c.request({ payload: { case: undefined } })).rejects.toBeInstanceOf(ZpbError);
     await router.waitFor(1);
     await router.reply(0, pong(1));
     await first;

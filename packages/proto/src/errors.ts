@@ -1,3 +1,18 @@
+/**
+ * Base of every error zpb throws on purpose, in every package: a stable `code` to switch on (a string, or
+ * the ErrorReply code a server sent), the message, and the original error as `cause` where there was one.
+ * `catch (e) { if (e instanceof ZpbError) count(e.code) }` covers codecs, sockets, servers and clients.
+ */
+export class ZpbError<C extends string | number = string | number> extends Error {
+  constructor(
+    readonly code: C,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Why bytes could not be decoded; stable strings a caller can switch on and count. */
 export type DecodeErrorCode =
   /** The input ends inside a field: a cut-off message. */
@@ -16,16 +31,8 @@ export type DecodeErrorCode =
   | "INVALID_VALUE";
 
 /** Thrown by every codec's `decode()`; never a raw protobufjs exception, never a half-filled object. */
-export class DecodeError extends Error {
+export class DecodeError extends ZpbError<DecodeErrorCode> {
   override readonly name = "DecodeError";
-
-  constructor(
-    readonly code: DecodeErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 
   /** Wraps whatever protobufjs threw into a DecodeError with a code. */
   static from(cause: unknown, typeName: string): DecodeError {
@@ -43,15 +50,11 @@ export type EncodeErrorCode =
   | "INVALID_VALUE";
 
 /** Thrown by `encode()` when a value cannot be represented on the wire (e.g. seq outside uint64). */
-export class EncodeError extends Error {
+export class EncodeError extends ZpbError<EncodeErrorCode> {
   override readonly name = "EncodeError";
 
-  constructor(
-    message: string,
-    readonly code: EncodeErrorCode = "INVALID_VALUE",
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(message: string, code: EncodeErrorCode = "INVALID_VALUE", options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 
   /** Wraps whatever an encoder threw into an EncodeError with a code. */

@@ -1,5 +1,5 @@
 export { createCodec, rawCodec, type Codec, type CodecOptions, type StaticMessageType } from "./codec.js";
-export { DecodeError, EncodeError, type DecodeErrorCode, type EncodeErrorCode } from "./errors.js";
+export { DecodeError, EncodeError, ZpbError, type DecodeErrorCode, type EncodeErrorCode } from "./errors.js";
 export { UINT64_MAX, bigIntToUint64, uint64ToBigInt, type WireUint64 } from "./uint64.js";
 export {
   ErrorCode,

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "@zpb/proto";
+import { ZpbError, type ErrorCode } from "@zpb/proto";
 
 const REQUEST_ERROR = Symbol.for("@zpb/server.RequestError");
 
@@ -6,21 +6,13 @@ const REQUEST_ERROR = Symbol.for("@zpb/server.RequestError");
  * Thrown by a handler to refuse a request with a specific ErrorReply code (e.g. CODE_UNKNOWN_PAYLOAD
  * for a payload case it does not serve). Any other throw or rejection is answered with CODE_HANDLER.
  */
-export class RequestError extends Error {
+export class RequestError extends ZpbError<ErrorCode> {
   override readonly name = "RequestError";
   private readonly [REQUEST_ERROR] = true;
 
   /** True for any RequestError, also one made by another copy of this module (a handler bundles its own). */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[REQUEST_ERROR] === true;
-  }
-
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
   }
 }
 
@@ -40,14 +32,6 @@ export type ServerErrorCode =
   | "SOCKET";
 
 /** A failure of the server itself (bad options, handler that will not load, a proxy that died). */
-export class ServerError extends Error {
+export class ServerError extends ZpbError<ServerErrorCode> {
   override readonly name = "ServerError";
-
-  constructor(
-    readonly code: ServerErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, envelopeCodec, errorReply, ping, pong, rawCodec } from "@zpb/proto";
+import { ErrorCode, ZpbError, envelopeCodec, errorReply, ping, pong, rawCodec } from "@zpb/proto";
 import { pathToFileURL } from "node:url";
 import { envelopeErrorReply, resolveHandlerSpec, toLoadedHandler } from "./handler.js";
 import { RequestError, ServerError } from "./errors.js";
@@ -33,6 +33,7 @@ describe("toLoadedHandler", () => {
 
   it("refuses a module without a default-export function", () => {
     expect(() => toLoadedHandler({}, "m.js")).toThrow(ServerError);
+    expect(() => toLoadedHandler({}, "m.js")).toThrow(ZpbError);
     expect(() => toLoadedHandler({ default: 42 as never }, "m.js")).toThrow(/default export/);
     expect(() => toLoadedHandler({ default: () => 1, codec: {} as never }, "m.js")).toThrow(/codec/);
   });

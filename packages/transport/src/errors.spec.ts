@@ -44,3 +44,18 @@ describe("FrameError", () => {
     expect(error.name).toBe("FrameError");
   });
 });
+
+describe("one error base across zpb", () => {
+  it("TransportError and FrameError are ZpbErrors with their codes, like the codec's errors", async () => {
+    const { ZpbError, DecodeError, EncodeError } = await import("@zpb/proto");
+    const errors = [
+      new TransportError("TIMEOUT", "receive"),
+      new FrameError(3, "1 frame"),
+      new DecodeError("TRUNCATED", "cut off"),
+      new EncodeError("seq out of range", "OUT_OF_RANGE"),
+    ];
+    for (const error of errors) expect(error).toBeInstanceOf(ZpbError);
+    expect(errors.map((e) => e.code)).toEqual(["TIMEOUT", "BAD_FRAMES", "TRUNCATED", "OUT_OF_RANGE"]);
+    expect(errors.map((e) => e.name)).toEqual(["TransportError", "FrameError", "DecodeError", "EncodeError"]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { DecodeError } from "@zpb/proto";
+import { ZpbError, type DecodeError } from "@zpb/proto";
 
 /** What went wrong at the socket layer; stable strings a caller can switch on. */
 export type TransportErrorCode =
@@ -14,16 +14,8 @@ export type TransportErrorCode =
   | "SOCKET";
 
 /** A failure of the socket itself (as opposed to a bad message, see FrameError / DecodeError). */
-export class TransportError extends Error {
+export class TransportError extends ZpbError<TransportErrorCode> {
   override readonly name = "TransportError";
-
-  constructor(
-    readonly code: TransportErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 
   /** Maps a zeromq error (EAGAIN, EBADF, EBUSY, …) to a TransportError. */
   static from(cause: unknown, what: string): TransportError {
@@ -43,16 +35,15 @@ const ERROR_CODES: Record<string, TransportErrorCode> = {
 };
 
 /** A message arrived with a frame count its pattern does not allow (e.g. 3 frames on REQ/REP). */
-export class FrameError extends Error {
+export class FrameError extends ZpbError<"BAD_FRAMES"> {
   override readonly name = "FrameError";
-  readonly code = "BAD_FRAMES";
 
   constructor(
     /** Frames counted against `expected`: on ROUTER-shaped sockets, the frames after the routing envelope. */
     readonly frameCount: number,
     expected: string,
   ) {
-    super(`expected ${expected}, got ${frameCount} frame${frameCount === 1 ? "" : "s"}`);
+    super("BAD_FRAMES", `expected ${expected}, got ${frameCount} frame${frameCount === 1 ? "" : "s"}`);
   }
 }
 
