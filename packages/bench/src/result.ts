@@ -127,6 +127,45 @@ export interface ThroughputRecord {
   error?: string;
 }
 
+/** What a load client counted during its run; `loadClientResult` derives the rest. */
+export interface LoadClientTally {
+  sent: number;
+  received: number;
+  duplicates: number;
+  unexpected: number;
+  stalled: boolean;
+  /** Monotonic seconds: run start, warm-up mark (0 if never reached), replies counted by then, last reply. */
+  start: number;
+  warmAt: number;
+  warmCount: number;
+  lastAt: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+}
+
+/** The result of a load run: warm-up replies left out of msgs/s when the warm-up mark was passed. */
+export function loadClientResult(t: LoadClientTally): LoadClientResult {
+  const warmed = t.warmAt > 0 && t.lastAt > t.warmAt;
+  const counted = warmed ? t.received - t.warmCount : t.received;
+  const fromSeconds = warmed ? t.warmAt : t.start;
+  const measuredSeconds = Math.max(t.lastAt - fromSeconds, 1e-9);
+  return {
+    sent: t.sent,
+    received: t.received,
+    lost: t.sent - t.received,
+    duplicates: t.duplicates,
+    unexpected: t.unexpected,
+    stalled: t.stalled,
+    measuredSeconds,
+    msgsPerSec: counted / measuredSeconds,
+    counted,
+    fromSeconds,
+    toSeconds: t.lastAt,
+    wallSeconds: t.wallSeconds,
+    cpuSeconds: t.cpuSeconds,
+  };
+}
+
 /** What names a throughput run; the rest of its record starts at zero. */
 export type ThroughputRunId = Pick<ThroughputRecord, "scenario" | "server" | "workers" | "window" | "client" | "clients" | "repeat">;
 

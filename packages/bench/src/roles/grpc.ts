@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import type * as GrpcJs from "@grpc/grpc-js";
 import { busyWork } from "../work.js";
 import { cpuSecondsSince, nowSeconds, onStop, tell } from "../ipc.js";
-import type { LatencyClientResult, LoadClientResult } from "../result.js";
+import { loadClientResult, type LatencyClientResult, type LoadClientResult } from "../result.js";
 import { measureRoundTrips, type RoundTrip } from "./round-trips.js";
 
 /** The plain object shape proto-loader gives for an Envelope (longs as Number, oneof named). */
@@ -176,21 +176,8 @@ export async function runGrpcLoadClient(config: GrpcLoadConfig, ready: () => Pro
   const cpuSeconds = cpuSecondsSince(cpu);
   client.close();
 
-  const warmed = warmAt > 0 && lastAt > warmAt;
-  const measuredSeconds = Math.max(lastAt - (warmed ? warmAt : start), 1e-9);
-  return {
-    sent,
-    received,
-    lost: sent - received,
-    duplicates,
-    unexpected,
-    stalled: failed > 0,
-    measuredSeconds,
-    msgsPerSec: (warmed ? received - warmCount : received) / measuredSeconds,
-    counted: warmed ? received - warmCount : received,
-    fromSeconds: warmed ? warmAt : start,
-    toSeconds: lastAt,
-    wallSeconds,
-    cpuSeconds,
-  };
+  return loadClientResult({
+    sent, received, duplicates, unexpected, stalled: failed > 0,
+    start, warmAt, warmCount, lastAt, wallSeconds, cpuSeconds,
+  });
 }

@@ -3,7 +3,7 @@
 import { Dealer, Request } from "zeromq";
 import { envelopeCodec, ping } from "@zpb/proto";
 import { cpuSecondsSince, nowSeconds, onStop } from "../ipc.js";
-import type { LatencyClientResult, LoadClientResult } from "../result.js";
+import { loadClientResult, type LatencyClientResult, type LoadClientResult } from "../result.js";
 import { measureRoundTrips, type RoundTrip } from "./round-trips.js";
 
 /** Config of a sequential REQ latency client. */
@@ -147,22 +147,8 @@ export async function runDealerClient(config: DealerClientConfig, ready: () => P
   socket.close();
   await receiveLoop;
 
-  const warmed = warmAt > 0 && lastAt > warmAt;
-  const counted = warmed ? received - warmCount : received;
-  const measuredSeconds = Math.max(lastAt - (warmed ? warmAt : start), 1e-9);
-  return {
-    sent,
-    received,
-    lost: sent - received,
-    duplicates,
-    unexpected,
-    stalled,
-    measuredSeconds,
-    msgsPerSec: counted / measuredSeconds,
-    counted,
-    fromSeconds: warmed ? warmAt : start,
-    toSeconds: lastAt,
-    wallSeconds,
-    cpuSeconds,
-  };
+  return loadClientResult({
+    sent, received, duplicates, unexpected, stalled,
+    start, warmAt, warmCount, lastAt, wallSeconds, cpuSeconds,
+  });
 }
