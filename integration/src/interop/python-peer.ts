@@ -35,7 +35,9 @@ export function missingPrerequisites(): string | undefined {
   } catch (error) {
     problems.push(`protoc is not runnable (${firstLine(error)})`);
   }
-  return problems.length === 0 ? undefined : `Python interop prerequisites missing: ${problems.join("; ")}; ${INSTALL_HINT}`;
+  return problems.length === 0
+    ? undefined
+    : `Python interop prerequisites missing: ${problems.join("; ")}; ${INSTALL_HINT}`;
 }
 
 /** Throws the prerequisites message, for a beforeAll that must fail loudly. */

@@ -23,14 +23,20 @@ describe("Python peers against the real zpb server (2 workers)", { timeout: 40_0
     server = await ServerProcess.start();
   }, START_TIMEOUT_MS + STOP_TIMEOUT_MS);
   afterEach(() => peers?.killAll());
-  afterAll(async () => {
-    await server?.stop();
-    generated?.remove();
-  }, 2 * STOP_TIMEOUT_MS + 1_000);
+  afterAll(
+    async () => {
+      await server?.stop();
+      generated?.remove();
+    },
+    2 * STOP_TIMEOUT_MS + 1_000,
+  );
 
   /** Asserts peer.py ran clean (exit 0, no problems), showing the server's log when it did not. */
   function expectClean(result: PeerResult) {
-    expect(result.summary, `peer.py stderr: ${result.stderr}\nserver log:\n${server?.log}`).toMatchObject({ ok: true, problems: [] });
+    expect(result.summary, `peer.py stderr: ${result.stderr}\nserver log:\n${server?.log}`).toMatchObject({
+      ok: true,
+      problems: [],
+    });
     expect(result.code).toBe(0);
     return result.summary!;
   }
@@ -56,25 +62,51 @@ describe("Python peers against the real zpb server (2 workers)", { timeout: 40_0
   const garbage = "ffffffff";
 
   it("Python REQ garbage bytes → an ErrorReply (field 3) that Python's generated code decodes", async () => {
-    const result = await peers.run(["req", "--connect", server!.endpoint, "--garbage", garbage, "--count", "3", "--timeout", PEER_TIMEOUT_S]);
+    const result = await peers.run([
+      "req",
+      "--connect",
+      server!.endpoint,
+      "--garbage",
+      garbage,
+      "--count",
+      "3",
+      "--timeout",
+      PEER_TIMEOUT_S,
+    ]);
     const summary = expectClean(result);
     expect(summary.errorReplies).toHaveLength(3);
-    expect(summary.errorReplies).toEqual(Array(3).fill(expect.objectContaining({ case: "error", codeName: "CODE_DECODE" })));
+    expect(summary.errorReplies).toEqual(
+      Array(3).fill(expect.objectContaining({ case: "error", codeName: "CODE_DECODE" })),
+    );
   });
 
   for (const delimiter of [false, true]) {
     it(`Python DEALER ${delimiter ? "with" : "without"} delimiter, garbage bytes → ErrorReply, and the server keeps serving`, async () => {
       const bad = await peers.run([
-        "dealer", "--connect", server!.endpoint, "--garbage", garbage, "--count", "3", "--timeout", PEER_TIMEOUT_S,
+        "dealer",
+        "--connect",
+        server!.endpoint,
+        "--garbage",
+        garbage,
+        "--count",
+        "3",
+        "--timeout",
+        PEER_TIMEOUT_S,
         ...(delimiter ? ["--delimiter"] : []),
       ]);
-      expect(expectClean(bad).errorReplies).toEqual(Array(3).fill(expect.objectContaining({ case: "error", codeName: "CODE_DECODE" })));
+      expect(expectClean(bad).errorReplies).toEqual(
+        Array(3).fill(expect.objectContaining({ case: "error", codeName: "CODE_DECODE" })),
+      );
       expect(expectClean(await peers.run(["req", ...base()]))).toMatchObject({ received: COUNT });
     });
   }
 
   // Last on purpose: after all the Python traffic above, SIGTERM must end the server cleanly (no abort).
-  it("the server exits 0 on SIGTERM after serving the Python peers", async () => {
-    expect(await server!.stop(), server!.log).toMatchObject({ code: 0, signal: null });
-  }, 2 * STOP_TIMEOUT_MS + 1_000);
+  it(
+    "the server exits 0 on SIGTERM after serving the Python peers",
+    async () => {
+      expect(await server!.stop(), server!.log).toMatchObject({ code: 0, signal: null });
+    },
+    2 * STOP_TIMEOUT_MS + 1_000,
+  );
 });

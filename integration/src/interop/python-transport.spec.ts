@@ -80,7 +80,17 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     const serving = serveReplier(replier, seen);
 
     const first = UINT64_MAX - BigInt(COUNT) + 1n;
-    const result = await peers.run(["req", "--connect", endpoint, "--count", String(COUNT), "--start-seq", first.toString(), "--timeout", PEER_TIMEOUT_S]);
+    const result = await peers.run([
+      "req",
+      "--connect",
+      endpoint,
+      "--count",
+      String(COUNT),
+      "--start-seq",
+      first.toString(),
+      "--timeout",
+      PEER_TIMEOUT_S,
+    ]);
 
     expect(expectClean(result)).toMatchObject({ sent: COUNT, received: COUNT });
     expect(seen).toEqual(seqRange(first, COUNT));
@@ -94,10 +104,20 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     const seen: Array<bigint | string> = [];
     const serving = serveReplier(replier, seen);
 
-    const result = await peers.run(["req", "--connect", endpoint, "--garbage", "ffffffff", "--timeout", PEER_TIMEOUT_S]);
+    const result = await peers.run([
+      "req",
+      "--connect",
+      endpoint,
+      "--garbage",
+      "ffffffff",
+      "--timeout",
+      PEER_TIMEOUT_S,
+    ]);
 
     const summary = expectClean(result);
-    expect(summary.errorReplies).toEqual([expect.objectContaining({ case: "error", codeName: "CODE_DECODE", seq: "0" })]);
+    expect(summary.errorReplies).toEqual([
+      expect.objectContaining({ case: "error", codeName: "CODE_DECODE", seq: "0" }),
+    ]);
     expect(seen).toEqual(["DecodeError"]);
     replier.close();
     await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
@@ -114,7 +134,10 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     const result = await peers.run(["req", "--connect", endpoint, "--count", "2", "--timeout", PEER_TIMEOUT_S]);
 
     expect(result.code).toBe(1);
-    expect(result.summary).toMatchObject({ ok: false, problems: ["sent seq 1, pong carried 2", "sent seq 2, pong carried 3"] });
+    expect(result.summary).toMatchObject({
+      ok: false,
+      problems: ["sent seq 1, pong carried 2", "sent seq 2, pong carried 3"],
+    });
     replier.close();
     await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
   });
@@ -169,7 +192,17 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
         }
       })();
 
-      const args = ["dealer", "--connect", endpoint, "--count", String(COUNT), "--window", "10", "--timeout", PEER_TIMEOUT_S];
+      const args = [
+        "dealer",
+        "--connect",
+        endpoint,
+        "--count",
+        String(COUNT),
+        "--window",
+        "10",
+        "--timeout",
+        PEER_TIMEOUT_S,
+      ];
       // peer.py checks each reply carries exactly the frames it sent before the payload ("" or none).
       const result = await peers.run(delimiter ? [...args, "--delimiter"] : args);
 
@@ -202,8 +235,17 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
 
   it("Python PUB → our Subscriber: [topic, payload] in order, other topics filtered out", async () => {
     const publisher = peers.start([
-      "pub", "--count", String(COUNT), "--topic", "PING", "--noise-topic", "NOISE", "--wait-subscribers", "1",
-      "--timeout", PEER_TIMEOUT_S,
+      "pub",
+      "--count",
+      String(COUNT),
+      "--topic",
+      "PING",
+      "--noise-topic",
+      "NOISE",
+      "--wait-subscribers",
+      "1",
+      "--timeout",
+      PEER_TIMEOUT_S,
     ]);
     // No sendTimeout: zeromq's Subscriber has no such property and throws on it (a SUB never sends).
     const subscriber = track(new Subscriber({ linger: 0, receiveTimeout: SOCKET_TIMEOUT_MS, topics: ["PING"] }));
@@ -222,7 +264,17 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
   it("our Publisher → Python SUB: Python receives every message after waitForSubscribers", async () => {
     const publisher = track(new Publisher(socketOptions));
     const endpoint = await publisher.bind(ANY_PORT);
-    const sub = peers.start(["sub", "--connect", endpoint, "--topic", "PING", "--count", String(COUNT), "--timeout", PEER_TIMEOUT_S]);
+    const sub = peers.start([
+      "sub",
+      "--connect",
+      endpoint,
+      "--topic",
+      "PING",
+      "--count",
+      String(COUNT),
+      "--timeout",
+      PEER_TIMEOUT_S,
+    ]);
 
     await publisher.waitForSubscribers(1, { topic: "PING", timeoutMs: SOCKET_TIMEOUT_MS });
     for (const seq of seqRange(1n, COUNT)) {

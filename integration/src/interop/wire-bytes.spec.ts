@@ -33,7 +33,12 @@ const hex = (envelope: Envelope) => Buffer.from(envelopeCodec.encode(envelope)).
 
 // Each case: our Envelope, the peer.py `encode` arguments for the same message, and what Python reads back.
 const cases: Array<{ name: string; envelope: Envelope; args: string[]; python: Record<string, unknown> }> = [
-  { name: "Envelope{ping{seq:42}}", envelope: ping(42n), args: ["ping", "--seq", "42"], python: { case: "ping", seq: "42" } },
+  {
+    name: "Envelope{ping{seq:42}}",
+    envelope: ping(42n),
+    args: ["ping", "--seq", "42"],
+    python: { case: "ping", seq: "42" },
+  },
   {
     name: "Envelope{ping{seq:2^64-1}}",
     envelope: ping(UINT64_MAX),
@@ -41,7 +46,12 @@ const cases: Array<{ name: string; envelope: Envelope; args: string[]; python: R
     python: { case: "ping", seq: UINT64_MAX.toString() },
   },
   // proto3 omits a zero seq: an empty Ping sub-message, which must still select the oneof case.
-  { name: "Envelope{ping{seq:0}}", envelope: ping(0n), args: ["ping", "--seq", "0"], python: { case: "ping", seq: "0" } },
+  {
+    name: "Envelope{ping{seq:0}}",
+    envelope: ping(0n),
+    args: ["ping", "--seq", "0"],
+    python: { case: "ping", seq: "0" },
+  },
   {
     name: "Envelope{pong{seq:2^53+1}}",
     envelope: pong(2n ** 53n + 1n),
@@ -52,7 +62,13 @@ const cases: Array<{ name: string; envelope: Envelope; args: string[]; python: R
     name: "Envelope{error{CODE_DECODE, UTF-8 message, seq}} (the field-3 extension)",
     envelope: errorReply(ErrorCode.CODE_DECODE, "cannot decode: café ✓", 7n),
     args: ["error", "--code", String(ErrorCode.CODE_DECODE), "--message", "cannot decode: café ✓", "--seq", "7"],
-    python: { case: "error", code: ErrorCode.CODE_DECODE, codeName: "CODE_DECODE", message: "cannot decode: café ✓", seq: "7" },
+    python: {
+      case: "error",
+      code: ErrorCode.CODE_DECODE,
+      codeName: "CODE_DECODE",
+      message: "cannot decode: café ✓",
+      seq: "7",
+    },
   },
 ];
 

@@ -50,7 +50,11 @@ export class Child {
     this.done = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.kill("SIGKILL");
-        reject(new Error(`${args.join(" ")}: still running after ${boundMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
+        reject(
+          new Error(
+            `${args.join(" ")}: still running after ${boundMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+          ),
+        );
       }, boundMs);
       this.child.once("close", (code, signal) => {
         clearTimeout(timer);
@@ -76,7 +80,8 @@ export class Child {
     const deadline = Date.now() + ms;
     while (!(this.stdout + this.stderr).includes(text)) {
       if (!this.running) throw new Error(`ended before printing "${text}":\n${this.stdout}${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`"${text}" not printed within ${ms} ms:\n${this.stdout}${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`"${text}" not printed within ${ms} ms:\n${this.stdout}${this.stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -106,7 +111,11 @@ export class ServerProcess {
     const [front, echo] = [await freePort(), await freePort()];
     const endpoint = `tcp://${HOST}:${front}`;
     const echoEndpoint = `tcp://${HOST}:${echo}`;
-    const child = new Child([SERVER_CLI, "--bind", endpoint, "--echo", echoEndpoint, "--workers", "2", "--stats-interval", "0"], 120_000, false);
+    const child = new Child(
+      [SERVER_CLI, "--bind", endpoint, "--echo", echoEndpoint, "--workers", "2", "--stats-interval", "0"],
+      120_000,
+      false,
+    );
     const server = new ServerProcess(child, endpoint, echoEndpoint);
     try {
       await Promise.all([listening(front, child), listening(echo, child)]);

@@ -3,7 +3,16 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ping } from "@zpb/proto";
-import { Dealer, Publisher, Replier, Requester, RoutedDealer, Router, Subscriber, TransportError } from "@zpb/transport";
+import {
+  Dealer,
+  Publisher,
+  Replier,
+  Requester,
+  RoutedDealer,
+  Router,
+  Subscriber,
+  TransportError,
+} from "@zpb/transport";
 import { describe, expect, it } from "vitest";
 import { bindAddress, closeAfterEach, TRANSPORTS, within } from "./support.js";
 
@@ -27,7 +36,9 @@ async function runChild(linger: string, boundMs: number): Promise<{ exit: number
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, "exit").then(([code]) => code as number);
   let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<"still running">((resolve) => (timer = setTimeout(() => resolve("still running"), boundMs)));
+  const bound = new Promise<"still running">(
+    (resolve) => (timer = setTimeout(() => resolve("still running"), boundMs)),
+  );
   const exit = await Promise.race([exited, bound]);
   clearTimeout(timer);
   if (exit === "still running") {
@@ -92,7 +103,10 @@ describe.each(TRANSPORTS)("closing over %s", (kind) => {
     );
     for (const socket of [requester, replier, publisher, router, routed, dealer]) socket.close();
     for (const [what, send] of sends) {
-      const error = await send().then(() => undefined, (e: unknown) => e);
+      const error = await send().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error, what).toBeInstanceOf(TransportError);
       expect((error as TransportError).code, what).toBe("CLOSED");
     }
@@ -106,7 +120,10 @@ describe.each(TRANSPORTS)("closing over %s", (kind) => {
     const endpoint = await router.bind(bindAddress(kind));
     router.close(); // the endpoint goes away before the dealer ever connects
     dealer.connect(endpoint);
-    const sending = dealer.send(ping(1n)).then(() => undefined, (e: unknown) => e);
+    const sending = dealer.send(ping(1n)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     dealer.close();
     const error = await within(sending, "the pending send to settle");
     expect(error).toBeInstanceOf(TransportError);

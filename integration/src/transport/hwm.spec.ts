@@ -12,7 +12,8 @@ describe.each(TRANSPORTS)("high-water marks over %s", (kind) => {
     const endpoint = await router.bind(bindAddress(kind));
     const serving = (async () => {
       for await (const request of router) {
-        if (request.ok && request.message.payload.case === "ping") await router.reply(request.peer, pong(request.message.payload.value.seq));
+        if (request.ok && request.message.payload.case === "ping")
+          await router.reply(request.peer, pong(request.message.payload.value.seq));
       }
     })();
 
@@ -38,28 +39,31 @@ describe.each(TRANSPORTS)("high-water marks over %s", (kind) => {
 
   // Deterministic only over inproc: there the pipe holds exactly what the HWMs allow, while over tcp the
   // kernel's socket buffers absorb an amount that varies run to run.
-  it.runIf(kind === "inproc")("a Router with mandatory:false silently drops replies to a full peer (libzmq's default)", async () => {
-    const router = own(new Router({ linger: 0, mandatory: false, sendHighWaterMark: 10, codec: rawCodec }));
-    const endpoint = await router.bind(bindAddress(kind));
-    const dealer = own(new Dealer({ linger: 0, receiveHighWaterMark: 10, codec: rawCodec }));
-    dealer.connect(endpoint);
-    await dealer.send(Buffer.from("hello"));
-    const hello = await within(router.receive(), "hello");
+  it.runIf(kind === "inproc")(
+    "a Router with mandatory:false silently drops replies to a full peer (libzmq's default)",
+    async () => {
+      const router = own(new Router({ linger: 0, mandatory: false, sendHighWaterMark: 10, codec: rawCodec }));
+      const endpoint = await router.bind(bindAddress(kind));
+      const dealer = own(new Dealer({ linger: 0, receiveHighWaterMark: 10, codec: rawCodec }));
+      dealer.connect(endpoint);
+      await dealer.send(Buffer.from("hello"));
+      const hello = await within(router.receive(), "hello");
 
-    const total = 1_000;
-    // The dealer reads nothing meanwhile: every send "succeeds", most go nowhere.
-    for (let i = 0; i < total; i++) await router.replyBytes(hello!.peer, Buffer.from(String(i)));
-    expect(router.counters.sent).toBe(total);
+      const total = 1_000;
+      // The dealer reads nothing meanwhile: every send "succeeds", most go nowhere.
+      for (let i = 0; i < total; i++) await router.replyBytes(hello!.peer, Buffer.from(String(i)));
+      expect(router.counters.sent).toBe(total);
 
-    // inproc has no I/O thread: everything that was kept is in the pipe now, and `readable` says so exactly.
-    const kept: string[] = [];
-    while (dealer.socket.readable) {
-      const m = await within(dealer.receive(), "a kept reply");
-      if (m?.ok) kept.push(Buffer.from(m.message).toString());
-    }
-    expect(kept.length).toBeGreaterThan(0);
-    expect(kept.length).toBeLessThan(total);
-    // What survives is the head of the stream; the rest was dropped, not reordered.
-    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => String(i)));
-  });
+      // inproc has no I/O thread: everything that was kept is in the pipe now, and `readable` says so exactly.
+      const kept: string[] = [];
+      while (dealer.socket.readable) {
+        const m = await within(dealer.receive(), "a kept reply");
+        if (m?.ok) kept.push(Buffer.from(m.message).toString());
+      }
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept.length).toBeLessThan(total);
+      // What survives is the head of the stream; the rest was dropped, not reordered.
+      expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => String(i)));
+    },
+  );
 });

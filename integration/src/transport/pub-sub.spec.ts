@@ -154,11 +154,17 @@ describe.each(TRANSPORTS)("PUB/SUB over %s", (kind) => {
 
   it("waitForSubscribers rejects with TIMEOUT when nobody subscribes, and with CLOSED on close", async () => {
     const { pub } = await publisher();
-    await expect(pub.waitForSubscribers(1, { timeoutMs: 50 })).rejects.toMatchObject({ name: "TransportError", code: "TIMEOUT" });
+    await expect(pub.waitForSubscribers(1, { timeoutMs: 50 })).rejects.toMatchObject({
+      name: "TransportError",
+      code: "TIMEOUT",
+    });
 
     const waiting = pub.waitForSubscribers(1, { timeoutMs: 60_000 });
     pub.close();
-    const error = await within(waiting.catch((e: unknown) => e), "waitForSubscribers to reject on close");
+    const error = await within(
+      waiting.catch((e: unknown) => e),
+      "waitForSubscribers to reject on close",
+    );
     expect(error).toBeInstanceOf(TransportError);
     expect((error as TransportError).code).toBe("CLOSED");
     await expect(pub.waitForSubscribers(1)).rejects.toMatchObject({ code: "CLOSED" });

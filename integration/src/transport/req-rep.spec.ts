@@ -18,7 +18,9 @@ function answer(request: Received<Envelope>): Envelope {
     return errorReply(code, request.error.message);
   }
   const seq = seqOf(request.message);
-  return request.message.payload.case === "ping" ? pong(seq!) : errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "not a ping", seq ?? 0n);
+  return request.message.payload.case === "ping"
+    ? pong(seq!)
+    : errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "not a ping", seq ?? 0n);
 }
 
 describe.each(TRANSPORTS)("REQ/REP over %s", (kind) => {
@@ -79,7 +81,10 @@ describe.each(TRANSPORTS)("REQ/REP over %s", (kind) => {
     const reply = await within(raw.receive(), "the error reply");
     expect(reply).toHaveLength(2);
     expect(reply[0]).toHaveLength(0); // REP answers with the delimiter the request came with
-    expect(envelopeCodec.decode(reply[1]!).payload).toMatchObject({ case: "error", value: { code: ErrorCode.CODE_BAD_FRAMES } });
+    expect(envelopeCodec.decode(reply[1]!).payload).toMatchObject({
+      case: "error",
+      value: { code: ErrorCode.CODE_BAD_FRAMES },
+    });
     const first = received[0]!;
     expect(first.ok).toBe(false);
     if (!first.ok) {

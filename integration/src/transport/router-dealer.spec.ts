@@ -1,4 +1,14 @@
-import { DecodeError, envelopeCodec, errorReply, ErrorCode, ping, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
+import {
+  DecodeError,
+  envelopeCodec,
+  errorReply,
+  ErrorCode,
+  ping,
+  pong,
+  rawCodec,
+  seqOf,
+  type Envelope,
+} from "@zpb/proto";
 import { Dealer, FrameError, RoutedDealer, Router, type Peer, type RoutedMessage } from "@zpb/transport";
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
@@ -18,7 +28,10 @@ async function serve(socket: Router | RoutedDealer, seen: Array<RoutedMessage<En
     } else if (request.message.payload.case === "ping") {
       await socket.reply(request.peer, pong(request.message.payload.value.seq));
     } else {
-      await socket.reply(request.peer, errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "not a ping", seqOf(request.message) ?? 0n));
+      await socket.reply(
+        request.peer,
+        errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "not a ping", seqOf(request.message) ?? 0n),
+      );
     }
   }
 }
@@ -41,7 +54,11 @@ describe.each(TRANSPORTS)("ROUTER/DEALER over %s", (kind) => {
     const reply = await within(req.receive(), "the REQ's reply");
     // REQ strips the delimiter: one frame means the ROUTER sent [id, "", payload] (REQ drops anything else).
     expect(reply).toEqual([bytes(pong(1n))]);
-    expect(seen[0]!.peer).toEqual({ identity: Buffer.from("req-peer"), route: [Buffer.from("req-peer")], delimited: true });
+    expect(seen[0]!.peer).toEqual({
+      identity: Buffer.from("req-peer"),
+      route: [Buffer.from("req-peer")],
+      delimited: true,
+    });
     expect(seen[0]!.frames).toEqual([Buffer.from("req-peer"), EMPTY, bytes(ping(1n))]);
   });
 
@@ -70,7 +87,11 @@ describe.each(TRANSPORTS)("ROUTER/DEALER over %s", (kind) => {
     const bare = own(new zmq.Dealer({ linger: 0 }));
     const delimited = own(new zmq.Dealer({ linger: 0 }));
     for (const peer of [req, bare, delimited]) peer.connect(endpoint);
-    await Promise.all([req.send(bytes(ping(10n))), bare.send(bytes(ping(20n))), delimited.send(["", bytes(ping(30n))])]);
+    await Promise.all([
+      req.send(bytes(ping(10n))),
+      bare.send(bytes(ping(20n))),
+      delimited.send(["", bytes(ping(30n))]),
+    ]);
     const [r, b, d] = await within(Promise.all([req.receive(), bare.receive(), delimited.receive()]), "three replies");
     expect(r).toEqual([bytes(pong(10n))]);
     expect(b).toEqual([bytes(pong(20n))]);
@@ -100,14 +121,20 @@ describe.each(TRANSPORTS)("ROUTER/DEALER over %s", (kind) => {
     await bare.send([bytes(ping(1n)), Buffer.from("extra")]);
     const bareReply = await within(bare.receive(), "the bare error reply");
     expect(bareReply).toHaveLength(1);
-    expect(envelopeCodec.decode(bareReply[0]!).payload).toMatchObject({ case: "error", value: { code: ErrorCode.CODE_BAD_FRAMES } });
+    expect(envelopeCodec.decode(bareReply[0]!).payload).toMatchObject({
+      case: "error",
+      value: { code: ErrorCode.CODE_BAD_FRAMES },
+    });
 
     await delimited.send(["", bytes(ping(1n)), Buffer.from("extra")]);
     const delimitedReply = await within(delimited.receive(), "the delimited error reply");
     expect(delimitedReply).toHaveLength(2);
     expect(delimitedReply[0]).toEqual(EMPTY);
 
-    for (const [i, identity, delimitedShape] of [[0, "multi", false], [1, "multi-d", true]] as const) {
+    for (const [i, identity, delimitedShape] of [
+      [0, "multi", false],
+      [1, "multi-d", true],
+    ] as const) {
       const bad = seen[i]!;
       expect(bad.ok).toBe(false);
       expect(!bad.ok && bad.error).toBeInstanceOf(FrameError);
@@ -128,7 +155,10 @@ describe.each(TRANSPORTS)("ROUTER/DEALER over %s", (kind) => {
     dealer.connect(endpoint);
     await dealer.send(GARBAGE);
     const [reply] = await within(dealer.receive(), "the error reply");
-    expect(envelopeCodec.decode(reply!).payload).toMatchObject({ case: "error", value: { code: ErrorCode.CODE_DECODE } });
+    expect(envelopeCodec.decode(reply!).payload).toMatchObject({
+      case: "error",
+      value: { code: ErrorCode.CODE_DECODE },
+    });
     expect(seen[0]).toMatchObject({ ok: false, peer: { delimited: false } });
     expect(!seen[0]!.ok && seen[0]!.error).toBeInstanceOf(DecodeError);
   });
@@ -142,7 +172,10 @@ describe.each(TRANSPORTS)("ROUTER/DEALER over %s", (kind) => {
     await dealer.send(EMPTY);
     const reply = await within(dealer.receive(), "the reply to an empty payload");
     expect(reply).toHaveLength(1);
-    expect(envelopeCodec.decode(reply[0]!).payload).toMatchObject({ case: "error", value: { code: ErrorCode.CODE_UNKNOWN_PAYLOAD } });
+    expect(envelopeCodec.decode(reply[0]!).payload).toMatchObject({
+      case: "error",
+      value: { code: ErrorCode.CODE_UNKNOWN_PAYLOAD },
+    });
     expect(seen[0]).toMatchObject({ ok: true, message: EMPTY_ENVELOPE, peer: { delimited: false } });
 
     const zpbDealer = own(new Dealer({ linger: 0 }));
@@ -156,13 +189,17 @@ describe.each(TRANSPORTS)("ROUTER/DEALER over %s", (kind) => {
     const router = own(new Router({ linger: 0 }));
     const endpoint = await router.bind(bindAddress(kind));
     const ghost: Peer = { identity: Buffer.from("ghost"), route: [Buffer.from("ghost")], delimited: false };
-    await expect(within(router.reply(ghost, ping(1n)), "UNROUTABLE with no peers")).rejects.toMatchObject({ code: "UNROUTABLE" });
+    await expect(within(router.reply(ghost, ping(1n)), "UNROUTABLE with no peers")).rejects.toMatchObject({
+      code: "UNROUTABLE",
+    });
 
     const dealer = own(new Dealer({ linger: 0 }));
     dealer.connect(endpoint);
     await dealer.send(ping(1n));
     const from = await within(router.receive(), "a request");
-    await expect(within(router.reply(ghost, ping(1n)), "UNROUTABLE with a peer")).rejects.toMatchObject({ code: "UNROUTABLE" });
+    await expect(within(router.reply(ghost, ping(1n)), "UNROUTABLE with a peer")).rejects.toMatchObject({
+      code: "UNROUTABLE",
+    });
     await router.reply(from!.peer, pong(1n));
     expect(await within(dealer.receive(), "the reply")).toMatchObject({ ok: true, message: pong(1n) });
   });
@@ -223,7 +260,11 @@ describe("RoutedDealer behind a zeromq Proxy(Router, Dealer) — the server's ar
         await req.send(bytes(ping(seq)));
         expect(await within(req.receive(), "REQ reply via proxy")).toEqual([bytes(pong(seq))]);
         await bare.send(ping(seq));
-        expect(await within(bare.receive(), "bare reply via proxy")).toMatchObject({ ok: true, message: pong(seq), frames: [bytes(pong(seq))] });
+        expect(await within(bare.receive(), "bare reply via proxy")).toMatchObject({
+          ok: true,
+          message: pong(seq),
+          frames: [bytes(pong(seq))],
+        });
         await delimited.send(ping(seq));
         expect(await within(delimited.receive(), "delimited reply via proxy")).toMatchObject({
           ok: true,

@@ -18,7 +18,6 @@ import {
   type GrpcServerConfig,
 } from "./roles/grpc.js";
 
-
 /** Tells the runner this client is set up (after a Ping got its Pong, for zeromq servers) and waits for go. */
 function readyThenGo(probeEndpoint?: string): () => Promise<void> {
   return async () => {
@@ -68,7 +67,7 @@ main(role as Role, JSON.parse(json ?? "{}") as never).then(
     if (process.connected) process.disconnect();
   },
   (err: unknown) => {
-    tell({ type: "failed", message: err instanceof Error ? err.stack ?? err.message : String(err) });
+    tell({ type: "failed", message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     process.exitCode = 1;
     if (process.connected) process.disconnect();
   },

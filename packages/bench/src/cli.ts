@@ -2,7 +2,14 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLIENT_CHOICES, SCENARIOS, defaultOptions, type ClientChoice, type BenchOptions, type ScenarioName } from "./options.js";
+import {
+  CLIENT_CHOICES,
+  SCENARIOS,
+  defaultOptions,
+  type ClientChoice,
+  type BenchOptions,
+  type ScenarioName,
+} from "./options.js";
 import { ProcessRegistry } from "./procs.js";
 import { createProgress } from "./progress.js";
 import { renderReport } from "./report/table.js";
@@ -11,7 +18,8 @@ import { PACKAGE_DIR } from "./servers.js";
 
 function positiveInts(value: string): number[] {
   const list = value.split(",").map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError("expected positive integers, comma-separated");
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1))
+    throw new InvalidArgumentError("expected positive integers, comma-separated");
   return list;
 }
 function positiveInt(value: string): number {
@@ -24,21 +32,25 @@ function scenarios(value: string): ScenarioName[] {
   return list as ScenarioName[];
 }
 function clientChoice(value: string): ClientChoice {
-  if (!(CLIENT_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${CLIENT_CHOICES.join(", ")}`);
+  if (!(CLIENT_CHOICES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${CLIENT_CHOICES.join(", ")}`);
   return value as ClientChoice;
 }
 function hwms(value: string): Array<number | "default"> {
   return value.split(",").map((s) => {
     if (s.trim() === "default") return "default";
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected 'default' or integers ≥ 0 (0 = unlimited)");
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError("expected 'default' or integers ≥ 0 (0 = unlimited)");
     return n;
   });
 }
 
 const program = new Command()
   .name("zpb-bench")
-  .description("Measures the zpb server side by side with plain zeromq, piscina and grpc-js (each server and client in its own process).")
+  .description(
+    "Measures the zpb server side by side with plain zeromq, piscina and grpc-js (each server and client in its own process).",
+  )
   .option("--quick", "same scenarios, small counts (< 60 s)", false)
   .option("--only <scenarios>", `comma-separated subset of: ${SCENARIOS.join(", ")}`, scenarios)
   .option("--workers <list>", "worker counts of our server, e.g. 1,2 (default 1..cores)", positiveInts)
@@ -62,7 +74,12 @@ const program = new Command()
   .option("--server-cli <path>", "our server's CLI (default: @zpb/server's bin)")
   .option("--no-progress", "plain lines instead of a progress bar")
   .addOption(new Option("--pid-log <file>", "append 'pid role' of each started process (for audits)").hideHelp())
-  .addOption(new Option("--scenario-budget <ms>", "watchdog budget of every scenario (default: sized from the counts)").argParser(positiveInt));
+  .addOption(
+    new Option(
+      "--scenario-budget <ms>",
+      "watchdog budget of every scenario (default: sized from the counts)",
+    ).argParser(positiveInt),
+  );
 
 program.parse();
 const flags = program.opts<Record<string, unknown>>();
@@ -85,7 +102,8 @@ const map: Array<[string, keyof BenchOptions]> = [
   ["pidLog", "pidLog"],
   ["scenarioBudget", "scenarioBudgetMs"],
 ];
-for (const [flag, key] of map) if (flags[flag] !== undefined) (options as unknown as Record<string, unknown>)[key] = flags[flag];
+for (const [flag, key] of map)
+  if (flags[flag] !== undefined) (options as unknown as Record<string, unknown>)[key] = flags[flag];
 options.noProgress = flags.progress === false;
 options.nativeRouter = flags.nativeRouter !== false;
 
@@ -119,7 +137,9 @@ try {
   const files = writeResults(result, options.out);
   process.stdout.write(`\n${renderReport(result)}\n`);
   process.stdout.write(`Results: ${files.json}\nReport:  ${files.report}\nCharts:  ${files.charts.join(", ")}\n`);
-  const failed = result.errors.length > 0 || [...result.throughput, ...result.latency, ...result.pubsub].some((r) => r.error && !r.error.includes("not built"));
+  const failed =
+    result.errors.length > 0 ||
+    [...result.throughput, ...result.latency, ...result.pubsub].some((r) => r.error && !r.error.includes("not built"));
   process.exit(failed ? 2 : 0);
 } catch (err) {
   progress.stop();

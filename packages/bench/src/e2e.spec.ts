@@ -15,16 +15,26 @@ const CLI = join(PACKAGE_DIR, "dist", "cli.js");
 const REDUCED = [
   "--quick",
   "--no-progress",
-  "--windows", "100,1500",
-  "--count", "3000",
-  "--duration", "800",
-  "--latency-count", "300",
-  "--heavy-count", "300",
-  "--pubsub-count", "5000",
-  "--pubsub-hwms", "default,0",
+  "--windows",
+  "100,1500",
+  "--count",
+  "3000",
+  "--duration",
+  "800",
+  "--latency-count",
+  "300",
+  "--heavy-count",
+  "300",
+  "--pubsub-count",
+  "5000",
+  "--pubsub-hwms",
+  "default,0",
 ];
 
-function runCli(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function runCli(args: string[]): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -64,7 +74,8 @@ function survivors(log: string): string[] {
 }
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (pnpm --filter @zpb/bench build, or turbo run test)`);
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: build first (pnpm --filter @zpb/bench build, or turbo run test)`);
 });
 
 describe("zpb-bench end to end", () => {
@@ -149,9 +160,17 @@ describe("zpb-bench end to end", () => {
       expect(res.exitCode).toBe(0);
     }
     const started = new Set(pingpong.filter((t) => t.error === undefined).map((t) => `${t.server}×${t.workers}`));
-    expect(new Set(r.resources.filter((x) => x.scenario === "pingpong").map((x) => `${x.server}×${x.workers}`))).toEqual(started);
+    expect(
+      new Set(r.resources.filter((x) => x.scenario === "pingpong").map((x) => `${x.server}×${x.workers}`)),
+    ).toEqual(started);
 
-    expect(r.targets.map((t) => t.id)).toEqual(["pooled-vs-plain-router", "cpu-scaling-2-vs-1", "pooled-vs-grpc", "p50-vs-grpc", "zero-lost"]);
+    expect(r.targets.map((t) => t.id)).toEqual([
+      "pooled-vs-plain-router",
+      "cpu-scaling-2-vs-1",
+      "pooled-vs-grpc",
+      "p50-vs-grpc",
+      "zero-lost",
+    ]);
     expect(stdout).toContain("### Targets");
 
     const stem = json!.replace(/\.json$/, "");
@@ -166,47 +185,80 @@ describe("zpb-bench end to end", () => {
 
   const nativeBuild = buildNative("load");
   if (!nativeBuild.ok) console.warn(`native-client bench run skipped: ${nativeBuild.reason}`);
-  it.skipIf(!nativeBuild.ok)("with --client native, drives every zeromq server with the native client and judges the targets on it", async () => {
-    const out = mkdtempSync(join(tmpdir(), "zpb-bench-native-"));
-    const pidLog = join(out, "pids.log");
-    const { done } = runCli([
-      "--quick", "--no-progress", "--only", "throughput,scaling", "--client", "native", "--windows", "100,1500",
-      "--count", "3000", "--duration", "800", "--heavy-count", "300", "--out", out, "--pid-log", pidLog,
-    ]);
-    const { code, stdout, stderr } = await done;
-    expect(stderr).toBe("");
-    expect(code, stdout).toBe(0);
-    const json = readdirSync(out).find((f) => f.endsWith("-quick.json"))!;
-    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as BenchResult;
-    expect(r.loadClients.kinds).toEqual(["native"]);
-    expect(r.loadClients.native.available).toBe(true);
-    const zmqRuns = r.throughput.filter((t) => t.server !== "grpc");
-    expect(zmqRuns.length).toBeGreaterThan(0);
-    expect(new Set(zmqRuns.map((t) => t.client))).toEqual(new Set(["native"]));
-    expect(r.throughput.filter((t) => t.server === "grpc").every((t) => t.client === "js")).toBe(true);
-    expect(new Set(zmqRuns.map((t) => t.scenario))).toEqual(new Set(["pingpong", "cpu"]));
-    for (const t of zmqRuns) {
-      if (t.server === "zpb" && findServerCli() === undefined) continue;
-      expect(t.error, `${t.server}: ${t.error}`).toBeUndefined();
-      expect(t.received + t.lost).toBe(t.sent);
-      expect(t.sent).toBeGreaterThan(0);
-      expect(t.msgsPerSec).toBeGreaterThan(0);
-      expect(t.clientCpuSeconds).toBeGreaterThan(0);
-      if (t.server === "zpb") expect(t.lost + t.duplicates + t.unexpected).toBe(0);
-    }
-    if (r.nativeRouter.available) {
-      expect(zmqRuns.some((t) => t.server === "native-router" && t.error === undefined)).toBe(true);
-      expect(r.resources.find((x) => x.server === "native-router")?.exitCode).toBe(0);
-    }
-    expect(r.targets.find((t) => t.id === "pooled-vs-plain-router")!.description).toContain("native client");
-    expect(stdout).toContain("native (C)");
-    expect(survivors(pidLog)).toEqual([]);
-  }, 120_000);
+  it.skipIf(!nativeBuild.ok)(
+    "with --client native, drives every zeromq server with the native client and judges the targets on it",
+    async () => {
+      const out = mkdtempSync(join(tmpdir(), "zpb-bench-native-"));
+      const pidLog = join(out, "pids.log");
+      const { done } = runCli([
+        "--quick",
+        "--no-progress",
+        "--only",
+        "throughput,scaling",
+        "--client",
+        "native",
+        "--windows",
+        "100,1500",
+        "--count",
+        "3000",
+        "--duration",
+        "800",
+        "--heavy-count",
+        "300",
+        "--out",
+        out,
+        "--pid-log",
+        pidLog,
+      ]);
+      const { code, stdout, stderr } = await done;
+      expect(stderr).toBe("");
+      expect(code, stdout).toBe(0);
+      const json = readdirSync(out).find((f) => f.endsWith("-quick.json"))!;
+      const r = JSON.parse(readFileSync(join(out, json), "utf8")) as BenchResult;
+      expect(r.loadClients.kinds).toEqual(["native"]);
+      expect(r.loadClients.native.available).toBe(true);
+      const zmqRuns = r.throughput.filter((t) => t.server !== "grpc");
+      expect(zmqRuns.length).toBeGreaterThan(0);
+      expect(new Set(zmqRuns.map((t) => t.client))).toEqual(new Set(["native"]));
+      expect(r.throughput.filter((t) => t.server === "grpc").every((t) => t.client === "js")).toBe(true);
+      expect(new Set(zmqRuns.map((t) => t.scenario))).toEqual(new Set(["pingpong", "cpu"]));
+      for (const t of zmqRuns) {
+        if (t.server === "zpb" && findServerCli() === undefined) continue;
+        expect(t.error, `${t.server}: ${t.error}`).toBeUndefined();
+        expect(t.received + t.lost).toBe(t.sent);
+        expect(t.sent).toBeGreaterThan(0);
+        expect(t.msgsPerSec).toBeGreaterThan(0);
+        expect(t.clientCpuSeconds).toBeGreaterThan(0);
+        if (t.server === "zpb") expect(t.lost + t.duplicates + t.unexpected).toBe(0);
+      }
+      if (r.nativeRouter.available) {
+        expect(zmqRuns.some((t) => t.server === "native-router" && t.error === undefined)).toBe(true);
+        expect(r.resources.find((x) => x.server === "native-router")?.exitCode).toBe(0);
+      }
+      expect(r.targets.find((t) => t.id === "pooled-vs-plain-router")!.description).toContain("native client");
+      expect(stdout).toContain("native (C)");
+      expect(survivors(pidLog)).toEqual([]);
+    },
+    120_000,
+  );
 
   it("on Ctrl-C (SIGINT) stops every process it started and exits 130", async () => {
     const out = mkdtempSync(join(tmpdir(), "zpb-bench-int-"));
     const pidLog = join(out, "pids.log");
-    const { child, done } = runCli(["--quick", "--no-progress", "--only", "throughput", "--duration", "20000", "--count", "10000000", "--out", out, "--pid-log", pidLog]);
+    const { child, done } = runCli([
+      "--quick",
+      "--no-progress",
+      "--only",
+      "throughput",
+      "--duration",
+      "20000",
+      "--count",
+      "10000000",
+      "--out",
+      out,
+      "--pid-log",
+      pidLog,
+    ]);
     // wait until a server and a load client are running, mid-measurement
     const deadline = Date.now() + 30_000;
     while (pidsIn(pidLog).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -216,7 +268,9 @@ describe("zpb-bench end to end", () => {
     child.kill("SIGINT");
     const { code } = await Promise.race([
       done,
-      new Promise<{ code: number | null }>((_, reject) => setTimeout(() => reject(new Error("runner did not exit within 15 s of SIGINT")), 15_000)),
+      new Promise<{ code: number | null }>((_, reject) =>
+        setTimeout(() => reject(new Error("runner did not exit within 15 s of SIGINT")), 15_000),
+      ),
     ]);
     expect(code).toBe(130);
     expect(survivors(pidLog)).toEqual([]);
@@ -228,8 +282,22 @@ describe("zpb-bench end to end", () => {
     const pidLog = join(out, "pids.log");
     // a CPU-heavy run of ten million requests cannot finish in 6 s; the codec scenario after it can
     const { done } = runCli([
-      "--quick", "--no-progress", "--only", "scaling,codec", "--workers", "1", "--heavy-count", "10000000", "--duration", "60000",
-      "--scenario-budget", "6000", "--out", out, "--pid-log", pidLog,
+      "--quick",
+      "--no-progress",
+      "--only",
+      "scaling,codec",
+      "--workers",
+      "1",
+      "--heavy-count",
+      "10000000",
+      "--duration",
+      "60000",
+      "--scenario-budget",
+      "6000",
+      "--out",
+      out,
+      "--pid-log",
+      pidLog,
     ]);
     const { code, stdout } = await Promise.race([
       done,

@@ -25,12 +25,15 @@ const SEQS = [0n, 1n, 127n, 128n, 300n, 16_383n, 16_384n, 2n ** 32n, 2n ** 40n +
 
 describe.skipIf(!build.ok)("native load client", () => {
   it("encodes Envelope{ping{seq}} byte for byte as @zpb/proto does", () => {
-    for (const seq of SEQS) expect(native("--encode-ping", String(seq)), `seq ${seq}`).toBe(hex(envelopeCodec.encode(ping(seq))));
+    for (const seq of SEQS)
+      expect(native("--encode-ping", String(seq)), `seq ${seq}`).toBe(hex(envelopeCodec.encode(ping(seq))));
   });
 
   it("reads the seq of every Pong @zpb/proto encodes, and takes nothing else for a Pong", () => {
     for (const seq of SEQS) expect(native("--decode-reply", hex(envelopeCodec.encode(pong(seq))))).toBe(String(seq));
-    expect(native("--decode-reply", hex(envelopeCodec.encode(errorReply(ErrorCode.CODE_HANDLER, "no", 5n))))).toBe("unexpected");
+    expect(native("--decode-reply", hex(envelopeCodec.encode(errorReply(ErrorCode.CODE_HANDLER, "no", 5n))))).toBe(
+      "unexpected",
+    );
     expect(native("--decode-reply", hex(envelopeCodec.encode(ping(5n))))).toBe("unexpected");
     expect(native("--decode-reply", "12058080")).toBe("unexpected"); // truncated
   });
@@ -55,8 +58,20 @@ describe.skipIf(!build.ok)("native load client", () => {
       }
     })().catch(() => {});
     const child = spawn(binary, [
-      "--endpoint", router.lastEndpoint!, "--window", "16", "--count", "2000", "--warmup", "200",
-      "--duration-ms", "5000", "--seq-base", String(base), "--stall-ms", "500",
+      "--endpoint",
+      router.lastEndpoint!,
+      "--window",
+      "16",
+      "--count",
+      "2000",
+      "--warmup",
+      "200",
+      "--duration-ms",
+      "5000",
+      "--seq-base",
+      String(base),
+      "--stall-ms",
+      "500",
     ]);
     let out = "";
     let went = false;
@@ -85,7 +100,9 @@ describe.skipIf(!build.ok)("native load client", () => {
   }, 20_000);
 
   it("ends without a run when its input closes before go", async () => {
-    const child = spawn(binary, ["--endpoint", "tcp://127.0.0.1:9", "--count", "10"], { stdio: ["pipe", "pipe", "ignore"] });
+    const child = spawn(binary, ["--endpoint", "tcp://127.0.0.1:9", "--count", "10"], {
+      stdio: ["pipe", "pipe", "ignore"],
+    });
     child.stdin.end();
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(code).toBe(3);
@@ -94,7 +111,9 @@ describe.skipIf(!build.ok)("native load client", () => {
 
 describe.skipIf(!routerBuild.ok)("native ROUTER peer", () => {
   it("answers a Ping with a Pong of the same seq on both envelope shapes, anything else with CODE_UNKNOWN_PAYLOAD, and exits 0 on SIGTERM", async () => {
-    const child = spawn(routerBuild.ok ? routerBuild.binary : "", ["--bind", "tcp://127.0.0.1:*"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(routerBuild.ok ? routerBuild.binary : "", ["--bind", "tcp://127.0.0.1:*"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     const endpoint = await new Promise<string>((resolve) => {
       let text = "";

@@ -27,7 +27,10 @@ export function buildNative(program: NativeProgram, outDir = NATIVE_BUILD_DIR): 
     if (existsSync(binary) && statSync(binary).mtimeMs >= newestInput) return { ok: true, binary, built: false };
     mkdirSync(outDir, { recursive: true });
     const cc = process.env.CC || "cc";
-    execFileSync(cc, ["-O2", "-Wall", "-o", binary, source, "-lzmq"], { stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
+    execFileSync(cc, ["-O2", "-Wall", "-o", binary, source, "-lzmq"], {
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: 60_000,
+    });
     return { ok: true, binary, built: true };
   } catch (err) {
     return { ok: false, reason: buildFailure(err) };

@@ -94,7 +94,9 @@ export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): numbe
     case "throughput":
       return (o.workers.length + 3 + native) * (o.windows.length * o.repeat * kinds * perRun + 15_000);
     case "scaling":
-      return (o.workers.length + 2 + native) * (o.heavyWindows.length * o.repeat * kinds * (perRun + o.durationMs) + 15_000);
+      return (
+        (o.workers.length + 2 + native) * (o.heavyWindows.length * o.repeat * kinds * (perRun + o.durationMs) + 15_000)
+      );
     case "pubsub":
       return o.pubsubHwms.length * 60_000;
     case "codec":
@@ -109,9 +111,18 @@ export function plannedSteps(o: BenchOptions, scenario: ScenarioName): number {
       return 3;
     case "throughput":
       // zeromq servers once per client kind; grpc-js only with its own (JS) client
-      return ((o.workers.length + 2 + (o.nativeRouter ? 1 : 0)) * clientKinds(o.client).length + 1) * o.windows.length * o.repeat;
+      return (
+        ((o.workers.length + 2 + (o.nativeRouter ? 1 : 0)) * clientKinds(o.client).length + 1) *
+        o.windows.length *
+        o.repeat
+      );
     case "scaling":
-      return (o.workers.length + 2 + (o.nativeRouter ? 1 : 0)) * clientKinds(o.client).length * o.heavyWindows.length * o.repeat;
+      return (
+        (o.workers.length + 2 + (o.nativeRouter ? 1 : 0)) *
+        clientKinds(o.client).length *
+        o.heavyWindows.length *
+        o.repeat
+      );
     case "pubsub":
       return o.pubsubHwms.length;
     case "codec":

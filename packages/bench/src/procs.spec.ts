@@ -25,17 +25,20 @@ describe("/proc readings", () => {
 });
 
 describe("ProcessRegistry", () => {
-  it.skipIf(!existsSync(CHILD))("bounds every wait: a child that never answers times out, then stop kills its group", async () => {
-    const registry = new ProcessRegistry(CHILD);
-    // the codec role waits for "go" forever; nobody sends it
-    const proc = registry.forkRole("codec", { sampleMs: 10, samples: 1 });
-    await proc.next("ready", 20_000);
-    await expect(proc.next("result", 300)).rejects.toMatchObject({ code: "CHILD_TIMEOUT" });
-    expect(groupAlive(proc.pid)).toBe(true);
-    await registry.stopAll(2000);
-    expect(proc.running).toBe(false);
-    expect(groupAlive(proc.pid)).toBe(false);
-  });
+  it.skipIf(!existsSync(CHILD))(
+    "bounds every wait: a child that never answers times out, then stop kills its group",
+    async () => {
+      const registry = new ProcessRegistry(CHILD);
+      // the codec role waits for "go" forever; nobody sends it
+      const proc = registry.forkRole("codec", { sampleMs: 10, samples: 1 });
+      await proc.next("ready", 20_000);
+      await expect(proc.next("result", 300)).rejects.toMatchObject({ code: "CHILD_TIMEOUT" });
+      expect(groupAlive(proc.pid)).toBe(true);
+      await registry.stopAll(2000);
+      expect(proc.running).toBe(false);
+      expect(groupAlive(proc.pid)).toBe(false);
+    },
+  );
 
   it.skipIf(!existsSync(CHILD))("reports a child that dies before answering, with its stderr", async () => {
     const registry = new ProcessRegistry(CHILD);

@@ -77,10 +77,14 @@ export class Proc {
         return m as Extract<ChildMessage, { type: T }>;
       }
       if (!this.running) {
-        throw new ChildError("CHILD_EXITED", `${this.role} exited (${this.exitCode ?? this.signal}) before "${type}"${this.stderrHint()}`);
+        throw new ChildError(
+          "CHILD_EXITED",
+          `${this.role} exited (${this.exitCode ?? this.signal}) before "${type}"${this.stderrHint()}`,
+        );
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new ChildError("CHILD_TIMEOUT", `${this.role}: no "${type}" within ${timeoutMs} ms${this.stderrHint()}`);
+      if (left <= 0)
+        throw new ChildError("CHILD_TIMEOUT", `${this.role}: no "${type}" within ${timeoutMs} ms${this.stderrHint()}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.wakeInbox = () => {
@@ -240,7 +244,9 @@ export function freePort(): Promise<number> {
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }

@@ -25,8 +25,12 @@ function lineProgress(): Progress {
   const startedAt = Date.now();
   const stamp = (): string => `${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s`;
   return {
-    plan: (n) => void (total += n),
-    begin: (label) => void (current = label),
+    plan: (n) => {
+      total += n;
+    },
+    begin: (label) => {
+      current = label;
+    },
     end: (summary) => {
       done++;
       process.stdout.write(`${stamp()} [${done}/${total}] ${current}: ${summary}\n`);

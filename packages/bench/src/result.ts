@@ -167,7 +167,10 @@ export function loadClientResult(t: LoadClientTally): LoadClientResult {
 }
 
 /** What names a throughput run; the rest of its record starts at zero. */
-export type ThroughputRunId = Pick<ThroughputRecord, "scenario" | "server" | "workers" | "window" | "client" | "clients" | "repeat">;
+export type ThroughputRunId = Pick<
+  ThroughputRecord,
+  "scenario" | "server" | "workers" | "window" | "client" | "clients" | "repeat"
+>;
 
 /** A record for `run` with every count at zero, filled in as the run goes (or left so when it fails). */
 export function emptyThroughputRecord(run: ThroughputRunId): ThroughputRecord {

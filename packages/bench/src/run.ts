@@ -3,7 +3,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { machineInfo } from "./machine.js";
-import { clientKinds, plannedSteps, scenarioBudgetMs, type BenchOptions, type ClientChoice, type ScenarioName } from "./options.js";
+import {
+  clientKinds,
+  plannedSteps,
+  scenarioBudgetMs,
+  type BenchOptions,
+  type ClientChoice,
+  type ScenarioName,
+} from "./options.js";
 import type { Progress } from "./progress.js";
 import type { ProcessRegistry } from "./procs.js";
 import type { BenchResult } from "./result.js";
@@ -103,7 +110,10 @@ export async function runBench(
     clearTimeout(timer);
     if (outcome === "timeout") {
       watchdog.abort();
-      result.errors.push({ scenario, message: `watchdog: scenario exceeded its ${Math.round(budget / 1000)} s budget; its processes were killed` });
+      result.errors.push({
+        scenario,
+        message: `watchdog: scenario exceeded its ${Math.round(budget / 1000)} s budget; its processes were killed`,
+      });
       progress.note(`${scenario}: watchdog fired after ${Math.round(budget / 1000)} s, killing its processes`);
       await registry.stopAll(1000);
       await Promise.race([running, new Promise((r) => setTimeout(r, 5000))]);
@@ -131,14 +141,23 @@ function resolveNative(
 ): { options: BenchOptions; native: NativeBuild; router: NativeBuild } {
   const loadRuns = options.only.some((s) => s === "throughput" || s === "scaling");
   const skipped = (reason: string): NativeBuild => ({ ok: false, reason });
-  const native = !loadRuns ? skipped("no throughput or scaling scenario") : options.client === "js" ? skipped("--client js") : buildNative("load");
-  const router = !loadRuns ? skipped("no throughput or scaling scenario") : !options.nativeRouter ? skipped("--no-native-router") : buildNative("router");
+  const native = !loadRuns
+    ? skipped("no throughput or scaling scenario")
+    : options.client === "js"
+      ? skipped("--client js")
+      : buildNative("load");
+  const router = !loadRuns
+    ? skipped("no throughput or scaling scenario")
+    : !options.nativeRouter
+      ? skipped("--no-native-router")
+      : buildNative("router");
   let client: ClientChoice = options.client === "auto" ? (loadRuns ? "both" : "js") : options.client;
   if (!native.ok && client !== "js") {
     progress.note(`note: native load client unavailable (${native.reason}): using the JS client only`);
     client = "js";
   }
-  if (!router.ok && loadRuns && options.nativeRouter) progress.note(`note: native ROUTER peer unavailable (${router.reason}): not measured`);
+  if (!router.ok && loadRuns && options.nativeRouter)
+    progress.note(`note: native ROUTER peer unavailable (${router.reason}): not measured`);
   for (const b of [native, router]) if (b.ok && b.built) progress.note(`built ${b.binary}`);
   return { options: { ...options, client, nativeRouter: router.ok }, native, router };
 }
@@ -148,7 +167,7 @@ export function writeResults(result: BenchResult, dir: string): { json: string; 
   mkdirSync(dir, { recursive: true });
   const stamp = result.startedAt.replace(/:/g, "-").replace(/\.\d+Z$/, "Z") + (result.quick ? "-quick" : "");
   const json = join(dir, `${stamp}.json`);
-  writeFileSync(json, JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
   const report = join(dir, `${stamp}.md`);
   const charts = Object.entries(renderCharts(result)).map(([name, svg]) => {
     const file = join(dir, `${stamp}-${name}.svg`);
@@ -156,6 +175,6 @@ export function writeResults(result: BenchResult, dir: string): { json: string; 
     return file;
   });
   const links = charts.map((c) => basename(c)).map((name) => `![${name.replace(/^.*-(\w+)\.svg$/, "$1")}](./${name})`);
-  writeFileSync(report, renderReport(result) + "\n" + links.join("\n") + "\n");
+  writeFileSync(report, `${renderReport(result)}\n${links.join("\n")}\n`);
   return { json, report, charts };
 }

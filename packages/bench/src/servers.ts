@@ -47,7 +47,9 @@ export function findServerCli(override?: string): string | undefined {
   if (override) return resolve(override);
   const pkgDir = join(PACKAGE_DIR, "node_modules", "@zpb", "server");
   try {
-    const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { bin?: string | Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as {
+      bin?: string | Record<string, string>;
+    };
     const bin = typeof pkg.bin === "string" ? pkg.bin : pkg.bin ? Object.values(pkg.bin)[0] : undefined;
     const cli = join(pkgDir, bin ?? "dist/cli.js");
     return existsSync(cli) ? cli : undefined;
@@ -72,14 +74,17 @@ export async function startServer(
   timeoutMs = 20_000,
 ): Promise<RunningServer> {
   if (spec.kind === "zpb") {
-    if (!serverCli) throw new ServerUnavailableError("our server's CLI is not built (packages/server dist/cli.js): skipped");
+    if (!serverCli)
+      throw new ServerUnavailableError("our server's CLI is not built (packages/server dist/cli.js): skipped");
     const port = await freePort();
     const address = `tcp://127.0.0.1:${port}`;
     const args = [serverCli, "--bind", address, "--workers", String(spec.workers), "--no-echo"];
     if (spec.iterations > 0) args.push("--handler", HEAVY_HANDLER);
     const proc = registry.spawnProgram(`zpb-server×${spec.workers}`, process.execPath, args);
     const exited = proc.exited.then(() => {
-      throw new Error(`our server exited (${proc.exitCode ?? proc.signal}) before answering: ${proc.stderr.slice(-800)}`);
+      throw new Error(
+        `our server exited (${proc.exitCode ?? proc.signal}) before answering: ${proc.stderr.slice(-800)}`,
+      );
     });
     exited.catch(() => {}); // only the race below cares
     try {
@@ -93,7 +98,12 @@ export async function startServer(
   if (spec.kind === "native-router") {
     if (!spec.binary) throw new ServerUnavailableError("the native ROUTER is not built: skipped");
     // It binds port 0 and prints the endpoint: no free-port race.
-    const proc = registry.spawnProgram("native-router", spec.binary, ["--bind", "tcp://127.0.0.1:*", "--iterations", String(spec.iterations)]);
+    const proc = registry.spawnProgram("native-router", spec.binary, [
+      "--bind",
+      "tcp://127.0.0.1:*",
+      "--iterations",
+      String(spec.iterations),
+    ]);
     let address = "";
     try {
       address = await firstJsonLine(proc, timeoutMs).then((line) => String(line.endpoint));
@@ -106,7 +116,9 @@ export async function startServer(
   }
   const role = spec.kind === "grpc" ? "grpc-server" : "peer-server";
   const config =
-    spec.kind === "grpc" ? { iterations: spec.iterations } : { kind: spec.kind, iterations: spec.iterations, threads: spec.workers };
+    spec.kind === "grpc"
+      ? { iterations: spec.iterations }
+      : { kind: spec.kind, iterations: spec.iterations, threads: spec.workers };
   const proc = registry.forkRole(role, config, `${role}:${spec.kind}`);
   try {
     const ready = await proc.next("ready", timeoutMs);
@@ -145,7 +157,9 @@ function messageOf(err: unknown): string {
 }
 
 /** Reads the server's resources from /proc, then stops it; returns both (resources null if it was gone). */
-export async function stopServer(server: RunningServer): Promise<{ resources: ProcessResources | null; exitCode: number | null }> {
+export async function stopServer(
+  server: RunningServer,
+): Promise<{ resources: ProcessResources | null; exitCode: number | null }> {
   let resources: ProcessResources | null = null;
   try {
     resources = resourcesOf(server.proc.pid);

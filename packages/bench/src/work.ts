@@ -11,7 +11,7 @@ let sink = 0;
 
 /** Deterministic CPU-bound work (xorshift32 rounds); the result is kept so V8 cannot drop the loop. */
 export function busyWork(iterations: number, seed: number): number {
-  let x = (seed | 0) || 0x2545f491;
+  let x = seed | 0 || 0x2545f491;
   for (let i = 0; i < iterations; i++) {
     x ^= x << 13;
     x ^= x >>> 17;

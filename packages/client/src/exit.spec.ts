@@ -13,7 +13,11 @@ afterEach(async () => {
 describe("clean exit", () => {
   it("a process that uses every client and returns from main exits on its own", async () => {
     servers.push(await pongServer(), await echoServer(), await silentServer());
-    const child = start(FIXTURE, servers.map((s) => s.endpoint), 10_000);
+    const child = start(
+      FIXTURE,
+      servers.map((s) => s.endpoint),
+      10_000,
+    );
     await child.waitFor("done", 8000);
     const doneAt = performance.now();
     const run = await child.done; // rejects (and kills the child) if it is still alive at the bound

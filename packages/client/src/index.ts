@@ -9,7 +9,12 @@ export {
   type ClientErrorCode,
 } from "./errors.js";
 export { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
-export { RequestClient, type RequestClientOptions, type RequestClientStats, type RequestOptions } from "./request-client.js";
+export {
+  RequestClient,
+  type RequestClientOptions,
+  type RequestClientStats,
+  type RequestOptions,
+} from "./request-client.js";
 export {
   PipelinedClient,
   type PipelinedClientOptions,

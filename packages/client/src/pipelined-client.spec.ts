@@ -105,7 +105,12 @@ describe("PipelinedClient", () => {
     await router.reply(1, pong(8));
     const error = await bad.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
-    expect(error).toMatchObject({ code: "REMOTE", remoteCode: ErrorCode.CODE_UNKNOWN_PAYLOAD, remoteMessage: "nope", seq: 7n });
+    expect(error).toMatchObject({
+      code: "REMOTE",
+      remoteCode: ErrorCode.CODE_UNKNOWN_PAYLOAD,
+      remoteMessage: "nope",
+      seq: 7n,
+    });
     await expect(good).resolves.toEqual(pong(8));
   });
 
@@ -184,7 +189,14 @@ describe("PipelinedClient", () => {
     const server = await echoServer();
     cleanups.push(() => server.close());
     const keyOf = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8").split(":")[0];
-    const c = client<Uint8Array>({ endpoint: server.endpoint, codec: rawCodec, keyOf, remoteError: null, delimiter: true, timeoutMs: 5000 });
+    const c = client<Uint8Array>({
+      endpoint: server.endpoint,
+      codec: rawCodec,
+      keyOf,
+      remoteError: null,
+      delimiter: true,
+      timeoutMs: 5000,
+    });
     const texts = ["a:1", "b:2", "c:3"];
     const replies = await Promise.all(texts.map((t) => c.request(Buffer.from(t))));
     expect(replies.map((r) => Buffer.from(r).toString())).toEqual(texts);

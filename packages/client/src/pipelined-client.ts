@@ -125,7 +125,11 @@ export class PipelinedClient<T = Envelope> {
         done: false,
         timer: setTimeout(() => {
           this.stats.timeouts++;
-          this.fail(key, entry, new TimeoutError(`no reply to request ${String(key)} within ${timeoutMs} ms`, 1, timeoutMs));
+          this.fail(
+            key,
+            entry,
+            new TimeoutError(`no reply to request ${String(key)} within ${timeoutMs} ms`, 1, timeoutMs),
+          );
         }, timeoutMs),
       };
       this.inFlight.set(key, entry);
@@ -217,4 +221,3 @@ export class PipelinedClient<T = Envelope> {
     }
   }
 }
-

@@ -103,4 +103,3 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     signal?.addEventListener("abort", done, { once: true });
   });
 }
-

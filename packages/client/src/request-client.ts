@@ -58,7 +58,11 @@ export class RequestClient<T = Envelope> {
 
   constructor(options: RequestClientOptions<T> = {}) {
     this.endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.reply;
-    this.options = { timeoutMs: CLIENT_DEFAULTS.timeoutMs, retries: CLIENT_DEFAULTS.retries, ...stripUndefined(options) };
+    this.options = {
+      timeoutMs: CLIENT_DEFAULTS.timeoutMs,
+      retries: CLIENT_DEFAULTS.retries,
+      ...stripUndefined(options),
+    };
     this.remoteError = options.remoteError === undefined ? envelopeRemoteError : options.remoteError;
   }
 
@@ -139,7 +143,9 @@ export class RequestClient<T = Envelope> {
   private socket(): Requester<T> {
     if (this.requester === undefined) {
       const socketOptions = { linger: CLIENT_DEFAULTS.linger, ...this.options.socket };
-      const requester = new Requester<T>(this.options.codec ? { ...socketOptions, codec: this.options.codec } : socketOptions);
+      const requester = new Requester<T>(
+        this.options.codec ? { ...socketOptions, codec: this.options.codec } : socketOptions,
+      );
       requester.connect(this.endpoint);
       this.requester = requester;
     }

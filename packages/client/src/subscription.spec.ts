@@ -85,7 +85,12 @@ describe("Subscription + TopicPublisher", () => {
     const { publisher, subscription } = await pair(["PING"]);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const result = await publisher.publishMany({ topic: "PING", rate: 100, message: (i) => ping(i), signal: controller.signal });
+    const result = await publisher.publishMany({
+      topic: "PING",
+      rate: 100,
+      message: (i) => ping(i),
+      signal: controller.signal,
+    });
     expect(result.sent).toBeGreaterThan(0);
     expect(result.sent).toBeLessThan(100);
     let seen = 0;

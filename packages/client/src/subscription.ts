@@ -96,7 +96,10 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
       options.timeoutMs === undefined
         ? undefined
         : new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new TimeoutError(`no message within ${options.timeoutMs} ms`, 1, options.timeoutMs!)), options.timeoutMs);
+            timer = setTimeout(
+              () => reject(new TimeoutError(`no message within ${options.timeoutMs} ms`, 1, options.timeoutMs!)),
+              options.timeoutMs,
+            );
           });
     try {
       for (;;) {

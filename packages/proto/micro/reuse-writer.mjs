@@ -30,7 +30,8 @@ for (const [label, messages, decode] of [
 ]) {
   const rates = { fresh: [], reuse: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of round % 2 ? ["reuse", "fresh"] : ["fresh", "reuse"]) rates[mode].push(rate(codecs[mode], messages, decode));
+    for (const mode of round % 2 ? ["reuse", "fresh"] : ["fresh", "reuse"])
+      rates[mode].push(rate(codecs[mode], messages, decode));
   }
   const m = (mode) => (median(rates[mode]) / 1e6).toFixed(2);
   console.log(`${label.padEnd(20)} fresh ${m("fresh")}M/s  reuse ${m("reuse")}M/s  (median of ${ROUNDS} x ${N})`);

@@ -85,10 +85,24 @@ try {
   execFileSync(
     process.execPath,
     [
-      pbjs, "-t", "static-module", "-w", "esm", "--dts", "-r", root,
+      pbjs,
+      "-t",
+      "static-module",
+      "-w",
+      "esm",
+      "--dts",
+      "-r",
+      root,
       // verify/convert/delimited/typeurl helpers are unused by the codec; leaving them out keeps bundles small.
-      "--no-verify", "--no-convert", "--no-delimited", "--no-typeurl",
-      "-p", protoDir, "-o", outFile, ...protos,
+      "--no-verify",
+      "--no-convert",
+      "--no-delimited",
+      "--no-typeurl",
+      "-p",
+      protoDir,
+      "-o",
+      outFile,
+      ...protos,
     ],
     { stdio: "inherit" },
   );

@@ -47,8 +47,8 @@ describe("reuseWriter", () => {
     const snapshots = outputs.map((bytes) => toHex(bytes));
     // More encodes through the same writer, then check every earlier buffer byte for byte.
     for (const message of messages.slice().reverse()) reusing.encode(message);
-    outputs.forEach((bytes, i) => expect(toHex(bytes), `output ${i}`).toBe(snapshots[i]));
-    outputs.forEach((bytes, i) => expect(reusing.decode(bytes)).toEqual(messages[i]));
+    for (const [i, bytes] of outputs.entries()) expect(toHex(bytes), `output ${i}`).toBe(snapshots[i]);
+    for (const [i, bytes] of outputs.entries()) expect(reusing.decode(bytes)).toEqual(messages[i]);
   });
 
   it("recovers after an encode that throws halfway through a nested message", () => {
@@ -102,7 +102,11 @@ describe("createCodec error contract", () => {
       },
     });
     expect(() => rejecting.decode(new Uint8Array(0))).toThrow(
-      expect.objectContaining({ name: "DecodeError", code: "INVALID_VALUE", message: "cannot decode Envelope: seq 0 is reserved" }),
+      expect.objectContaining({
+        name: "DecodeError",
+        code: "INVALID_VALUE",
+        message: "cannot decode Envelope: seq 0 is reserved",
+      }),
     );
     const own = new DecodeError("MALFORMED", "mine");
     const passing = createCodec(example.Envelope, {

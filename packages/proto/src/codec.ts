@@ -74,7 +74,10 @@ export function createCodec<W, T = W>(type: StaticMessageType<W>, options: Codec
       throw new DecodeError("NOT_BYTES", `cannot decode ${typeName}: expected a Uint8Array, got ${got}`);
     }
     if (bytes.length > maxBytes) {
-      throw new DecodeError("TOO_LARGE", `cannot decode ${typeName}: ${bytes.length} bytes exceeds the ${maxBytes}-byte limit`);
+      throw new DecodeError(
+        "TOO_LARGE",
+        `cannot decode ${typeName}: ${bytes.length} bytes exceeds the ${maxBytes}-byte limit`,
+      );
     }
     let wire: W;
     try {

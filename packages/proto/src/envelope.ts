@@ -96,7 +96,10 @@ function fromWire(wire: example.Envelope): Envelope {
     case "error": {
       const e = wire.error!;
       return {
-        payload: { case: "error", value: { code: e.code ?? 0, message: e.message ?? "", seq: uint64ToBigInt(e.seq as WireUint64) } },
+        payload: {
+          case: "error",
+          value: { code: e.code ?? 0, message: e.message ?? "", seq: uint64ToBigInt(e.seq as WireUint64) },
+        },
       };
     }
     default:

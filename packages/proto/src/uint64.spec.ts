@@ -4,7 +4,19 @@ import { describe, expect, it } from "vitest";
 import { EncodeError } from "./errors.js";
 import { UINT64_MAX, bigIntToUint64, uint64ToBigInt } from "./uint64.js";
 
-const EDGES = [0n, 1n, 127n, 128n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, UINT64_MAX];
+const EDGES = [
+  0n,
+  1n,
+  127n,
+  128n,
+  2n ** 31n,
+  2n ** 32n - 1n,
+  2n ** 32n,
+  2n ** 53n,
+  2n ** 53n + 1n,
+  2n ** 63n,
+  UINT64_MAX,
+];
 
 describe("uint64 ↔ bigint", () => {
   it("protobufjs decodes uint64 as Long (the long package loaded), which is what keeps 2^64-1 exact", () => {
@@ -12,7 +24,9 @@ describe("uint64 ↔ bigint", () => {
   });
 
   it.each(EDGES)("%s survives a protobufjs write and read exactly", (value) => {
-    const bytes = protobuf.Writer.create().uint64(bigIntToUint64(value) as number).finish();
+    const bytes = protobuf.Writer.create()
+      .uint64(bigIntToUint64(value) as number)
+      .finish();
     const read = protobuf.Reader.create(bytes).uint64();
     expect(uint64ToBigInt(read)).toBe(value);
     // and agrees with long's own reading of the same value

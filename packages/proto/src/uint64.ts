@@ -30,7 +30,8 @@ export function uint64ToBigInt(value: WireUint64 | null | undefined): bigint {
 export function bigIntToUint64(value: bigint): number | Long {
   // Plain JS callers may hand in a number; mixing it into bigint arithmetic below would throw a TypeError.
   if (typeof value !== "bigint") {
-    if (!Number.isSafeInteger(value)) throw new EncodeError(`uint64 must be a bigint, got ${String(value)}`, "INVALID_VALUE");
+    if (!Number.isSafeInteger(value))
+      throw new EncodeError(`uint64 must be a bigint, got ${String(value)}`, "INVALID_VALUE");
     value = BigInt(value);
   }
   if (value < 0n || value > UINT64_MAX) throw new EncodeError(`uint64 out of range: ${value}`, "OUT_OF_RANGE");

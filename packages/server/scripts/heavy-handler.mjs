@@ -3,6 +3,7 @@
 import { pong } from "@zpb/proto";
 
 const ROUNDS = Number(process.env.ZPB_HEAVY_ROUNDS ?? 143_000);
+// biome-ignore lint/correctness/noUnusedVariables: written so the optimiser cannot drop the busy loop
 let sink = 0;
 
 export default function heavyHandler(request) {

@@ -24,7 +24,8 @@ const warmup = Number(values.warmup);
 async function run(endpoint) {
   const socket = new zmq.Dealer({ linger: 0, receiveTimeout: 3000, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
   socket.connect(endpoint);
-  const frame = (seq) => (values.delimiter ? [Buffer.alloc(0), envelopeCodec.encode(ping(seq))] : envelopeCodec.encode(ping(seq)));
+  const frame = (seq) =>
+    values.delimiter ? [Buffer.alloc(0), envelopeCodec.encode(ping(seq))] : envelopeCodec.encode(ping(seq));
   let seq = 0n;
   for (let i = 0; i < windowSize; i++) await socket.send(frame(seq++));
   let counted = 0;
@@ -66,4 +67,13 @@ const results = await Promise.all(Array.from({ length: Number(values.connections
 const total = results.reduce((a, r) => a + r.counted, 0);
 const seconds = Math.max(...results.map((r) => r.seconds));
 const stalled = results.some((r) => r.stalled);
-console.log(JSON.stringify({ endpoint: values.endpoint, window: windowSize, connections: results.length, msgPerSec: Math.round(total / seconds), seconds: +seconds.toFixed(2), ...(stalled ? { stalled: "replies stopped coming for 3 s: some were lost" } : {}) }));
+console.log(
+  JSON.stringify({
+    endpoint: values.endpoint,
+    window: windowSize,
+    connections: results.length,
+    msgPerSec: Math.round(total / seconds),
+    seconds: +seconds.toFixed(2),
+    ...(stalled ? { stalled: "replies stopped coming for 3 s: some were lost" } : {}),
+  }),
+);

@@ -22,16 +22,52 @@ export function parseCli(argv: string[]): { options: ServerOptions; statsInterva
     .option("--echo <endpoint>", "endpoint of the raw-bytes echo service", DEFAULTS.echo)
     .option("--no-echo", "do not serve echo")
     .option("--workers <n>", "worker threads (default: available parallelism)", integerArg(1))
-    .option("--handler <path|url>", 'handler module for the Envelope service ("ping", "echo", a path or a URL)', DEFAULTS.handler)
-    .option("--stats-interval <ms>", "log counters every <ms> while they change (0 = only on SIGUSR2)", integerArg(0), DEFAULTS.statsInterval)
+    .option(
+      "--handler <path|url>",
+      'handler module for the Envelope service ("ping", "echo", a path or a URL)',
+      DEFAULTS.handler,
+    )
+    .option(
+      "--stats-interval <ms>",
+      "log counters every <ms> while they change (0 = only on SIGUSR2)",
+      integerArg(0),
+      DEFAULTS.statsInterval,
+    )
     .option("--max-payload <bytes>", "answer larger requests with CODE_TOO_LARGE", integerArg(0), DEFAULTS.maxPayload)
-    .option("--max-message-size <bytes>", "libzmq hard cap: larger frames disconnect the peer (default: max(16 MiB, 4 × max-payload))", integerArg(1))
+    .option(
+      "--max-message-size <bytes>",
+      "libzmq hard cap: larger frames disconnect the peer (default: max(16 MiB, 4 × max-payload))",
+      integerArg(1),
+    )
     .option("--concurrency <n>", "async handler calls in flight per worker", integerArg(1), DEFAULTS.concurrency)
-    .option("--request-hwm <n>", "requests queued per worker before the front backs off", integerArg(1), DEFAULTS.requestHighWaterMark)
-    .option("--reply-hwm <n>", "replies queued per client before libzmq drops them (0 = never drop)", integerArg(0), DEFAULTS.replyHighWaterMark)
-    .option("--drain-timeout <ms>", "on SIGINT/SIGTERM, how long running handlers may finish", integerArg(0), DEFAULTS.drainTimeout)
-    .addOption(new Option("--forwarder <kind>", "front↔worker forwarding: libzmq's proxy, or JS loops (to measure)").choices(["proxy", "js"]).default("proxy"))
-    .addOption(new Option("--log-format <format>", "log lines for people or for machines").choices(["pretty", "json"]).default("pretty"))
+    .option(
+      "--request-hwm <n>",
+      "requests queued per worker before the front backs off",
+      integerArg(1),
+      DEFAULTS.requestHighWaterMark,
+    )
+    .option(
+      "--reply-hwm <n>",
+      "replies queued per client before libzmq drops them (0 = never drop)",
+      integerArg(0),
+      DEFAULTS.replyHighWaterMark,
+    )
+    .option(
+      "--drain-timeout <ms>",
+      "on SIGINT/SIGTERM, how long running handlers may finish",
+      integerArg(0),
+      DEFAULTS.drainTimeout,
+    )
+    .addOption(
+      new Option("--forwarder <kind>", "front↔worker forwarding: libzmq's proxy, or JS loops (to measure)")
+        .choices(["proxy", "js"])
+        .default("proxy"),
+    )
+    .addOption(
+      new Option("--log-format <format>", "log lines for people or for machines")
+        .choices(["pretty", "json"])
+        .default("pretty"),
+    )
     .showHelpAfterError()
     .parse(argv);
   const o = program.opts<{
@@ -101,11 +137,17 @@ async function main(): Promise<void> {
   try {
     server = await startServer({ ...options, logger });
   } catch (error) {
-    logger.error({ err: error }, `zpb server could not start: ${error instanceof Error ? error.message : String(error)}`);
+    logger.error(
+      { err: error },
+      `zpb server could not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
     process.exitCode = 1;
     return;
   }
-  logger.info({ endpoints: server.endpoints, workers: server.workers }, `zpb server: ${describe(server, String(options.handler))} — ${server.workers} worker thread(s)`);
+  logger.info(
+    { endpoints: server.endpoints, workers: server.workers },
+    `zpb server: ${describe(server, String(options.handler))} — ${server.workers} worker thread(s)`,
+  );
   logger.info({}, `stop with Ctrl-C (SIGINT) or SIGTERM; counters with kill -USR2 ${process.pid}`);
 
   let lastLogged = -1;

@@ -8,6 +8,7 @@ const REQUEST_ERROR = Symbol.for("@zpb/server.RequestError");
  */
 export class RequestError extends ZpbError<ErrorCode> {
   override readonly name = "RequestError";
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read by Symbol.hasInstance below, across module copies
   private readonly [REQUEST_ERROR] = true;
 
   /** True for any RequestError, also one made by another copy of this module (a handler bundles its own). */

@@ -22,8 +22,12 @@ describe("toLoadedHandler", () => {
   it("fills in the Envelope codec and its error reply when the module has neither", () => {
     const loaded = toLoadedHandler({ default: pingHandler as never }, "test");
     expect(loaded.codec).toBe(envelopeCodec);
-    expect(loaded.errorReply!(ErrorCode.CODE_DECODE, "bad", undefined)).toEqual(errorReply(ErrorCode.CODE_DECODE, "bad", 0n));
-    expect(loaded.errorReply!(ErrorCode.CODE_HANDLER, "x", ping(9n))).toEqual(errorReply(ErrorCode.CODE_HANDLER, "x", 9n));
+    expect(loaded.errorReply!(ErrorCode.CODE_DECODE, "bad", undefined)).toEqual(
+      errorReply(ErrorCode.CODE_DECODE, "bad", 0n),
+    );
+    expect(loaded.errorReply!(ErrorCode.CODE_HANDLER, "x", ping(9n))).toEqual(
+      errorReply(ErrorCode.CODE_HANDLER, "x", 9n),
+    );
   });
 
   it("has no error reply for a module with its own codec and none of its own", () => {
@@ -56,7 +60,9 @@ describe("built-in handlers", () => {
   });
 
   it("envelopeErrorReply carries the request's seq", () => {
-    expect(envelopeErrorReply(ErrorCode.CODE_TOO_LARGE, "m", pong(3n))).toEqual(errorReply(ErrorCode.CODE_TOO_LARGE, "m", 3n));
+    expect(envelopeErrorReply(ErrorCode.CODE_TOO_LARGE, "m", pong(3n))).toEqual(
+      errorReply(ErrorCode.CODE_TOO_LARGE, "m", 3n),
+    );
   });
 });
 

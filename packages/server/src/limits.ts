@@ -10,7 +10,10 @@ export function limitPayload<T>(codec: Codec<T>, maxPayload: number): Codec<T> {
     encode: (message) => codec.encode(message),
     decode: (bytes) => {
       if (bytes.length > maxPayload) {
-        throw new DecodeError("TOO_LARGE", `request of ${bytes.length} bytes exceeds the server's ${maxPayload}-byte limit`);
+        throw new DecodeError(
+          "TOO_LARGE",
+          `request of ${bytes.length} bytes exceeds the server's ${maxPayload}-byte limit`,
+        );
       }
       return codec.decode(bytes);
     },

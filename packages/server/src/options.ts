@@ -72,23 +72,33 @@ export const DEFAULTS = {
 } as const;
 
 function integer(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw new ServerError("INVALID_OPTION", `${name} must be an integer ≥ ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new ServerError("INVALID_OPTION", `${name} must be an integer ≥ ${min}, got ${value}`);
   return value;
 }
 
 function forwarder(value: string): Forwarder {
-  if (value !== "proxy" && value !== "js") throw new ServerError("INVALID_OPTION", `forwarder must be "proxy" or "js", got ${value}`);
+  if (value !== "proxy" && value !== "js")
+    throw new ServerError("INVALID_OPTION", `forwarder must be "proxy" or "js", got ${value}`);
   return value;
 }
 
 /** Applies DEFAULTS and validates; throws ServerError INVALID_OPTION. */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   const bind = options.bind ?? [...DEFAULTS.bind];
-  if (bind.length === 0 && options.echo === false) throw new ServerError("INVALID_OPTION", "nothing to bind: give bind endpoints or an echo endpoint");
+  if (bind.length === 0 && options.echo === false)
+    throw new ServerError("INVALID_OPTION", "nothing to bind: give bind endpoints or an echo endpoint");
   const maxPayload = integer("maxPayload", options.maxPayload ?? DEFAULTS.maxPayload, 0);
-  const maxMessageSize = integer("maxMessageSize", options.maxMessageSize ?? Math.max(16 * 1024 * 1024, 4 * maxPayload), 1);
+  const maxMessageSize = integer(
+    "maxMessageSize",
+    options.maxMessageSize ?? Math.max(16 * 1024 * 1024, 4 * maxPayload),
+    1,
+  );
   if (maxMessageSize < maxPayload) {
-    throw new ServerError("INVALID_OPTION", `maxMessageSize (${maxMessageSize}) must be at least maxPayload (${maxPayload}), or large requests could never be answered`);
+    throw new ServerError(
+      "INVALID_OPTION",
+      `maxMessageSize (${maxMessageSize}) must be at least maxPayload (${maxPayload}), or large requests could never be answered`,
+    );
   }
   return {
     bind,
@@ -98,7 +108,11 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     maxPayload,
     maxMessageSize,
     concurrency: integer("concurrency", options.concurrency ?? DEFAULTS.concurrency, 1),
-    requestHighWaterMark: integer("requestHighWaterMark", options.requestHighWaterMark ?? DEFAULTS.requestHighWaterMark, 1),
+    requestHighWaterMark: integer(
+      "requestHighWaterMark",
+      options.requestHighWaterMark ?? DEFAULTS.requestHighWaterMark,
+      1,
+    ),
     replyHighWaterMark: integer("replyHighWaterMark", options.replyHighWaterMark ?? DEFAULTS.replyHighWaterMark, 0),
     drainTimeout: integer("drainTimeout", options.drainTimeout ?? DEFAULTS.drainTimeout, 0),
     linger: integer("linger", options.linger ?? DEFAULTS.linger, 0),

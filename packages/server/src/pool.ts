@@ -102,7 +102,13 @@ export class WorkerPool {
     }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs + STOP_GRACE_MS)));
-    const all = Promise.all(running.map((r) => r.entry.done.then(() => void (r.finished = true))));
+    const all = Promise.all(
+      running.map((r) =>
+        r.entry.done.then(() => {
+          r.finished = true;
+        }),
+      ),
+    );
     await Promise.race([all, deadline]);
     clearTimeout(timer);
     const stuck = running.filter((r) => !r.finished).map((r) => r.slot);
@@ -135,7 +141,8 @@ export class WorkerPool {
     control.on("message", onNotice);
     // The death notice and piscina's "worker exited" travel separately: read what the port already holds.
     const drainNotices = (): void => {
-      for (let m = receiveMessageOnPort(control); m !== undefined; m = receiveMessageOnPort(control)) onNotice(m.message as WorkerNotice);
+      for (let m = receiveMessageOnPort(control); m !== undefined; m = receiveMessageOnPort(control))
+        onNotice(m.message as WorkerNotice);
     };
     const task: WorkerTask = {
       slot,
@@ -160,7 +167,9 @@ export class WorkerPool {
           const startError =
             error instanceof Error && (error as { code?: unknown }).code === "HANDLER_LOAD"
               ? error
-              : new ServerError("WORKER_START", `worker ${slot} failed before it was ready: ${reason}`, { cause: error });
+              : new ServerError("WORKER_START", `worker ${slot} failed before it was ready: ${reason}`, {
+                  cause: error,
+                });
           failEarly(startError);
           if (this.stopping || this.serving === 0) return;
           this.earlyDeaths[slot]!++;

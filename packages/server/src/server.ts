@@ -199,7 +199,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       const { drainTimedOut, stuck } = await pool.stop(resolved.drainTimeout);
-      if (drainTimedOut > 0) logger.warn({ workers: drainTimedOut }, `${drainTimedOut} worker(s) hit the ${resolved.drainTimeout} ms drain deadline`);
+      if (drainTimedOut > 0)
+        logger.warn(
+          { workers: drainTimedOut },
+          `${drainTimedOut} worker(s) hit the ${resolved.drainTimeout} ms drain deadline`,
+        );
       if (stuck.length > 0) {
         failure ??= new ServerError(
           "STOP_TIMEOUT",
@@ -227,7 +231,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
     },
     workers: resolved.workers,
-    stats: () => collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
+    stats: () =>
+      collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
     deaths: () => pool.deaths,
     stop,
     closed,

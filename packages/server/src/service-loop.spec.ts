@@ -71,8 +71,18 @@ describe("ServiceLoop", () => {
     await done;
     expect(dealer.sent.map((s) => s.reply)).toEqual([
       pong(1n),
-      expect.objectContaining({ payload: expect.objectContaining({ case: "error", value: expect.objectContaining({ code: ErrorCode.CODE_DECODE }) }) }),
-      expect.objectContaining({ payload: expect.objectContaining({ case: "error", value: expect.objectContaining({ code: ErrorCode.CODE_TOO_LARGE }) }) }),
+      expect.objectContaining({
+        payload: expect.objectContaining({
+          case: "error",
+          value: expect.objectContaining({ code: ErrorCode.CODE_DECODE }),
+        }),
+      }),
+      expect.objectContaining({
+        payload: expect.objectContaining({
+          case: "error",
+          value: expect.objectContaining({ code: ErrorCode.CODE_TOO_LARGE }),
+        }),
+      }),
       pong(2n),
     ]);
     expect(counters[Counter.requests]).toBe(4);
@@ -97,9 +107,11 @@ describe("ServiceLoop", () => {
     await done;
     expect(peak).toBe(3);
     expect(dealer.overlaps).toBe(0);
-    expect(dealer.sent.map((s) => s.reply).sort((a, b) => Number((a.payload.value as { seq: bigint }).seq - (b.payload.value as { seq: bigint }).seq))).toEqual(
-      Array.from({ length: 12 }, (_, i) => pong(BigInt(i))),
-    );
+    expect(
+      dealer.sent
+        .map((s) => s.reply)
+        .sort((a, b) => Number((a.payload.value as { seq: bigint }).seq - (b.payload.value as { seq: bigint }).seq)),
+    ).toEqual(Array.from({ length: 12 }, (_, i) => pong(BigInt(i))));
   });
 
   it("refuses requests with CODE_UNAVAILABLE once draining, and finishes what was running", async () => {
@@ -122,7 +134,11 @@ describe("ServiceLoop", () => {
     await done;
     const replies = dealer.sent.map((s) => s.reply);
     expect(replies).toContainEqual(pong(1n));
-    expect(replies).toContainEqual(expect.objectContaining({ payload: { case: "error", value: expect.objectContaining({ code: ErrorCode.CODE_UNAVAILABLE, seq: 2n }) } }));
+    expect(replies).toContainEqual(
+      expect.objectContaining({
+        payload: { case: "error", value: expect.objectContaining({ code: ErrorCode.CODE_UNAVAILABLE, seq: 2n }) },
+      }),
+    );
   });
 
   it("answers the requests still running with CODE_HANDLER when the thread is dying", async () => {

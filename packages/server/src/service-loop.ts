@@ -177,7 +177,12 @@ export class ServiceLoop<T> {
     } catch (error) {
       this.counters[Counter.handlerErrors]!++;
       const text = error instanceof Error ? error.message : String(error);
-      return this.errorBytes(ErrorCode.CODE_HANDLER, `the handler's reply could not be encoded: ${text}`, request, false);
+      return this.errorBytes(
+        ErrorCode.CODE_HANDLER,
+        `the handler's reply could not be encoded: ${text}`,
+        request,
+        false,
+      );
     }
   }
 

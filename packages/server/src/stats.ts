@@ -26,7 +26,9 @@ export const COUNTER_NAMES = [
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 /** Index of each counter inside a slot. */
-export const Counter = Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, i])) as { readonly [K in CounterName]: number };
+export const Counter = Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, i])) as {
+  readonly [K in CounterName]: number;
+};
 
 /** One worker's counters by name. */
 export type WorkerCounters = Record<CounterName, number>;
@@ -47,7 +49,7 @@ export function slotView(memory: SharedArrayBuffer, slot: number): Float64Array 
 export function readSlot(memory: SharedArrayBuffer, slot: number): WorkerCounters {
   const view = slotView(memory, slot);
   const out = {} as WorkerCounters;
-  COUNTER_NAMES.forEach((name, i) => (out[name] = view[i]!));
+  for (const [i, name] of COUNTER_NAMES.entries()) out[name] = view[i]!;
   return out;
 }
 
@@ -68,7 +70,13 @@ export interface ServerStats {
 }
 
 /** Sums every slot into a ServerStats value. */
-export function collectStats(memory: SharedArrayBuffer, workers: number, workerDeaths: number, serving: number, uptimeMs: number): ServerStats {
+export function collectStats(
+  memory: SharedArrayBuffer,
+  workers: number,
+  workerDeaths: number,
+  serving: number,
+  uptimeMs: number,
+): ServerStats {
   const perWorker = Array.from({ length: workers }, (_, slot) => readSlot(memory, slot));
   const total = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as WorkerCounters;
   for (const counters of perWorker) for (const name of COUNTER_NAMES) total[name] += counters[name];

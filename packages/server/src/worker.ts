@@ -42,7 +42,9 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
   installGuard(control);
   const counters = slotView(task.counters, task.slot);
   const abort = new AbortController();
-  const stopped = new Promise<ControlMessage>((resolve) => control.on("message", (m: ControlMessage) => m.type === "stop" && resolve(m)));
+  const stopped = new Promise<ControlMessage>((resolve) =>
+    control.on("message", (m: ControlMessage) => m.type === "stop" && resolve(m)),
+  );
 
   const loops: ServiceLoop<unknown>[] = [];
   try {
@@ -80,7 +82,8 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
   closeTracked();
   await Promise.all(running);
   control.close();
-  if (stop === undefined) throw new ServerError("SOCKET", `worker ${task.slot}: a serving loop ended on its own`, { cause: failed });
+  if (stop === undefined)
+    throw new ServerError("SOCKET", `worker ${task.slot}: a serving loop ended on its own`, { cause: failed });
   return { slot: task.slot, drainTimedOut };
 }
 
@@ -101,7 +104,13 @@ async function openService(
     }),
   );
   dealer.connect(service.backend);
-  return new ServiceLoop(dealer, handler, counters, { workerId: task.slot, service: service.name, signal }, task.concurrency);
+  return new ServiceLoop(
+    dealer,
+    handler,
+    counters,
+    { workerId: task.slot, service: service.name, signal },
+    task.concurrency,
+  );
 }
 
 /** Waits until every loop is settled and no request arrived for DRAIN_QUIET_MS, or until drainMs; true when it timed out. */

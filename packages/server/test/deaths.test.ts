@@ -26,7 +26,8 @@ describe("worker deaths", () => {
     try {
       for (let round = 0; round < 50; round++) {
         for (let i = 0; i < 20; i++) await client.send(envelopeCodec.encode(ping(500n + BigInt(i))));
-        for (let i = 0; i < 20; i++) expect(envelopeCodec.decode((await client.receive())[0]!).payload.case).toBe("pong");
+        for (let i = 0; i < 20; i++)
+          expect(envelopeCodec.decode((await client.receive())[0]!).payload.case).toBe("pong");
         if (server.stats().workers.every((w, slot) => w.replies > before[slot]!)) return;
       }
       throw new Error("some worker slot never answered again");
@@ -109,7 +110,8 @@ describe("requests queued for a worker that dies", () => {
       }
       expect(answers.size).toBe(seqs.length);
       expect(answers.get(11n)).toBe(`error ${ErrorCode.CODE_HANDLER}`);
-      for (const seq of seqs.slice(1)) expect(["pong", `error ${ErrorCode.CODE_UNAVAILABLE}`]).toContain(answers.get(seq));
+      for (const seq of seqs.slice(1))
+        expect(["pong", `error ${ErrorCode.CODE_UNAVAILABLE}`]).toContain(answers.get(seq));
     } finally {
       client.close();
     }

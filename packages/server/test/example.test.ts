@@ -23,8 +23,16 @@ describe("the pricing example (a user's own schema)", () => {
   let server: RunningServer;
   let codec: Codec<PricingMessage>;
   beforeAll(async () => {
-    const generator = join(dirname(createRequire(import.meta.url).resolve("@zpb/proto/package.json")), "scripts", "generate.mjs");
-    const run = spawnSync(process.execPath, [generator, "examples/pricing/proto", "examples/pricing/gen"], { cwd: packageDir, encoding: "utf8", timeout: 60_000 });
+    const generator = join(
+      dirname(createRequire(import.meta.url).resolve("@zpb/proto/package.json")),
+      "scripts",
+      "generate.mjs",
+    );
+    const run = spawnSync(process.execPath, [generator, "examples/pricing/proto", "examples/pricing/gen"], {
+      cwd: packageDir,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(run.status, run.stderr).toBe(0);
     const generated = await import(/* @vite-ignore */ pathToFileURL(join(example, "gen", "pricing.js")).href);
     codec = createCodec(generated.pricing.Message) as Codec<PricingMessage>;

@@ -13,7 +13,8 @@ function decodeOne(frames: Buffer[]): Envelope {
 }
 
 function errorOf(envelope: Envelope): { code: number; message: string; seq: bigint } {
-  if (envelope.payload.case !== "error") throw new Error(`expected an error reply, got ${String(envelope.payload.case)}`);
+  if (envelope.payload.case !== "error")
+    throw new Error(`expected an error reply, got ${String(envelope.payload.case)}`);
   return envelope.payload.value;
 }
 
@@ -34,7 +35,8 @@ describe("faults", () => {
     await act();
     const after = server.stats().total;
     const moved: Partial<Record<CounterName, number>> = {};
-    for (const name of Object.keys(after) as CounterName[]) if (after[name] !== before[name]) moved[name] = after[name] - before[name];
+    for (const name of Object.keys(after) as CounterName[])
+      if (after[name] !== before[name]) moved[name] = after[name] - before[name];
     return moved;
   }
 
@@ -55,8 +57,12 @@ describe("faults", () => {
   it("answers an Envelope with no payload it knows, and a Pong sent as a request, with CODE_UNKNOWN_PAYLOAD", async () => {
     const moved = await counted(async () => {
       // Field 9 is unknown to the schema: seed peers and we decode it as an Envelope with no payload.
-      expect(errorOf(decodeOne(await reqRoundTrip(endpoint, Buffer.from([0x4a, 0x00])))).code).toBe(ErrorCode.CODE_UNKNOWN_PAYLOAD);
-      expect(errorOf(decodeOne(await reqRoundTrip(endpoint, Buffer.alloc(0)))).code).toBe(ErrorCode.CODE_UNKNOWN_PAYLOAD);
+      expect(errorOf(decodeOne(await reqRoundTrip(endpoint, Buffer.from([0x4a, 0x00])))).code).toBe(
+        ErrorCode.CODE_UNKNOWN_PAYLOAD,
+      );
+      expect(errorOf(decodeOne(await reqRoundTrip(endpoint, Buffer.alloc(0)))).code).toBe(
+        ErrorCode.CODE_UNKNOWN_PAYLOAD,
+      );
       const answer = errorOf(await reqEnvelope(endpoint, pong(77n)));
       expect(answer).toMatchObject({ code: ErrorCode.CODE_UNKNOWN_PAYLOAD, seq: 77n });
     });
@@ -109,7 +115,9 @@ describe("faults", () => {
   });
 
   it("lets a handler pick the code with RequestError", async () => {
-    expect(await reqEnvelope(endpoint, ping(3n))).toEqual(errorReply(ErrorCode.CODE_UNAVAILABLE, "come back later", 3n));
+    expect(await reqEnvelope(endpoint, ping(3n))).toEqual(
+      errorReply(ErrorCode.CODE_UNAVAILABLE, "come back later", 3n),
+    );
   });
 
   it("answers pipelined async and sync requests, each exactly once", async () => {
@@ -142,7 +150,9 @@ describe("faults", () => {
         abuser.close();
       }
       // Between the app limit and the cap: answered with CODE_TOO_LARGE.
-      expect(errorOf(decodeOne(await reqRoundTrip(mainEndpoint(capped), Buffer.alloc(500, 0x41)))).code).toBe(ErrorCode.CODE_TOO_LARGE);
+      expect(errorOf(decodeOne(await reqRoundTrip(mainEndpoint(capped), Buffer.alloc(500, 0x41)))).code).toBe(
+        ErrorCode.CODE_TOO_LARGE,
+      );
       expect(await reqEnvelope(mainEndpoint(capped), ping(1234n))).toEqual(pong(1234n));
       expect(capped.stats().total.requests).toBe(2);
     } finally {

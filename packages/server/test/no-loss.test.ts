@@ -9,7 +9,13 @@ import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, sleep, startTestServ
 const WINDOW = 5000;
 
 /** Sends `count` pings from `client` (optionally REQ-style with the delimiter) while reading replies; returns the seqs seen. */
-async function pipeline(client: zmq.Dealer, count: number, first: number, delimited: boolean, readWhileSending: boolean): Promise<bigint[]> {
+async function pipeline(
+  client: zmq.Dealer,
+  count: number,
+  first: number,
+  delimited: boolean,
+  readWhileSending: boolean,
+): Promise<bigint[]> {
   const seen: bigint[] = [];
   const read = async (): Promise<void> => {
     for (let i = 0; i < count; i++) {
@@ -32,7 +38,7 @@ async function pipeline(client: zmq.Dealer, count: number, first: number, delimi
 function expectEveryOnce(seen: bigint[], first: number, count: number): void {
   expect(seen).toHaveLength(count);
   const sorted = [...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  sorted.forEach((seq, i) => expect(seq).toBe(BigInt(first + i)));
+  for (const [i, seq] of sorted.entries()) expect(seq).toBe(BigInt(first + i));
 }
 
 describe("nothing lost", () => {
@@ -79,7 +85,7 @@ describe("nothing lost", () => {
     const clients = [0, 1, 2].map(() => dealer(endpoint, 20_000));
     try {
       const results = await Promise.all(clients.map((c, i) => pipeline(c, 3000, 1_000_000 * (i + 1), i === 1, true)));
-      results.forEach((seen, i) => expectEveryOnce(seen, 1_000_000 * (i + 1), 3000));
+      for (const [i, seen] of results.entries()) expectEveryOnce(seen, 1_000_000 * (i + 1), 3000);
     } finally {
       for (const c of clients) c.close();
     }

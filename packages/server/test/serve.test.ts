@@ -80,7 +80,8 @@ describe("a running server", () => {
     expect(after.total.requests - before.total.requests).toBe(200);
     expect(after.total.replies - before.total.replies).toBe(200);
     expect(after.workers).toHaveLength(2);
-    for (const [i, counters] of after.workers.entries()) expect(counters.requests - before.workers[i]!.requests).toBeGreaterThan(0);
+    for (const [i, counters] of after.workers.entries())
+      expect(counters.requests - before.workers[i]!.requests).toBeGreaterThan(0);
     expect(after.share.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
   });
 });

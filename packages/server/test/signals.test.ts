@@ -19,9 +19,13 @@ const children: ChildProcess[] = [];
 
 /** Starts the CLI on ephemeral ports and waits for its startup line (JSON logs name the bound endpoints). */
 async function spawnServer(args: string[]): Promise<Spawned> {
-  const child = spawn(process.execPath, [CLI, "--bind", "tcp://127.0.0.1:*", "--echo", "tcp://127.0.0.1:*", "--log-format", "json", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, "--bind", "tcp://127.0.0.1:*", "--echo", "tcp://127.0.0.1:*", "--log-format", "json", ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.push(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -30,7 +34,10 @@ async function spawnServer(args: string[]): Promise<Spawned> {
     child.on("exit", (code, signal) => resolve({ code, signal })),
   );
   const endpoints = await new Promise<Spawned["endpoints"]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stdout.join("\n")} ${stderr.join("")}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start: ${stdout.join("\n")} ${stderr.join("")}`)),
+      15_000,
+    );
     createInterface({ input: child.stdout! }).on("line", (line) => {
       stdout.push(line);
       const entry = JSON.parse(line) as { endpoints?: Spawned["endpoints"] };
@@ -44,7 +51,10 @@ async function spawnServer(args: string[]): Promise<Spawned> {
   return { child, endpoints, stdout, stderr, exit };
 }
 
-async function exitedWithin(spawned: Spawned, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+async function exitedWithin(
+  spawned: Spawned,
+  ms: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const timeout = sleep(ms).then(() => {
     throw new Error(`server still running ${ms} ms after the signal`);
   });
@@ -52,7 +62,8 @@ async function exitedWithin(spawned: Spawned, ms: number): Promise<{ code: numbe
 }
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 });
 
 describe.each(["SIGTERM", "SIGINT"] as const)("%s", (signal) => {
@@ -110,7 +121,8 @@ describe("a real server process", () => {
     const reply = await reqEnvelope(server.endpoints.main[0]!, ping(11n)); // process.exit(7) in the handler
     expect(reply.payload.case).toBe("error");
     const deadline = Date.now() + 5000;
-    while (!server.stdout.some((line) => line.includes("replaced and serving")) && Date.now() < deadline) await sleep(20);
+    while (!server.stdout.some((line) => line.includes("replaced and serving")) && Date.now() < deadline)
+      await sleep(20);
     expect(await reqEnvelope(server.endpoints.main[0]!, ping(6n))).toEqual(pong(6n));
     server.child.kill("SIGINT");
     const { code } = await exitedWithin(server, 10_000);
@@ -137,7 +149,11 @@ describe("a real server process", () => {
   it("exits 1 with a readable message when it cannot bind", async () => {
     const first = await spawnServer(["--workers", "1", "--no-echo"]);
     const taken = first.endpoints.main[0]!;
-    const child = spawn(process.execPath, [CLI, "--bind", taken, "--no-echo", "--workers", "1", "--log-format", "json"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [CLI, "--bind", taken, "--no-echo", "--workers", "1", "--log-format", "json"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     children.push(child);
     let out = "";
     child.stdout!.on("data", (c: Buffer) => (out += c.toString()));

@@ -11,7 +11,13 @@ export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
 /** A server with 2 workers on ephemeral ports (both the Envelope service and echo). */
 export function startTestServer(options: ServerOptions = {}): Promise<RunningServer> {
-  return startServer({ bind: ["tcp://127.0.0.1:*"], echo: "tcp://127.0.0.1:*", workers: 2, drainTimeout: 1000, ...options });
+  return startServer({
+    bind: ["tcp://127.0.0.1:*"],
+    echo: "tcp://127.0.0.1:*",
+    workers: 2,
+    drainTimeout: 1000,
+    ...options,
+  });
 }
 
 /** The Envelope service's first endpoint. */
@@ -22,7 +28,11 @@ export function mainEndpoint(server: RunningServer): string {
 }
 
 /** One REQ round trip (the seed's REQ client): sends `frames`, returns the reply frames; fails after `timeoutMs`. */
-export async function reqRoundTrip(endpoint: string, frames: Uint8Array | Uint8Array[], timeoutMs = 5000): Promise<Buffer[]> {
+export async function reqRoundTrip(
+  endpoint: string,
+  frames: Uint8Array | Uint8Array[],
+  timeoutMs = 5000,
+): Promise<Buffer[]> {
   const req = new zmq.Request({ linger: 0, receiveTimeout: timeoutMs });
   try {
     req.connect(endpoint);

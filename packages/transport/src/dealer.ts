@@ -43,10 +43,10 @@ export class Dealer<T = Envelope> extends ReceivingSocket<zmq.Dealer, Received<T
   async receive(): Promise<Received<T> | undefined> {
     const frames = await this.receiveFrames();
     if (frames === undefined) return undefined;
-    const payload = frames.length === 1 ? frames[0] : frames.length === 2 && frames[0]!.length === 0 ? frames[1] : undefined;
+    const payload =
+      frames.length === 1 ? frames[0] : frames.length === 2 && frames[0]!.length === 0 ? frames[1] : undefined;
     return payload === undefined
-      ? badFrames<T>(frames, '1 payload frame, optionally after an empty delimiter', this.counters)
+      ? badFrames<T>(frames, "1 payload frame, optionally after an empty delimiter", this.counters)
       : decodeFrame(this.codec, payload, frames, this.counters);
   }
-
 }

@@ -48,7 +48,10 @@ export const DEFAULT_SOCKET_OPTIONS = {
 } as const satisfies SocketOptions;
 
 /** Merges defaults with the caller's options into what a zeromq socket constructor takes. */
-export function zmqOptions<T extends SocketOptions>(options: T | undefined, extra: object = {}): Record<string, unknown> {
+export function zmqOptions<T extends SocketOptions>(
+  options: T | undefined,
+  extra: object = {},
+): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...DEFAULT_SOCKET_OPTIONS, ...extra };
   for (const [key, value] of Object.entries(options ?? {})) {
     if (value !== undefined && !NOT_SOCKET_OPTIONS.has(key)) merged[key] = value;

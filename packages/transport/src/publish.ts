@@ -71,7 +71,12 @@ export class Publisher<T = Envelope> extends BaseSocket<zmq.XPublisher> {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new TransportError("TIMEOUT", `no ${count} subscriber(s) for topic "${String(topic)}" within ${timeoutMs} ms`));
+        reject(
+          new TransportError(
+            "TIMEOUT",
+            `no ${count} subscriber(s) for topic "${String(topic)}" within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

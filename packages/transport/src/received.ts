@@ -23,7 +23,12 @@ export function newCounters(): SocketCounters {
 }
 
 /** Decodes a single payload frame into a Received value, counting failures. */
-export function decodeFrame<T>(codec: Codec<T>, payload: Buffer, frames: Buffer[], counters: SocketCounters): Received<T> {
+export function decodeFrame<T>(
+  codec: Codec<T>,
+  payload: Buffer,
+  frames: Buffer[],
+  counters: SocketCounters,
+): Received<T> {
   counters.received++;
   try {
     return { ok: true, message: codec.decode(payload), frames };
@@ -49,5 +54,7 @@ export function codecOrDefault<T>(codec: Codec<T> | undefined): Codec<T> {
 
 /** Decodes a message that must be exactly one frame (REQ/REP). */
 export function decodeSingle<T>(codec: Codec<T>, frames: Buffer[], counters: SocketCounters): Received<T> {
-  return frames.length === 1 ? decodeFrame(codec, frames[0]!, frames, counters) : badFrames<T>(frames, "1 frame", counters);
+  return frames.length === 1
+    ? decodeFrame(codec, frames[0]!, frames, counters)
+    : badFrames<T>(frames, "1 frame", counters);
 }

@@ -70,7 +70,9 @@ export class Router<T = Envelope> extends RoutedSocket<T, zmq.Router> {
     // waiting on it hangs forever for a vanished peer when no other peer is writable, and fails at once
     // with EAGAIN for a full peer when another one is. So the socket never waits (sendTimeout 0) and
     // sendFrames() below does the waiting, per peer.
-    const socketOptions = mandatory ? zmqOptions(rest, { mandatory, sendTimeout: 0 }) : zmqOptions(options, { mandatory });
+    const socketOptions = mandatory
+      ? zmqOptions(rest, { mandatory, sendTimeout: 0 })
+      : zmqOptions(options, { mandatory });
     super(createSocket(zmq.Router, socketOptions), codecOrDefault(options.codec));
     this.mandatory = mandatory;
     this.replyTimeout = sendTimeout;
@@ -89,7 +91,8 @@ export class Router<T = Envelope> extends RoutedSocket<T, zmq.Router> {
       if (attempt > 0) {
         // EAGAIN: the peer exists but its queue is full.
         const remaining = deadline - performance.now();
-        if (remaining <= 0) throw new TransportError("TIMEOUT", `send: the peer's queue stayed full for ${this.replyTimeout} ms`);
+        if (remaining <= 0)
+          throw new TransportError("TIMEOUT", `send: the peer's queue stayed full for ${this.replyTimeout} ms`);
         const sliceMs = Math.max(1, Math.ceil(Math.min(remaining, MAX_WAIT_SLICE_MS)));
         // No peer has room: let libzmq retry the send when a pipe drains (a slice at a time, in case this
         // peer vanishes meanwhile). Others have room: that event says nothing about this peer, so back off.

@@ -16,7 +16,9 @@ export function clientsIn(result: BenchResult, scenario: ThroughputRecord["scena
  * scenario (it costs the server no CPU to speak of), else the JS one.
  */
 export function preferredClient(result: BenchResult, scenario: ThroughputRecord["scenario"]): ClientKind {
-  return result.throughput.some((r) => r.scenario === scenario && clientOf(r) === "native" && r.error === undefined) ? "native" : "js";
+  return result.throughput.some((r) => r.scenario === scenario && clientOf(r) === "native" && r.error === undefined)
+    ? "native"
+    : "js";
 }
 
 /** Repeats of one (scenario, server, workers, window) folded together. */
@@ -79,7 +81,9 @@ export function distinct<K extends "window" | "workers">(
   key: K,
   server?: ServerKind,
 ): number[] {
-  const values = result.throughput.filter((r) => r.scenario === scenario && (server === undefined || r.server === server)).map((r) => r[key]);
+  const values = result.throughput
+    .filter((r) => r.scenario === scenario && (server === undefined || r.server === server))
+    .map((r) => r[key]);
   return [...new Set(values)].sort((a, b) => a - b);
 }
 

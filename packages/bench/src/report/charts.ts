@@ -31,10 +31,16 @@ function serversOf(result: BenchResult, scenario: ThroughputRecord["scenario"]):
 
 /** "zpb ×2", or "zpb ×2\nnative client" when the run has more than one client kind. */
 function columnLabel([kind, workers, client]: Column, several: boolean): string {
-  return several && kind !== "grpc" ? `${serverLabel(kind, workers)}\n${client === "native" ? "native" : "zeromq.js"} client` : serverLabel(kind, workers);
+  return several && kind !== "grpc"
+    ? `${serverLabel(kind, workers)}\n${client === "native" ? "native" : "zeromq.js"} client`
+    : serverLabel(kind, workers);
 }
 
-function throughputChart(result: BenchResult, scenario: ThroughputRecord["scenario"], title: string): string | undefined {
+function throughputChart(
+  result: BenchResult,
+  scenario: ThroughputRecord["scenario"],
+  title: string,
+): string | undefined {
   const servers = serversOf(result, scenario);
   const several = clientsIn(result, scenario).length > 1;
   const windows = distinct(result, scenario, "window");
@@ -45,12 +51,21 @@ function throughputChart(result: BenchResult, scenario: ThroughputRecord["scenar
     legend: { top: 34 },
     grid: { top: 80, left: 80, right: 30, bottom: 95 },
     // Tilted so "server ×N / client" labels of neighbouring groups do not run into each other.
-    xAxis: { type: "category", data: servers.map((col) => columnLabel(col, several)), axisLabel: { interval: 0, fontSize: 10, rotate: 30 } },
+    xAxis: {
+      type: "category",
+      data: servers.map((col) => columnLabel(col, several)),
+      axisLabel: { interval: 0, fontSize: 10, rotate: 30 },
+    },
     yAxis: { type: "log", name: "msgs/s (log)", nameGap: 15, min: 100 },
     series: windows.map((window) => ({
       name: `window ${window}`,
       type: "bar" as const,
-      label: { show: true, position: "top" as const, fontSize: 9, formatter: (p: { value: unknown }) => kilo(Number(p.value)) },
+      label: {
+        show: true,
+        position: "top" as const,
+        fontSize: 9,
+        formatter: (p: { value: unknown }) => kilo(Number(p.value)),
+      },
       data: servers.map(([k, w, client]) => {
         const c = cell(result, scenario, k, window, w, client);
         return c && !c.error && c.msgsPerSec > 0 ? c.msgsPerSec : null;
@@ -68,11 +83,21 @@ function latencyChart(result: BenchResult): string | undefined {
   if (runs.length === 0) return undefined;
   const percentiles = runs[0]!.latency!.curve.map(([p]) => p);
   return render({
-    title: { text: "Request/reply latency by percentile (sequential Ping→Pong)", left: "center", textStyle: { fontSize: 15 } },
+    title: {
+      text: "Request/reply latency by percentile (sequential Ping→Pong)",
+      left: "center",
+      textStyle: { fontSize: 15 },
+    },
     tooltip: { trigger: "axis" },
     legend: { top: 34 },
     grid: { top: 80, left: 80, right: 30, bottom: 50 },
-    xAxis: { type: "category", name: "percentile", nameLocation: "middle", nameGap: 30, data: percentiles.map((p) => (p === 0 ? "min" : p === 100 ? "max" : `p${p}`)) },
+    xAxis: {
+      type: "category",
+      name: "percentile",
+      nameLocation: "middle",
+      nameGap: 30,
+      data: percentiles.map((p) => (p === 0 ? "min" : p === 100 ? "max" : `p${p}`)),
+    },
     yAxis: { type: "log", name: "µs (log)", nameGap: 15 },
     series: runs.map((l) => ({
       name: serverLabel(l.server, l.workers),
@@ -87,7 +112,11 @@ function latencyChart(result: BenchResult): string | undefined {
 export function renderCharts(result: BenchResult): Record<string, string> {
   const charts: Record<string, string | undefined> = {
     throughput: throughputChart(result, "pingpong", "Pipelined Ping/Pong throughput per server and worker count"),
-    scaling: throughputChart(result, "cpu", `CPU-heavy handler (~${result.calibration.heavyMicros} µs/request): throughput per worker count`),
+    scaling: throughputChart(
+      result,
+      "cpu",
+      `CPU-heavy handler (~${result.calibration.heavyMicros} µs/request): throughput per worker count`,
+    ),
     latency: latencyChart(result),
   };
   return Object.fromEntries(Object.entries(charts).filter((e): e is [string, string] => e[1] !== undefined));

@@ -40,7 +40,8 @@ function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): s
         const isOurs = kind === "zpb";
         const plain = cell(result, scenario, "plain-router", window, undefined, client)?.msgsPerSec;
         const grpc = cell(result, scenario, "grpc", window)?.msgsPerSec;
-        const one = oneWorker === undefined ? undefined : cell(result, scenario, "zpb", window, oneWorker, client)?.msgsPerSec;
+        const one =
+          oneWorker === undefined ? undefined : cell(result, scenario, "zpb", window, oneWorker, client)?.msgsPerSec;
         rows.push([
           serverLabel(kind, workers),
           String(window),
@@ -76,7 +77,7 @@ function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): s
         ? "The targets use the native (C) client's rows: per reply it costs about half of what the zeromq.js client does (see client CPU), so on this machine more of the cores go to the server under test; the zeromq.js rows show what a JS client sees."
         : "The targets use the zeromq.js client's rows (no native client in this run: see `--client`)."),
   ];
-  return table(head, rows) + "\n\n" + notes.join("\n\n");
+  return `${table(head, rows)}\n\n${notes.join("\n\n")}`;
 }
 
 function latencySection(result: BenchResult): string {
@@ -97,7 +98,10 @@ function latencySection(result: BenchResult): string {
       String(l.lost),
     ];
   });
-  return table(["server", "round trips", "min µs", "p50 µs", "p90 µs", "p99 µs", "max µs", "ours p50 ÷ this p50", "lost"], rows);
+  return table(
+    ["server", "round trips", "min µs", "p50 µs", "p90 µs", "p99 µs", "max µs", "ours p50 ÷ this p50", "lost"],
+    rows,
+  );
 }
 
 function pubsubSection(result: BenchResult): string {
@@ -116,7 +120,8 @@ function pubsubSection(result: BenchResult): string {
 }
 
 function codecSection(result: BenchResult): string {
-  const get = (impl: string, op: string): number | undefined => result.codec.find((c) => c.impl === impl && c.op === op)?.opsPerSec;
+  const get = (impl: string, op: string): number | undefined =>
+    result.codec.find((c) => c.impl === impl && c.op === op)?.opsPerSec;
   const impls = [...new Set(result.codec.map((c) => c.impl))];
   return table(
     ["codec", "encode ops/s", "÷ protobufjs", "decode ops/s", "÷ protobufjs"],
@@ -180,13 +185,16 @@ export function renderReport(result: BenchResult): string {
   const lc = result.loadClients;
   if (lc) {
     const names = lc.kinds.map((k) => CLIENT_LABEL[k]).join(" and ");
-    parts.push(`Load clients (throughput, scaling): ${names}${lc.native.available ? "" : ` (native client not used: ${lc.native.detail})`}`);
+    parts.push(
+      `Load clients (throughput, scaling): ${names}${lc.native.available ? "" : ` (native client not used: ${lc.native.detail})`}`,
+    );
   }
   if (result.nativeRouter && !result.nativeRouter.available) {
     parts.push(`libzmq native (C) ROUTER peer not measured: ${result.nativeRouter.detail}`);
   }
   const has = (s: string): boolean => (o.only as string[]).includes(s);
-  if (has("latency")) parts.push("", "### 1. Request/reply latency (sequential Ping→Pong, µs)", "", latencySection(result));
+  if (has("latency"))
+    parts.push("", "### 1. Request/reply latency (sequential Ping→Pong, µs)", "", latencySection(result));
   if (has("throughput"))
     parts.push(
       "",
@@ -195,12 +203,23 @@ export function renderReport(result: BenchResult): string {
       throughputSection(result, "pingpong"),
     );
   if (has("scaling"))
-    parts.push("", `### 3. Core scaling, CPU-heavy handler (~${result.calibration.heavyMicros} µs per request)`, "", throughputSection(result, "cpu"));
+    parts.push(
+      "",
+      `### 3. Core scaling, CPU-heavy handler (~${result.calibration.heavyMicros} µs per request)`,
+      "",
+      throughputSection(result, "cpu"),
+    );
   if (has("pubsub")) parts.push("", "### 4. Publish/subscribe (PUB process → SUB process)", "", pubsubSection(result));
   if (has("codec")) parts.push("", "### 5. Envelope codec", "", codecSection(result));
   if (has("throughput") || has("scaling"))
-    parts.push("", "### 6. Server resources (over all windows of the scenario; read from /proc before stop)", "", resourcesSection(result));
+    parts.push(
+      "",
+      "### 6. Server resources (over all windows of the scenario; read from /proc before stop)",
+      "",
+      resourcesSection(result),
+    );
   parts.push("", "### Targets", "", targetsSection(result));
-  if (result.errors.length) parts.push("", "### Errors", "", ...result.errors.map((e) => `- ${e.scenario}: ${e.message.split("\n")[0]}`));
-  return parts.join("\n") + "\n";
+  if (result.errors.length)
+    parts.push("", "### Errors", "", ...result.errors.map((e) => `- ${e.scenario}: ${e.message.split("\n")[0]}`));
+  return `${parts.join("\n")}\n`;
 }

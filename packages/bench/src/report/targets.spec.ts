@@ -5,21 +5,64 @@ import { renderReport } from "./table.js";
 import { renderCharts } from "./charts.js";
 
 function run(
-  scenario: ThroughputRecord["scenario"], server: ThroughputRecord["server"], workers: number, window: number, msgsPerSec: number, lost = 0,
+  scenario: ThroughputRecord["scenario"],
+  server: ThroughputRecord["server"],
+  workers: number,
+  window: number,
+  msgsPerSec: number,
+  lost = 0,
   client: ThroughputRecord["client"] = "js",
 ): ThroughputRecord {
   return {
-    scenario, server, workers, window, client, clients: 1, repeat: 0, sent: 1000, received: 1000 - lost, lost, duplicates: 0, unexpected: 0,
-    stalled: false, msgsPerSec, clientCpuShare: 0.5, clientCpuSeconds: 0.1, serverCpuSeconds: 0.2,
+    scenario,
+    server,
+    workers,
+    window,
+    client,
+    clients: 1,
+    repeat: 0,
+    sent: 1000,
+    received: 1000 - lost,
+    lost,
+    duplicates: 0,
+    unexpected: 0,
+    stalled: false,
+    msgsPerSec,
+    clientCpuShare: 0.5,
+    clientCpuSeconds: 0.1,
+    serverCpuSeconds: 0.2,
   };
 }
 
 function result(throughput: ThroughputRecord[], p50: { zpb: number; grpc: number }): BenchResult {
-  const summary = (p: number) => ({ count: 10, minUs: 1, p50Us: p, p90Us: p, p99Us: p, p999Us: p, maxUs: p, meanUs: p, curve: [[50, p]] as Array<[number, number]> });
+  const summary = (p: number) => ({
+    count: 10,
+    minUs: 1,
+    p50Us: p,
+    p90Us: p,
+    p99Us: p,
+    p999Us: p,
+    maxUs: p,
+    meanUs: p,
+    curve: [[50, p]] as Array<[number, number]>,
+  });
   return {
-    schema: "zpb-bench/1", startedAt: "2026-01-01T00:00:00.000Z", finishedAt: "", quick: true, command: "test",
+    schema: "zpb-bench/1",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    finishedAt: "",
+    quick: true,
+    command: "test",
     options: { only: ["latency", "throughput", "scaling"], clients: 1, repeat: 1 },
-    machine: { cpuModel: "cpu", cores: 2, availableParallelism: 2, memoryBytes: 2 ** 30, kernel: "k", node: "v20", libs: {}, loadAverageAtStart: [0, 0, 0] },
+    machine: {
+      cpuModel: "cpu",
+      cores: 2,
+      availableParallelism: 2,
+      memoryBytes: 2 ** 30,
+      kernel: "k",
+      node: "v20",
+      libs: {},
+      loadAverageAtStart: [0, 0, 0],
+    },
     calibration: { heavyIterations: 1, heavyMicros: 200 },
     loadClients: { kinds: ["js"], native: { available: false, detail: "test" } },
     nativeRouter: { available: false, detail: "test" },
@@ -27,7 +70,13 @@ function result(throughput: ThroughputRecord[], p50: { zpb: number; grpc: number
       { server: "zpb", workers: 2, latency: summary(p50.zpb), lost: 0, unexpected: 0, clientCpuSeconds: 0 },
       { server: "grpc", workers: 1, latency: summary(p50.grpc), lost: 0, unexpected: 0, clientCpuSeconds: 0 },
     ],
-    throughput, pubsub: [], codec: [], resources: [], targets: [], errors: [], processes: [],
+    throughput,
+    pubsub: [],
+    codec: [],
+    resources: [],
+    targets: [],
+    errors: [],
+    processes: [],
   };
 }
 
@@ -110,7 +159,14 @@ describe("targets with two load clients", () => {
 });
 
 describe("report and charts", () => {
-  const r = result([run("pingpong", "zpb", 2, 100, 120_000), run("pingpong", "plain-router", 1, 100, 100_000), run("pingpong", "grpc", 1, 100, 6_000)], { zpb: 150, grpc: 400 });
+  const r = result(
+    [
+      run("pingpong", "zpb", 2, 100, 120_000),
+      run("pingpong", "plain-router", 1, 100, 100_000),
+      run("pingpong", "grpc", 1, 100, 6_000),
+    ],
+    { zpb: 150, grpc: 400 },
+  );
   r.targets = judgeTargets(r);
 
   it("prints raw figures with the ratios beside them", () => {

@@ -5,7 +5,13 @@ import { cell, clientsIn, distinct, preferredClient, ratio } from "./aggregate.j
 function target(t: Omit<TargetRecord, "met">): TargetRecord {
   const { value, threshold, compare } = t;
   const met =
-    value === null ? null : compare === ">=" ? value >= threshold : compare === "<=" ? value <= threshold : value < threshold;
+    value === null
+      ? null
+      : compare === ">="
+        ? value >= threshold
+        : compare === "<="
+          ? value <= threshold
+          : value < threshold;
   return { ...t, met };
 }
 
@@ -38,8 +44,6 @@ function worstOver(
   return { worst, detail: sections.join("; ") };
 }
 
-
-
 /** Computes every target from the run's records. */
 export function judgeTargets(result: BenchResult): TargetRecord[] {
   const out: TargetRecord[] = [];
@@ -54,7 +58,10 @@ export function judgeTargets(result: BenchResult): TargetRecord[] {
   // 1. pooled ≥ 1.0× plain ROUTER on Ping/Pong: the worst window counts.
   {
     const { worst, detail } = worstOver(windows, judgedPing, clientsIn(result, "pingpong"), (w, c) =>
-      ratio(cell(result, "pingpong", "zpb", w, best, c)?.msgsPerSec, cell(result, "pingpong", "plain-router", w, undefined, c)?.msgsPerSec),
+      ratio(
+        cell(result, "pingpong", "zpb", w, best, c)?.msgsPerSec,
+        cell(result, "pingpong", "plain-router", w, undefined, c)?.msgsPerSec,
+      ),
     );
     out.push(
       target({
@@ -70,8 +77,11 @@ export function judgeTargets(result: BenchResult): TargetRecord[] {
 
   // 2. ≥ 1.8× at 2 workers vs 1 with the CPU-heavy handler.
   {
-    const { worst, detail } = worstOver(distinct(result, "cpu", "window"), judgedCpu, clientsIn(result, "cpu"), (w, c) =>
-      ratio(cell(result, "cpu", "zpb", w, 2, c)?.msgsPerSec, cell(result, "cpu", "zpb", w, 1, c)?.msgsPerSec),
+    const { worst, detail } = worstOver(
+      distinct(result, "cpu", "window"),
+      judgedCpu,
+      clientsIn(result, "cpu"),
+      (w, c) => ratio(cell(result, "cpu", "zpb", w, 2, c)?.msgsPerSec, cell(result, "cpu", "zpb", w, 1, c)?.msgsPerSec),
     );
     out.push(
       target({
@@ -92,7 +102,8 @@ export function judgeTargets(result: BenchResult): TargetRecord[] {
       windows,
       judgedPing,
       clientsIn(result, "pingpong"),
-      (w, c) => ratio(cell(result, "pingpong", "zpb", w, best, c)?.msgsPerSec, cell(result, "pingpong", "grpc", w)?.msgsPerSec),
+      (w, c) =>
+        ratio(cell(result, "pingpong", "zpb", w, best, c)?.msgsPerSec, cell(result, "pingpong", "grpc", w)?.msgsPerSec),
       (r) => `${r.toFixed(1)}×`,
     );
     out.push(
@@ -129,7 +140,8 @@ export function judgeTargets(result: BenchResult): TargetRecord[] {
     const ours = result.throughput.filter((r) => r.server === "zpb" && r.error === undefined);
     const oursLatency = result.latency.filter((l) => l.server === "zpb" && l.error === undefined);
     const lost =
-      ours.reduce((n, r) => n + r.lost + r.duplicates + r.unexpected, 0) + oursLatency.reduce((n, l) => n + l.lost + l.unexpected, 0);
+      ours.reduce((n, r) => n + r.lost + r.duplicates + r.unexpected, 0) +
+      oursLatency.reduce((n, l) => n + l.lost + l.unexpected, 0);
     const peers = result.throughput
       .filter((r) => r.server !== "zpb" && r.lost + r.duplicates > 0)
       .map(

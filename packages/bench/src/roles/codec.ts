@@ -44,7 +44,11 @@ export function runCodecBench({ sampleMs, samples }: CodecConfig): CodecResult[]
   const cases: Array<{ impl: CodecResult["impl"]; op: CodecResult["op"]; fn: (i: number) => number }> = [
     { impl: "zpb", op: "encode", fn: zpbEncode(envelopeCodec) },
     { impl: "zpb-freshWriter", op: "encode", fn: zpbEncode(fresh) },
-    { impl: "protobufjs", op: "encode", fn: (i) => example.Envelope.encode(plainMessages[i & (VARIANTS - 1)]!).finish().length },
+    {
+      impl: "protobufjs",
+      op: "encode",
+      fn: (i) => example.Envelope.encode(plainMessages[i & (VARIANTS - 1)]!).finish().length,
+    },
     {
       impl: "zpb",
       op: "decode",
@@ -63,7 +67,7 @@ export function runCodecBench({ sampleMs, samples }: CodecConfig): CodecResult[]
   const results = cases.map((c) => ({ impl: c.impl, op: c.op, samples: [] as number[], opsPerSec: 0 }));
   for (const c of cases) timeOps(c.fn, Math.min(100, sampleMs)); // warm every path up before measuring
   for (let s = 0; s < samples; s++) {
-    cases.forEach((c, k) => results[k]!.samples.push(Math.round(timeOps(c.fn, sampleMs))));
+    for (const [k, c] of cases.entries()) results[k]!.samples.push(Math.round(timeOps(c.fn, sampleMs)));
   }
   for (const r of results) r.opsPerSec = Math.round(median(r.samples));
   return results;

@@ -15,7 +15,11 @@ interface WireEnvelope {
   pong?: { seq?: number };
 }
 
-type Unary = (request: WireEnvelope, options: GrpcJs.CallOptions, callback: (err: GrpcJs.ServiceError | null, reply?: WireEnvelope) => void) => void;
+type Unary = (
+  request: WireEnvelope,
+  options: GrpcJs.CallOptions,
+  callback: (err: GrpcJs.ServiceError | null, reply?: WireEnvelope) => void,
+) => void;
 interface PingerClient extends GrpcJs.Client {
   Ping: Unary;
 }
@@ -29,7 +33,9 @@ async function loadPinger(): Promise<{ grpc: typeof GrpcJs; Pinger: GrpcJs.Servi
     longs: Number,
     oneofs: true,
   });
-  const root = grpc.loadPackageDefinition(definition) as unknown as { bench: { Pinger: GrpcJs.ServiceClientConstructor } };
+  const root = grpc.loadPackageDefinition(definition) as unknown as {
+    bench: { Pinger: GrpcJs.ServiceClientConstructor };
+  };
   return { grpc, Pinger: root.bench.Pinger };
 }
 
@@ -51,7 +57,9 @@ export async function runGrpcServer({ iterations }: GrpcServerConfig): Promise<v
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   const stopped = new Promise<void>((resolve) => onStop(() => server.tryShutdown(() => resolve())));
   tell({ type: "ready", info: { target: `127.0.0.1:${port}` } });
@@ -69,7 +77,9 @@ async function connect(target: string, timeoutMs: number): Promise<PingerClient>
 
 function call(client: PingerClient, seq: number, timeoutMs: number): Promise<WireEnvelope> {
   return new Promise((resolve, reject) =>
-    client.Ping({ ping: { seq } }, { deadline: Date.now() + timeoutMs }, (err, reply) => (err ? reject(err) : resolve(reply!))),
+    client.Ping({ ping: { seq } }, { deadline: Date.now() + timeoutMs }, (err, reply) =>
+      err ? reject(err) : resolve(reply!),
+    ),
   );
 }
 
@@ -83,7 +93,10 @@ export interface GrpcLatencyConfig {
 }
 
 /** Sequential unary calls, one at a time; round trips in µs. */
-export async function runGrpcLatencyClient(config: GrpcLatencyConfig, ready: () => Promise<void>): Promise<LatencyClientResult> {
+export async function runGrpcLatencyClient(
+  config: GrpcLatencyConfig,
+  ready: () => Promise<void>,
+): Promise<LatencyClientResult> {
   const client = await connect(config.target, 10_000);
   let stopped = false;
   onStop(() => {
@@ -177,7 +190,16 @@ export async function runGrpcLoadClient(config: GrpcLoadConfig, ready: () => Pro
   client.close();
 
   return loadClientResult({
-    sent, received, duplicates, unexpected, stalled: failed > 0,
-    start, warmAt, warmCount, lastAt, wallSeconds, cpuSeconds,
+    sent,
+    received,
+    duplicates,
+    unexpected,
+    stalled: failed > 0,
+    start,
+    warmAt,
+    warmCount,
+    lastAt,
+    wallSeconds,
+    cpuSeconds,
   });
 }

@@ -18,15 +18,25 @@ export class NativeClientError extends Error {
 }
 
 /** Runs one native DEALER load run; resolves with the binary's result (the wrapper's own CPU added). */
-export async function runNativeDealerClient(config: NativeDealerConfig, ready: () => Promise<void>): Promise<LoadClientResult> {
+export async function runNativeDealerClient(
+  config: NativeDealerConfig,
+  ready: () => Promise<void>,
+): Promise<LoadClientResult> {
   const args = [
-    "--endpoint", config.endpoint,
-    "--window", String(config.window),
-    "--count", String(config.count),
-    "--warmup", String(config.warmup),
-    "--duration-ms", String(config.durationMs),
-    "--seq-base", String(config.seqBase),
-    "--stall-ms", String(config.stallMs),
+    "--endpoint",
+    config.endpoint,
+    "--window",
+    String(config.window),
+    "--count",
+    String(config.count),
+    "--warmup",
+    String(config.warmup),
+    "--duration-ms",
+    String(config.durationMs),
+    "--seq-base",
+    String(config.seqBase),
+    "--stall-ms",
+    String(config.stallMs),
   ];
   // Same process group as this wrapper (the runner's group kill reaches it); stdin closing ends it.
   const child = spawn(config.binary, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -34,7 +44,9 @@ export async function runNativeDealerClient(config: NativeDealerConfig, ready: (
   child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const exited = new Promise<never>((_, reject) => {
     child.on("error", (err) => reject(new NativeClientError(`native client did not start: ${err.message}`)));
-    child.on("exit", (code, signal) => reject(new NativeClientError(`native client exited (${code ?? signal}) early: ${stderr.trim()}`)));
+    child.on("exit", (code, signal) =>
+      reject(new NativeClientError(`native client exited (${code ?? signal}) early: ${stderr.trim()}`)),
+    );
   });
   exited.catch(() => {}); // only the races below care
   onStop(() => child.kill("SIGTERM"));
@@ -42,7 +54,11 @@ export async function runNativeDealerClient(config: NativeDealerConfig, ready: (
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const nextLine = async (): Promise<string> => {
     const { value, done } = await Promise.race([lines.next(), exited]);
-    if (done) return Promise.race([exited, Promise.reject(new NativeClientError(`native client closed its output: ${stderr.trim()}`))]);
+    if (done)
+      return Promise.race([
+        exited,
+        Promise.reject(new NativeClientError(`native client closed its output: ${stderr.trim()}`)),
+      ]);
     return value as string;
   };
 

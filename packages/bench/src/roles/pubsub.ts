@@ -57,7 +57,11 @@ export interface SubConfig {
 
 /** Subscribes, reports ready on the first hello, then counts data messages and seq gaps until end (or idle). */
 export async function runSubscriber({ endpoint, hwm, count, idleMs }: SubConfig): Promise<SubscriberResult> {
-  const socket = new Subscriber({ linger: 0, receiveTimeout: idleMs, ...(hwm === null ? {} : { receiveHighWaterMark: hwm }) });
+  const socket = new Subscriber({
+    linger: 0,
+    receiveTimeout: idleMs,
+    ...(hwm === null ? {} : { receiveHighWaterMark: hwm }),
+  });
   socket.connect(endpoint);
   socket.subscribe(PREFIX);
   onStop(() => socket.close());

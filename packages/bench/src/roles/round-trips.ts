@@ -39,7 +39,13 @@ export async function measureRoundTrips(
       if (outcome === "unexpected") unexpected++;
       if (i >= plan.warmup) histogram.recordValue(Math.max(1, Math.round(micros)));
     }
-    return { latency: summarise(histogram), lost, unexpected, wallSeconds: nowSeconds() - start, cpuSeconds: cpuSecondsSince(cpu) };
+    return {
+      latency: summarise(histogram),
+      lost,
+      unexpected,
+      wallSeconds: nowSeconds() - start,
+      cpuSeconds: cpuSecondsSince(cpu),
+    };
   } finally {
     histogram.destroy();
   }

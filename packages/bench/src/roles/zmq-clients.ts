@@ -60,7 +60,10 @@ export interface DealerClientConfig {
  * Keeps `window` Pings in flight over one DEALER (single-frame requests, the seed's DEALER wire),
  * checks every reply's seq against a bitmap: each request must be answered exactly once.
  */
-export async function runDealerClient(config: DealerClientConfig, ready: () => Promise<void>): Promise<LoadClientResult> {
+export async function runDealerClient(
+  config: DealerClientConfig,
+  ready: () => Promise<void>,
+): Promise<LoadClientResult> {
   const socket = new Dealer({ linger: 0 });
   socket.connect(config.endpoint);
   onStop(() => socket.close()); // both loops end with the socket, so the process can leave
@@ -87,10 +90,13 @@ export async function runDealerClient(config: DealerClientConfig, ready: () => P
   // Warm-up ends at `warmup` replies or a quarter of the time cap, whichever comes first (JIT, connection set-up).
   const warmUntil = start + config.durationMs / 4000;
   // One timer wakes the loops below so they can notice a stall (no timer per wait: that would cost more than a send).
-  const ticker = setInterval(() => {
-    slotFreed?.();
-    allAnswered?.();
-  }, Math.min(100, config.stallMs));
+  const ticker = setInterval(
+    () => {
+      slotFreed?.();
+      allAnswered?.();
+    },
+    Math.min(100, config.stallMs),
+  );
 
   const receiveLoop = (async () => {
     try {
@@ -148,7 +154,16 @@ export async function runDealerClient(config: DealerClientConfig, ready: () => P
   await receiveLoop;
 
   return loadClientResult({
-    sent, received, duplicates, unexpected, stalled,
-    start, warmAt, warmCount, lastAt, wallSeconds, cpuSeconds,
+    sent,
+    received,
+    duplicates,
+    unexpected,
+    stalled,
+    start,
+    warmAt,
+    warmCount,
+    lastAt,
+    wallSeconds,
+    cpuSeconds,
   });
 }

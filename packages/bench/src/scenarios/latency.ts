@@ -15,8 +15,14 @@ export async function runLatency(ctx: ScenarioContext): Promise<void> {
   for (const spec of specs) {
     if (ctx.signal.aborted) return;
     ctx.progress.begin(`latency ${serverLabel(spec.kind, spec.workers)}`);
-    const record: LatencyRecord = { server: spec.kind, workers: spec.workers, lost: 0, unexpected: 0, clientCpuSeconds: 0 };
-    let server;
+    const record: LatencyRecord = {
+      server: spec.kind,
+      workers: spec.workers,
+      lost: 0,
+      unexpected: 0,
+      clientCpuSeconds: 0,
+    };
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
     let client: Proc | undefined;
     try {
       server = await startServer(ctx.registry, spec, ctx.serverCli);
@@ -38,10 +44,14 @@ export async function runLatency(ctx: ScenarioContext): Promise<void> {
       record.unexpected = result.unexpected;
       record.clientCpuSeconds = Math.round(result.cpuSeconds * 1000) / 1000;
       const l = result.latency;
-      ctx.progress.end(`p50 ${l.p50Us} µs, p99 ${l.p99Us} µs, max ${l.maxUs} µs (${l.count} round trips), lost ${result.lost}`);
+      ctx.progress.end(
+        `p50 ${l.p50Us} µs, p99 ${l.p99Us} µs, max ${l.maxUs} µs (${l.count} round trips), lost ${result.lost}`,
+      );
     } catch (err) {
       record.error = messageOf(err);
-      ctx.progress.end(err instanceof ServerUnavailableError ? "skipped (server not built)" : `FAILED: ${record.error.split("\n")[0]}`);
+      ctx.progress.end(
+        err instanceof ServerUnavailableError ? "skipped (server not built)" : `FAILED: ${record.error.split("\n")[0]}`,
+      );
     } finally {
       await client?.stop(3000);
       if (server) await stopServer(server);

@@ -42,10 +42,19 @@ export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan:
         seqBase: k * 2 ** 40 + 1,
       };
       if (server.spec.kind === "grpc") {
-        procs.push(ctx.registry.forkRole("grpc-load-client", { ...common, target: server.address, replyTimeoutMs: 10_000 }));
+        procs.push(
+          ctx.registry.forkRole("grpc-load-client", { ...common, target: server.address, replyTimeoutMs: 10_000 }),
+        );
       } else if (plan.client === "native") {
         if (!ctx.nativeClient) throw new Error("the native load client is not built");
-        procs.push(ctx.registry.forkRole("native-dealer-client", { ...common, endpoint: server.address, stallMs, binary: ctx.nativeClient }));
+        procs.push(
+          ctx.registry.forkRole("native-dealer-client", {
+            ...common,
+            endpoint: server.address,
+            stallMs,
+            binary: ctx.nativeClient,
+          }),
+        );
       } else {
         procs.push(ctx.registry.forkRole("dealer-client", { ...common, endpoint: server.address, stallMs }));
       }
@@ -54,7 +63,9 @@ export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan:
     const serverCpuBefore = cpuSecondsOf(server.proc.pid);
     for (const p of procs) p.send({ type: "go" });
     const budget = plan.durationMs + stallMs * 3 + 20_000;
-    const results = (await Promise.all(procs.map((p) => p.next("result", budget)))).map((m) => m.data as LoadClientResult);
+    const results = (await Promise.all(procs.map((p) => p.next("result", budget)))).map(
+      (m) => m.data as LoadClientResult,
+    );
     record.serverCpuSeconds = round(cpuSecondsOf(server.proc.pid) - serverCpuBefore, 3);
     for (const r of results) {
       record.sent += r.sent;

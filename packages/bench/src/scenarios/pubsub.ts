@@ -41,7 +41,9 @@ export async function runPubSub(ctx: ScenarioContext): Promise<void> {
         msgsPerSec: Math.round(got.msgsPerSec),
         publisherMsgsPerSec: Math.round(sent.msgsPerSec),
       });
-      ctx.progress.end(`${rate(record.msgsPerSec)} msg/s received, lost ${record.lost} (${record.lostPercent}%), ${record.gaps} gaps`);
+      ctx.progress.end(
+        `${rate(record.msgsPerSec)} msg/s received, lost ${record.lost} (${record.lostPercent}%), ${record.gaps} gaps`,
+      );
     } catch (err) {
       record.error = messageOf(err);
       ctx.progress.end(`FAILED: ${record.error.split("\n")[0]}`);

@@ -33,44 +33,64 @@ export async function runThroughput(ctx: ScenarioContext, scenario: ThroughputRe
   for (const spec of specs) {
     if (ctx.signal.aborted) return;
     const label = `${scenario} ${serverLabel(spec.kind, spec.workers)}`;
-    let server;
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
     try {
       server = await startServer(ctx.registry, spec, ctx.serverCli);
     } catch (err) {
       const message = messageOf(err);
       for (const window of windows)
         for (const client of kindsFor(spec))
-        for (let repeat = 0; repeat < o.repeat; repeat++) {
-          ctx.result.throughput.push(emptyRecord(scenario, spec, window, client, repeat, o.clients, message));
-          ctx.progress.begin(`${label} w${window}${both ? ` ${client}` : ""}`);
-          ctx.progress.end(err instanceof ServerUnavailableError ? "skipped (server not built)" : `FAILED to start: ${message}`);
-        }
+          for (let repeat = 0; repeat < o.repeat; repeat++) {
+            ctx.result.throughput.push(emptyRecord(scenario, spec, window, client, repeat, o.clients, message));
+            ctx.progress.begin(`${label} w${window}${both ? ` ${client}` : ""}`);
+            ctx.progress.end(
+              err instanceof ServerUnavailableError ? "skipped (server not built)" : `FAILED to start: ${message}`,
+            );
+          }
       continue;
     }
     let answered = 0;
     try {
       for (const window of windows) {
         for (const client of kindsFor(spec))
-        for (let repeat = 0; repeat < o.repeat; repeat++) {
-          if (ctx.signal.aborted) return;
-          ctx.progress.begin(`${label} w${window}${both && spec.kind !== "grpc" ? ` ${client} client` : ""}${o.repeat > 1 ? ` #${repeat + 1}` : ""}`);
-          const record = await runLoad(ctx, server, { scenario, window, count, durationMs: o.durationMs, repeat, client });
-          ctx.result.throughput.push(record);
-          answered += record.received;
-          ctx.progress.end(
-            record.error
-              ? `FAILED: ${record.error.split("\n")[0]}`
-              : `${rate(record.msgsPerSec)} msg/s, lost ${record.lost}${record.stalled ? " (stalled)" : ""}, client cpu ${Math.round(record.clientCpuShare * 100)}%`,
-          );
-        }
+          for (let repeat = 0; repeat < o.repeat; repeat++) {
+            if (ctx.signal.aborted) return;
+            ctx.progress.begin(
+              `${label} w${window}${both && spec.kind !== "grpc" ? ` ${client} client` : ""}${o.repeat > 1 ? ` #${repeat + 1}` : ""}`,
+            );
+            const record = await runLoad(ctx, server, {
+              scenario,
+              window,
+              count,
+              durationMs: o.durationMs,
+              repeat,
+              client,
+            });
+            ctx.result.throughput.push(record);
+            answered += record.received;
+            ctx.progress.end(
+              record.error
+                ? `FAILED: ${record.error.split("\n")[0]}`
+                : `${rate(record.msgsPerSec)} msg/s, lost ${record.lost}${record.stalled ? " (stalled)" : ""}, client cpu ${Math.round(record.clientCpuShare * 100)}%`,
+            );
+          }
       }
     } finally {
       const { resources, exitCode } = await stopServer(server);
       if (resources) {
-        ctx.result.resources.push({ scenario, server: spec.kind, workers: spec.workers, answered, exitCode, ...resources });
+        ctx.result.resources.push({
+          scenario,
+          server: spec.kind,
+          workers: spec.workers,
+          answered,
+          exitCode,
+          ...resources,
+        });
       }
       if (spec.kind === "zpb" && exitCode !== 0) {
-        ctx.progress.note(`note: our server (${spec.workers} workers) exited with ${exitCode ?? "a kill"} after SIGTERM`);
+        ctx.progress.note(
+          `note: our server (${spec.workers} workers) exited with ${exitCode ?? "a kill"} after SIGTERM`,
+        );
       }
     }
   }
@@ -85,5 +105,8 @@ function emptyRecord(
   clients: number,
   error: string,
 ): ThroughputRecord {
-  return { ...emptyThroughputRecord({ scenario, server: spec.kind, workers: spec.workers, window, client, clients, repeat }), error };
+  return {
+    ...emptyThroughputRecord({ scenario, server: spec.kind, workers: spec.workers, window, client, clients, repeat }),
+    error,
+  };
 }

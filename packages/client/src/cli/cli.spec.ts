@@ -83,7 +83,9 @@ describe("zpb ping", () => {
     const s = await server(silentServer());
     const run = await zpb(["ping", "-e", s.endpoint, "--timeout", "200", "--retries", "1"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`zpb: no reply from ${s.endpoint} after 2 attempts of 200 ms: server unreachable or silent`);
+    expect(run.stderr).toContain(
+      `zpb: no reply from ${s.endpoint} after 2 attempts of 200 ms: server unreachable or silent`,
+    );
     expect(run.stdout).toContain("1 sent, 0 received, 1 lost, 1 retried");
     expect(s.received).toBe(2);
   });
@@ -109,7 +111,9 @@ describe("zpb echo", () => {
     const s = await server(echoServer());
     const run = await zpb(["echo", "ünïcødé ✓", "-e", s.endpoint, "--json"]);
     expect(run.code).toBe(0);
-    expect(jsonLines(run.stdout)).toEqual([expect.objectContaining({ type: "echo", sent: "ünïcødé ✓", received: "ünïcødé ✓", ok: true })]);
+    expect(jsonLines(run.stdout)).toEqual([
+      expect.objectContaining({ type: "echo", sent: "ünïcødé ✓", received: "ünïcødé ✓", ok: true }),
+    ]);
   });
 
   it("exits 1 after the timeout when the server is silent", async () => {
@@ -125,7 +129,9 @@ describe("zpb dealer", () => {
     const s = await server(pongServer());
     const run = await zpb(["dealer", "-e", s.endpoint, "--count", "3000", "--window", "50"]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^3000 sent, 3000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 50\)$/m);
+    expect(run.stdout).toMatch(
+      /^3000 sent, 3000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 50\)$/m,
+    );
     expect(run.stdout).toMatch(/latency min\/p50\/p99\/max = /);
     expect(s.received).toBe(3000);
   });
@@ -186,14 +192,26 @@ describe("zpb publish / subscribe", () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     const subscriber = start(ZPB, ["subscribe", "-e", endpoint, "--count", "50", "--timeout", "5000"]);
     await subscriber.waitFor("subscribed to");
-    const publish = await zpb(["publish", "-e", endpoint, "--count", "50", "--rate", "2000", "--wait-subscribers", "1"]);
+    const publish = await zpb([
+      "publish",
+      "-e",
+      endpoint,
+      "--count",
+      "50",
+      "--rate",
+      "2000",
+      "--wait-subscribers",
+      "1",
+    ]);
     expect(publish.code).toBe(0);
     expect(publish.stdout).toMatch(/^published 50 messages on "PING" in [\d.]+ s \(\d+ msg\/s\)$/m);
     const sub = await subscriber.done;
     expect(sub.code).toBe(0);
     const lines = sub.stdout.trim().split("\n");
     expect(lines.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `PING ping{seq: ${i + 1}}`));
-    expect(lines[50]).toMatch(/^received 50 messages in [\d.]+ s \(\d+ msg\/s\); gaps 0, lost 0, out of order 0, undecodable 0$/);
+    expect(lines[50]).toMatch(
+      /^received 50 messages in [\d.]+ s \(\d+ msg\/s\); gaps 0, lost 0, out of order 0, undecodable 0$/,
+    );
   });
 
   it("subscribe reports gaps in seq as lost messages", async () => {

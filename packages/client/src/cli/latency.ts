@@ -2,7 +2,11 @@ import * as hdr from "hdr-histogram-js";
 
 /** Round-trip times in µs (1 µs to 60 s, 3 significant digits), summarised as min/p50/p99/max in ms. */
 export class Latency {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 
   /** Records one round trip measured with performance.now() (ms). */
   record(ms: number): void {

@@ -3,7 +3,8 @@ import { InvalidArgumentError, Option } from "commander";
 /** Parses a non-negative integer flag value, rejecting junk with commander's usage error. */
 export function count(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("must be a non-negative integer");
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError("must be a non-negative integer");
   return n;
 }
 
@@ -17,7 +18,8 @@ export function positive(value: string): number {
 /** Parses a non-negative number (rates may be fractional). */
 export function rate(value: string): number {
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("must be a non-negative number");
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError("must be a non-negative number");
   return n;
 }
 
@@ -27,10 +29,12 @@ export function endpointOption(defaultEndpoint: string, what: string): Option {
 }
 
 /** --json: NDJSON on stdout (events, then a summary). */
-export const jsonOption = (): Option => new Option("--json", "print one JSON object per line (events, then a summary) for scripts");
+export const jsonOption = (): Option =>
+  new Option("--json", "print one JSON object per line (events, then a summary) for scripts");
 
 /** --no-progress: no progress bar or lines on stderr. */
-export const progressOption = (): Option => new Option("--no-progress", "do not show progress on stderr during long runs");
+export const progressOption = (): Option =>
+  new Option("--no-progress", "do not show progress on stderr during long runs");
 
 /** Every command's common flags, as parsed. */
 export interface CommonFlags {

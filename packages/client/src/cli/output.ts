@@ -12,18 +12,18 @@ export class Output {
 
   /** One result: `text` in text mode, `record` (with its `type`) in JSON mode. */
   event(type: string, record: Record<string, unknown>, text: string): void {
-    if (this.json) this.stdout.write(toJson({ type, ...record }) + "\n");
-    else this.stdout.write(text + "\n");
+    if (this.json) this.stdout.write(`${toJson({ type, ...record })}\n`);
+    else this.stdout.write(`${text}\n`);
   }
 
   /** A line only text mode shows (headers, blank lines). */
   text(line: string): void {
-    if (!this.json) this.stdout.write(line + "\n");
+    if (!this.json) this.stdout.write(`${line}\n`);
   }
 
   /** A diagnostic line on stderr, in both modes. */
   note(line: string): void {
-    this.stderr.write(line + "\n");
+    this.stderr.write(`${line}\n`);
   }
 }
 

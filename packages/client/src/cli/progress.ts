@@ -45,7 +45,8 @@ export class Progress {
         this.bar = new cliProgress.SingleBar(
           {
             stream: this.stream,
-            format: this.total > 0 ? `${this.label} [{bar}] {value}/{total} {rate}/s` : `${this.label} {value} {rate}/s`,
+            format:
+              this.total > 0 ? `${this.label} [{bar}] {value}/{total} {rate}/s` : `${this.label} {value} {rate}/s`,
             hideCursor: true,
             clearOnComplete: true,
           },

@@ -12,7 +12,10 @@ export interface TestServer {
 }
 
 /** Serves a Router until closed; `handle` answers (or not) each message. */
-async function serve<T>(router: Router<T>, handle: (m: RoutedMessage<T>, index: number) => Promise<void> | void): Promise<TestServer> {
+async function serve<T>(
+  router: Router<T>,
+  handle: (m: RoutedMessage<T>, index: number) => Promise<void> | void,
+): Promise<TestServer> {
   const endpoint = await router.bind(ANY_PORT);
   const server: TestServer = {
     endpoint,
@@ -33,12 +36,16 @@ async function serve<T>(router: Router<T>, handle: (m: RoutedMessage<T>, index: 
  * `dropFirst` requests, goes silent after `answerFirst`, and answers a Ping whose seq is in `failSeqs`
  * with an ErrorReply.
  */
-export function pongServer(options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number } = {}): Promise<TestServer> {
+export function pongServer(
+  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number } = {},
+): Promise<TestServer> {
   const router = new Router({ linger: 0 });
   return serve(router, async (m, index) => {
     if (index < (options.dropFirst ?? 0) || index >= (options.answerFirst ?? Infinity) || !m.ok) return;
     const seq = seqOf(m.message) ?? 0n;
-    const answer = options.failSeqs?.includes(seq) ? errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "refused", seq) : pong(seq);
+    const answer = options.failSeqs?.includes(seq)
+      ? errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "refused", seq)
+      : pong(seq);
     await router.reply(m.peer, answer);
   });
 }
@@ -81,7 +88,8 @@ export class ScriptedRouter {
   async waitFor(count: number, timeoutMs = 3000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.requests.length < count) {
-      if (Date.now() > deadline) throw new Error(`only ${this.requests.length} of ${count} requests within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${this.requests.length} of ${count} requests within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);
         this.waiters.push(() => {

@@ -20,7 +20,8 @@ const BOOK = new Map([
 
 /** QuoteRequest → Quote, with the request's id. Unknown symbols are refused with CODE_HANDLER. */
 export default function quote(request) {
-  if (request.body !== "request") throw new RequestError(ErrorCode.CODE_UNKNOWN_PAYLOAD, `send a QuoteRequest, not ${request.body ?? "nothing"}`);
+  if (request.body !== "request")
+    throw new RequestError(ErrorCode.CODE_UNKNOWN_PAYLOAD, `send a QuoteRequest, not ${request.body ?? "nothing"}`);
   const symbol = request.request.symbol;
   const prices = BOOK.get(symbol);
   if (prices === undefined) throw new RequestError(ErrorCode.CODE_HANDLER, `no price for ${symbol}`);

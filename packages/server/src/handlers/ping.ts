@@ -7,5 +7,8 @@ import { RequestError } from "../errors.js";
 export default function pingHandler(request: Envelope): Envelope {
   const payload = request.payload;
   if (payload.case === "ping") return pong(payload.value.seq);
-  throw new RequestError(ErrorCode.CODE_UNKNOWN_PAYLOAD, `this service answers ping, got ${payload.case ?? "an Envelope with no known payload"}`);
+  throw new RequestError(
+    ErrorCode.CODE_UNKNOWN_PAYLOAD,
+    `this service answers ping, got ${payload.case ?? "an Envelope with no known payload"}`,
+  );
 }

@@ -19,11 +19,19 @@ interface DealerFlags extends CommonFlags {
 /** `zpb dealer`: pipelined Pings over DEALER with a window, printing throughput, latency and lost count. */
 export function dealerCommand(signal: AbortSignal): Command {
   return new Command("dealer")
-    .description("send pipelined Pings over DEALER (up to --window in flight), then print throughput, latency and lost count")
+    .description(
+      "send pipelined Pings over DEALER (up to --window in flight), then print throughput, latency and lost count",
+    )
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.router, "ROUTER endpoint to connect to"))
     .addOption(new Option("-c, --count <n>", "how many Pings to send").default(10_000).argParser(positive))
-    .addOption(new Option("-w, --window <n>", "requests in flight at once").default(CLIENT_DEFAULTS.window).argParser(positive))
-    .addOption(new Option("-t, --timeout <ms>", "reply timeout per request").default(CLIENT_DEFAULTS.timeoutMs).argParser(positive))
+    .addOption(
+      new Option("-w, --window <n>", "requests in flight at once").default(CLIENT_DEFAULTS.window).argParser(positive),
+    )
+    .addOption(
+      new Option("-t, --timeout <ms>", "reply timeout per request")
+        .default(CLIENT_DEFAULTS.timeoutMs)
+        .argParser(positive),
+    )
     .addOption(jsonOption())
     .addOption(progressOption())
     .action(async (flags: DealerFlags) => {

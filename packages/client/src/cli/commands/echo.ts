@@ -19,8 +19,16 @@ export function echoCommand(signal: AbortSignal): Command {
     .description("send TEXT as raw bytes to the echo service and print what comes back (the echo tutorial's client)")
     .argument("[text]", "the text to send", "Hello world!")
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.echo, "echo (REP/ROUTER) endpoint to connect to"))
-    .addOption(new Option("-t, --timeout <ms>", "reply timeout per attempt").default(CLIENT_DEFAULTS.timeoutMs).argParser(positive))
-    .addOption(new Option("-r, --retries <n>", "retries after a timeout before giving up").default(CLIENT_DEFAULTS.retries).argParser(count))
+    .addOption(
+      new Option("-t, --timeout <ms>", "reply timeout per attempt")
+        .default(CLIENT_DEFAULTS.timeoutMs)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option("-r, --retries <n>", "retries after a timeout before giving up")
+        .default(CLIENT_DEFAULTS.retries)
+        .argParser(count),
+    )
     .addOption(jsonOption())
     .action(async (text: string, flags: EchoFlags) => {
       const out = new Output(flags.json ?? false);
@@ -31,11 +39,17 @@ export function echoCommand(signal: AbortSignal): Command {
       try {
         const reply = await client.echoText(text, { signal });
         const ms = performance.now() - started;
-        out.event("echo", { sent: text, received: reply, ms: Math.round(ms * 1000) / 1000, ok: reply === text }, `<- ${reply}`);
+        out.event(
+          "echo",
+          { sent: text, received: reply, ms: Math.round(ms * 1000) / 1000, ok: reply === text },
+          `<- ${reply}`,
+        );
         if (reply !== text) throw new CommandFailure("the reply differs from what was sent");
       } catch (error) {
         if (error instanceof TimeoutError) {
-          throw new CommandFailure(`no reply from ${flags.endpoint} after ${attempts(error.attempts)} of ${flags.timeout} ms: server unreachable or silent`);
+          throw new CommandFailure(
+            `no reply from ${flags.endpoint} after ${attempts(error.attempts)} of ${flags.timeout} ms: server unreachable or silent`,
+          );
         }
         throw error;
       } finally {

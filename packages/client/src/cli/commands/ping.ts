@@ -21,11 +21,21 @@ interface PingFlags {
 /** `zpb ping`: Lazy Pirate pings over REQ, one at a time, with a latency summary. */
 export function pingCommand(signal: AbortSignal): Command {
   return new Command("ping")
-    .description("send Pings over REQ (retrying on timeout, Lazy Pirate) and print each Pong, then latency and lost count")
+    .description(
+      "send Pings over REQ (retrying on timeout, Lazy Pirate) and print each Pong, then latency and lost count",
+    )
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.reply, "REP/ROUTER endpoint to connect to"))
     .addOption(new Option("-c, --count <n>", "how many Pings to send").default(5).argParser(positive))
-    .addOption(new Option("-t, --timeout <ms>", "reply timeout per attempt").default(CLIENT_DEFAULTS.timeoutMs).argParser(positive))
-    .addOption(new Option("-r, --retries <n>", "retries after a timeout before giving up").default(CLIENT_DEFAULTS.retries).argParser(count))
+    .addOption(
+      new Option("-t, --timeout <ms>", "reply timeout per attempt")
+        .default(CLIENT_DEFAULTS.timeoutMs)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option("-r, --retries <n>", "retries after a timeout before giving up")
+        .default(CLIENT_DEFAULTS.retries)
+        .argParser(count),
+    )
     .addOption(new Option("-i, --interval <ms>", "pause between Pings").default(0).argParser(count))
     .addOption(jsonOption())
     .action(async (flags: PingFlags) => {
@@ -38,7 +48,9 @@ export function pingCommand(signal: AbortSignal): Command {
         retries: flags.retries,
         onRetry: (attempt) => {
           retried++;
-          out.note(`no reply within ${flags.timeout} ms, retrying on a new socket (attempt ${attempt} of ${flags.retries + 1})`);
+          out.note(
+            `no reply within ${flags.timeout} ms, retrying on a new socket (attempt ${attempt} of ${flags.retries + 1})`,
+          );
         },
       });
       let sent = 0;
@@ -50,11 +62,16 @@ export function pingCommand(signal: AbortSignal): Command {
           const reply = await client.request(ping(seq), { signal });
           const ms = performance.now() - started;
           latency.record(ms);
-          out.event("pong", { seq: BigInt(seq), ms: round3(ms), reply: formatEnvelope(reply) }, `${formatEnvelope(reply)} time=${ms.toFixed(3)} ms`);
+          out.event(
+            "pong",
+            { seq: BigInt(seq), ms: round3(ms), reply: formatEnvelope(reply) },
+            `${formatEnvelope(reply)} time=${ms.toFixed(3)} ms`,
+          );
           if (flags.interval > 0 && seq < flags.count) await pause(flags.interval, signal);
         }
       } catch (error) {
-        if ((error as { code?: string }).code === "ABORTED") sent--; // Ctrl-C: not a loss
+        if ((error as { code?: string }).code === "ABORTED")
+          sent--; // Ctrl-C: not a loss
         else failure = error instanceof Error ? error : new Error(String(error));
       } finally {
         client.close();
@@ -64,11 +81,21 @@ export function pingCommand(signal: AbortSignal): Command {
       out.text(`--- ${flags.endpoint} ping statistics ---`);
       out.event(
         "summary",
-        { endpoint: flags.endpoint, sent, received, lost, retries: retried, latency: latency.summary() ?? null, ok: failure === undefined && lost === 0 },
+        {
+          endpoint: flags.endpoint,
+          sent,
+          received,
+          lost,
+          retries: retried,
+          latency: latency.summary() ?? null,
+          ok: failure === undefined && lost === 0,
+        },
         `${sent} sent, ${received} received, ${lost} lost, ${retried} retried\n${latency.line()}`,
       );
       if (failure instanceof TimeoutError) {
-        throw new CommandFailure(`no reply from ${flags.endpoint} after ${attempts(failure.attempts)} of ${flags.timeout} ms: server unreachable or silent`);
+        throw new CommandFailure(
+          `no reply from ${flags.endpoint} after ${attempts(failure.attempts)} of ${flags.timeout} ms: server unreachable or silent`,
+        );
       }
       if (failure) throw failure;
       if (lost > 0) throw new CommandFailure(`${lost} ping(s) lost`);

@@ -21,15 +21,35 @@ interface PublishFlags extends CommonFlags {
 /** `zpb publish`: the seed's PUB side, Ping{seq} under a topic, paced and bounded. */
 export function publishCommand(signal: AbortSignal): Command {
   return new Command("publish")
-    .description("bind a PUB socket and publish Envelope{ping{seq}} messages (seq 1, 2, …) under a topic, as the seed's publisher does")
+    .description(
+      "bind a PUB socket and publish Envelope{ping{seq}} messages (seq 1, 2, …) under a topic, as the seed's publisher does",
+    )
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.publish, "endpoint to bind the PUB socket on"))
     .addOption(new Option("--topic <topic>", "topic frame sent before each message").default("PING"))
-    .addOption(new Option("-c, --count <n>", "how many messages to publish (0 = until Ctrl-C)").default(0).argParser(count))
-    .addOption(new Option("--rate <msgs/s>", "messages per second (0 = as fast as possible)").default(0).argParser(rate))
-    .addOption(new Option("--wait-subscribers <n>", "wait for n subscribers of the topic before publishing").default(0).argParser(count))
-    .addOption(new Option("-t, --timeout <ms>", "how long --wait-subscribers may wait").default(5000).argParser(positive))
-    .addOption(new Option("--hwm <n>", "send high-water mark per subscriber (PUB drops beyond it; 0 = unlimited)").default(100_000).argParser(count))
-    .addOption(new Option("--linger <ms>", "on exit, how long queued messages may still be delivered").default(CLIENT_DEFAULTS.publisherLinger).argParser(count))
+    .addOption(
+      new Option("-c, --count <n>", "how many messages to publish (0 = until Ctrl-C)").default(0).argParser(count),
+    )
+    .addOption(
+      new Option("--rate <msgs/s>", "messages per second (0 = as fast as possible)").default(0).argParser(rate),
+    )
+    .addOption(
+      new Option("--wait-subscribers <n>", "wait for n subscribers of the topic before publishing")
+        .default(0)
+        .argParser(count),
+    )
+    .addOption(
+      new Option("-t, --timeout <ms>", "how long --wait-subscribers may wait").default(5000).argParser(positive),
+    )
+    .addOption(
+      new Option("--hwm <n>", "send high-water mark per subscriber (PUB drops beyond it; 0 = unlimited)")
+        .default(100_000)
+        .argParser(count),
+    )
+    .addOption(
+      new Option("--linger <ms>", "on exit, how long queued messages may still be delivered")
+        .default(CLIENT_DEFAULTS.publisherLinger)
+        .argParser(count),
+    )
     .addOption(jsonOption())
     .addOption(progressOption())
     .action(async (flags: PublishFlags) => {
@@ -45,7 +65,9 @@ export function publishCommand(signal: AbortSignal): Command {
           try {
             await publisher.waitForSubscribers(flags.waitSubscribers, { topic: flags.topic, timeoutMs: flags.timeout });
           } catch {
-            throw new CommandFailure(`fewer than ${flags.waitSubscribers} subscriber(s) to "${flags.topic}" on ${publisher.endpoint} within ${flags.timeout} ms`);
+            throw new CommandFailure(
+              `fewer than ${flags.waitSubscribers} subscriber(s) to "${flags.topic}" on ${publisher.endpoint} within ${flags.timeout} ms`,
+            );
           }
         }
         const result = await publisher.publishMany({
@@ -59,7 +81,13 @@ export function publishCommand(signal: AbortSignal): Command {
         progress.stop();
         out.event(
           "summary",
-          { endpoint: publisher.endpoint, topic: flags.topic, sent: result.sent, elapsedMs: Math.round(result.elapsedMs), perSecond: perSecond(result.sent, result.elapsedMs) },
+          {
+            endpoint: publisher.endpoint,
+            topic: flags.topic,
+            sent: result.sent,
+            elapsedMs: Math.round(result.elapsedMs),
+            perSecond: perSecond(result.sent, result.elapsedMs),
+          },
           `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msg/s)`,
         );
       } finally {

@@ -21,9 +21,17 @@ export function subscribeCommand(signal: AbortSignal): Command {
   return new Command("subscribe")
     .description("connect a SUB socket, print each decoded message, then msgs/s and gaps in seq (lost messages)")
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.publish, "PUB endpoint to connect to"))
-    .addOption(new Option("--topic <topic...>", "topic prefix(es) to subscribe to (\"\" = all)").default(["PING"]))
-    .addOption(new Option("-c, --count <n>", "stop after n messages (0 = until Ctrl-C or --timeout of silence)").default(0).argParser(count))
-    .addOption(new Option("-t, --timeout <ms>", "stop after this long without a message (0 = wait forever)").default(5000).argParser(count))
+    .addOption(new Option("--topic <topic...>", 'topic prefix(es) to subscribe to ("" = all)').default(["PING"]))
+    .addOption(
+      new Option("-c, --count <n>", "stop after n messages (0 = until Ctrl-C or --timeout of silence)")
+        .default(0)
+        .argParser(count),
+    )
+    .addOption(
+      new Option("-t, --timeout <ms>", "stop after this long without a message (0 = wait forever)")
+        .default(5000)
+        .argParser(count),
+    )
     .addOption(new Option("--hwm <n>", "receive high-water mark (0 = unlimited)").default(100_000).argParser(count))
     .addOption(new Option("-q, --quiet", "print only the summary, not each message"))
     .addOption(jsonOption())
@@ -43,7 +51,7 @@ export function subscribeCommand(signal: AbortSignal): Command {
       let silent = false;
       try {
         while (flags.count === 0 || subscription.stats.received < flags.count) {
-          let m;
+          let m: Awaited<ReturnType<typeof subscription.next>>;
           try {
             m = await subscription.next(flags.timeout > 0 ? { timeoutMs: flags.timeout } : {});
           } catch (error) {
@@ -56,7 +64,11 @@ export function subscribeCommand(signal: AbortSignal): Command {
           if (first === 0) first = last;
           if (!flags.quiet) {
             const gap = m.missed > 0 ? ` (missed ${m.missed})` : "";
-            out.event("message", { topic: m.topic, missed: m.missed, ...envelopeRecord(m.message) }, `${m.topic} ${formatEnvelope(m.message)}${gap}`);
+            out.event(
+              "message",
+              { topic: m.topic, missed: m.missed, ...envelopeRecord(m.message) },
+              `${m.topic} ${formatEnvelope(m.message)}${gap}`,
+            );
           }
           progress.update(subscription.stats.received);
         }
@@ -68,13 +80,22 @@ export function subscribeCommand(signal: AbortSignal): Command {
       const spanMs = last - first;
       out.event(
         "summary",
-        { endpoint: flags.endpoint, topics: flags.topic, ...s, elapsedMs: Math.round(spanMs), perSecond: perSecond(s.received, spanMs) },
+        {
+          endpoint: flags.endpoint,
+          topics: flags.topic,
+          ...s,
+          elapsedMs: Math.round(spanMs),
+          perSecond: perSecond(s.received, spanMs),
+        },
         `received ${s.received} messages in ${seconds(spanMs)} s (${perSecond(s.received, spanMs)} msg/s); ` +
           `gaps ${s.gaps}, lost ${s.lost}, out of order ${s.outOfOrder}, undecodable ${s.undecodable}`,
       );
-      if (silent && s.received === 0) throw new CommandFailure(`no message from ${flags.endpoint} within ${flags.timeout} ms`);
+      if (silent && s.received === 0)
+        throw new CommandFailure(`no message from ${flags.endpoint} within ${flags.timeout} ms`);
       if (silent && flags.count > 0) {
-        throw new CommandFailure(`received ${s.received} of ${flags.count} messages; nothing more from ${flags.endpoint} for ${flags.timeout} ms`);
+        throw new CommandFailure(
+          `received ${s.received} of ${flags.count} messages; nothing more from ${flags.endpoint} for ${flags.timeout} ms`,
+        );
       }
     });
 }
