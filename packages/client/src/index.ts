@@ -1,4 +1,4 @@
-export { CLIENT_DEFAULTS, type CallOptions } from "./options.js";
+export { CLIENT_DEFAULTS, type CallOptions, type RequestOptions } from "./options.js";
 export {
   AbortedError,
   BadReplyError,
@@ -13,7 +13,6 @@ export {
   RequestClient,
   type RequestClientOptions,
   type RequestClientStats,
-  type RequestOptions,
 } from "./request-client.js";
 export {
   PipelinedClient,

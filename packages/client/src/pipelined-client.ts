@@ -1,9 +1,10 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import { Dealer, type SocketOptions } from "@zpb/transport";
+import type { SocketOptions } from "@zpb/transport";
 import { whenAborted } from "./abort.js";
 import { ClientError, ClosedError, TimeoutError } from "./errors.js";
-import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
-import { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
+import { CLIENT_DEFAULTS, endpointsOf, stripUndefined, type RequestOptions } from "./options.js";
+import { envelopeRemoteError, isUnavailable, type RemoteErrorOf } from "./remote.js";
+import { DealerRoute, ServersRoute, type Route } from "./routes.js";
 import { Slots } from "./slots.js";
 
 /** What pairs a reply with its request: equal keys match. undefined means "cannot be matched". */
@@ -12,6 +13,20 @@ export type RequestKey = string | number | bigint;
 export interface PipelinedClientOptions<T = Envelope> {
   /** The ROUTER endpoint to connect to. Default: DEFAULT_ENDPOINTS.router (tcp://127.0.0.1:7000). */
   endpoint?: string;
+  /**
+   * Several servers of one service, instead of `endpoint` (the zguide's Freelance pattern): requests go
+   * round-robin to the servers that are connected; a server that is not connected gets none (nothing is
+   * lost to it); one whose request timed out or was refused CODE_UNAVAILABLE sits out a back-off
+   * (`CLIENT_DEFAULTS.failover`), and gets requests again afterwards or as soon as it answers. Its timed-out
+   * requests are resent to another server when they may be retried (`retries`).
+   */
+  endpoints?: string[];
+  /**
+   * How often a request that timed out, or was answered CODE_UNAVAILABLE, is sent again (with a fresh
+   * timeout); `request(msg, { retries })` overrides it per call. Default 0: a timed-out request may have run,
+   * so only requests that are safe to run twice should be retried.
+   */
+  retries?: number;
   /** How requests are encoded and replies decoded. Default: envelopeCodec. */
   codec?: Codec<T>;
   /** Requests in flight at once; callers beyond it wait for a slot. Default 100. */
@@ -34,8 +49,10 @@ export interface PipelinedClientStats {
   sent: number;
   /** Replies that settled their request (answers and ErrorReplies). */
   replies: number;
-  /** Requests that got no reply within their timeout. */
+  /** Attempts that got no reply within their timeout (each retried one counts once per attempt). */
   timeouts: number;
+  /** Requests sent again after a timeout or a CODE_UNAVAILABLE reply. */
+  retries: number;
   /** Decoded replies that matched no request in flight (late, duplicate, or foreign). */
   unmatched: number;
   /** Replies that could not be decoded or had bad frames (they cannot be matched either). */
@@ -43,9 +60,18 @@ export interface PipelinedClientStats {
 }
 
 interface InFlight<T> {
+  message: T;
+  /** The server the last attempt went to (a retry prefers another). */
+  server: number | undefined;
+  /** Sends left after this one. */
+  retriesLeft: number;
+  attempts: number;
+  timeoutMs: number;
+  /** In the send queue right now (a retry does not queue it twice). */
+  queued: boolean;
   resolve: (reply: T) => void;
   reject: (error: unknown) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
   /** Set once the request is settled, so a still-queued send is skipped. */
   done: boolean;
 }
@@ -58,9 +84,13 @@ interface InFlight<T> {
  */
 export class PipelinedClient<T = Envelope> {
   /** Live counters. */
-  readonly stats: PipelinedClientStats = { sent: 0, replies: 0, timeouts: 0, unmatched: 0, badReplies: 0 };
+  readonly stats: PipelinedClientStats = { sent: 0, replies: 0, timeouts: 0, retries: 0, unmatched: 0, badReplies: 0 };
+  /** The first (or only) server. */
   readonly endpoint: string;
-  private readonly dealer: Dealer<T>;
+  /** Every server requests are spread over. */
+  readonly endpoints: readonly string[];
+  private readonly retries: number;
+  private readonly route: Route<T>;
   private readonly slots: Slots;
   private readonly timeoutMs: number;
   private readonly keyOf: (message: T) => RequestKey | undefined;
@@ -73,18 +103,26 @@ export class PipelinedClient<T = Envelope> {
 
   constructor(options: PipelinedClientOptions<T> = {}) {
     const o = stripUndefined(options);
-    this.endpoint = o.endpoint ?? CLIENT_DEFAULTS.endpoints.router;
+    this.endpoints = endpointsOf(o, CLIENT_DEFAULTS.endpoints.router);
+    this.endpoint = this.endpoints[0]!;
+    this.retries = o.retries ?? 0;
+    if (!Number.isInteger(this.retries) || this.retries < 0)
+      throw new RangeError(`retries must be a non-negative integer, got ${this.retries}`);
     this.slots = new Slots(o.window ?? CLIENT_DEFAULTS.window);
     this.timeoutMs = o.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
     this.keyOf = o.keyOf ?? (seqOf as unknown as (message: T) => RequestKey | undefined);
     this.remoteError = o.remoteError === undefined ? envelopeRemoteError : o.remoteError;
-    this.dealer = new Dealer<T>({
-      linger: CLIENT_DEFAULTS.linger,
-      ...o.socket,
+    const several = this.endpoints.length > 1;
+    const { backOff, ...failoverSocket } = CLIENT_DEFAULTS.failover;
+    const routeOptions = {
       ...(o.codec ? { codec: o.codec } : {}),
       delimiter: o.delimiter ?? false,
-    });
-    this.dealer.connect(this.endpoint);
+      socket: { linger: CLIENT_DEFAULTS.linger, ...(several ? failoverSocket : {}), ...o.socket },
+      backOff,
+    };
+    this.route = several
+      ? new ServersRoute<T>(this.endpoints, routeOptions)
+      : new DealerRoute<T>(this.endpoint, routeOptions);
     this.receiving = this.receiveLoop();
   }
 
@@ -100,10 +138,11 @@ export class PipelinedClient<T = Envelope> {
 
   /**
    * Sends `message` once a window slot is free and resolves with its matching reply. Rejects with
-   * TimeoutError, RemoteError (ErrorReply), AbortedError, ClosedError, or ClientError "BAD_REQUEST"
-   * when the message has no key or its key is already in flight.
+   * TimeoutError (after 1 + `retries` attempts), RemoteError (ErrorReply), AbortedError, ClosedError, or
+   * ClientError "BAD_REQUEST" when the message has no key or its key is already in flight. The request keeps
+   * its window slot across retries.
    */
-  async request(message: T, options: CallOptions = {}): Promise<T> {
+  async request(message: T, options: RequestOptions = {}): Promise<T> {
     if (this.closed) throw new ClosedError("pipelined client");
     const key = this.keyOf(message);
     if (key === undefined) throw new ClientError("BAD_REQUEST", "request has no key to match its reply by");
@@ -118,24 +157,23 @@ export class PipelinedClient<T = Envelope> {
     }
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const aborted = whenAborted(options.signal);
+    const retries = options.retries ?? this.retries;
     const reply = new Promise<T>((resolve, reject) => {
       const entry: InFlight<T> = {
+        message,
+        server: undefined,
+        retriesLeft: retries,
+        attempts: 0,
+        timeoutMs,
+        queued: false,
         resolve,
         reject,
         done: false,
-        timer: setTimeout(() => {
-          this.stats.timeouts++;
-          this.fail(
-            key,
-            entry,
-            new TimeoutError(`no reply to request ${String(key)} within ${timeoutMs} ms`, 1, timeoutMs),
-          );
-        }, timeoutMs),
+        timer: undefined,
       };
       this.inFlight.set(key, entry);
       aborted.promise.catch((error: unknown) => this.fail(key, entry, error));
-      this.sendQueue.push({ message, entry });
-      this.pump();
+      this.attempt(key, entry);
     });
     try {
       return await reply;
@@ -152,7 +190,7 @@ export class PipelinedClient<T = Envelope> {
       this.slots.rejectWaiters(error);
       for (const [key, entry] of [...this.inFlight]) this.fail(key, entry, error);
       this.sendQueue.length = 0;
-      this.dealer.close();
+      this.route.close();
     }
     await this.receiving;
   }
@@ -171,6 +209,39 @@ export class PipelinedClient<T = Envelope> {
     if (this.release(key, entry)) entry.reject(error);
   }
 
+  // Queues one (more) send of the request with its own timer; on timeout, retries while it may.
+  private attempt(key: RequestKey, entry: InFlight<T>): void {
+    entry.attempts++;
+    entry.timer = setTimeout(() => {
+      this.stats.timeouts++;
+      if (!this.retry(key, entry)) {
+        const { attempts, timeoutMs } = entry;
+        const tries = attempts === 1 ? "" : ` (${attempts} attempts)`;
+        this.fail(
+          key,
+          entry,
+          new TimeoutError(`no reply to request ${String(key)} within ${timeoutMs} ms${tries}`, attempts, timeoutMs),
+        );
+      }
+    }, entry.timeoutMs);
+    if (!entry.queued) {
+      entry.queued = true;
+      this.sendQueue.push({ message: entry.message, entry });
+      this.pump();
+    }
+  }
+
+  // Sends the request again if it has retries left (the DEALER deals it to the next server); false if not.
+  private retry(key: RequestKey, entry: InFlight<T>): boolean {
+    if (entry.server !== undefined) this.route.failed(entry.server);
+    if (entry.done || this.closed || entry.retriesLeft === 0) return false;
+    entry.retriesLeft--;
+    this.stats.retries++;
+    clearTimeout(entry.timer);
+    this.attempt(key, entry);
+    return true;
+  }
+
   // The single send loop: drains the queue, awaiting each send (one pending send per socket).
   private pump(): void {
     if (this.sending) return;
@@ -178,9 +249,10 @@ export class PipelinedClient<T = Envelope> {
     void (async () => {
       try {
         for (let next = this.sendQueue.shift(); next !== undefined; next = this.sendQueue.shift()) {
+          next.entry.queued = false;
           if (next.entry.done) continue; // timed out or aborted while queued: don't send it late
           try {
-            await this.dealer.send(next.message);
+            next.entry.server = await this.route.send(next.message, next.entry.server);
             this.stats.sent++;
           } catch (error) {
             const key = this.keyOf(next.message)!;
@@ -196,7 +268,7 @@ export class PipelinedClient<T = Envelope> {
   // The single receive loop: runs until the socket closes; bad or unmatched replies are counted, never thrown.
   private async receiveLoop(): Promise<void> {
     try {
-      for await (const received of this.dealer) {
+      for await (const received of this.route) {
         if (!received.ok) {
           this.stats.badReplies++;
           continue;
@@ -211,7 +283,7 @@ export class PipelinedClient<T = Envelope> {
         const remote = this.remoteError?.(received.message);
         if (remote === undefined) {
           if (this.release(key!, entry)) entry.resolve(received.message);
-        } else {
+        } else if (!(isUnavailable(remote) && this.retry(key!, entry))) {
           this.fail(key!, entry, remote);
         }
       }

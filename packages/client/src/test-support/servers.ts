@@ -15,8 +15,9 @@ export interface TestServer {
 async function serve<T>(
   router: Router<T>,
   handle: (m: RoutedMessage<T>, index: number) => Promise<void> | void,
+  bind = ANY_PORT,
 ): Promise<TestServer> {
-  const endpoint = await router.bind(ANY_PORT);
+  const endpoint = await router.bind(bind);
   const server: TestServer = {
     endpoint,
     received: 0,
@@ -34,20 +35,24 @@ async function serve<T>(
 /**
  * Answers each Ping with a Pong of the same seq (REQ and DEALER peers alike). It drops the first
  * `dropFirst` requests, goes silent after `answerFirst`, and answers a Ping whose seq is in `failSeqs`
- * with an ErrorReply.
+ * with an ErrorReply; `refuseAll` answers every request with an ErrorReply of that code. `bind` picks its
+ * endpoint (a restarted server binds the endpoint its predecessor had).
  */
 export function pongServer(
-  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number } = {},
+  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number; refuseAll?: ErrorCode; bind?: string } = {},
 ): Promise<TestServer> {
   const router = new Router({ linger: 0 });
-  return serve(router, async (m, index) => {
-    if (index < (options.dropFirst ?? 0) || index >= (options.answerFirst ?? Infinity) || !m.ok) return;
-    const seq = seqOf(m.message) ?? 0n;
-    const answer = options.failSeqs?.includes(seq)
-      ? errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "refused", seq)
-      : pong(seq);
-    await router.reply(m.peer, answer);
-  });
+  return serve(
+    router,
+    async (m, index) => {
+      if (index < (options.dropFirst ?? 0) || index >= (options.answerFirst ?? Infinity) || !m.ok) return;
+      const seq = seqOf(m.message) ?? 0n;
+      const refusal =
+        options.refuseAll ?? (options.failSeqs?.includes(seq) ? ErrorCode.CODE_UNKNOWN_PAYLOAD : undefined);
+      await router.reply(m.peer, refusal === undefined ? pong(seq) : errorReply(refusal, "refused", seq));
+    },
+    options.bind,
+  );
 }
 
 /** Echoes raw bytes back (the echo tutorial's server). */

@@ -6,11 +6,13 @@ import { RemoteError, TimeoutError } from "../../errors.js";
 import { CommandFailure } from "../failure.js";
 import { perSecond, seconds } from "../format.js";
 import { Latency } from "../latency.js";
-import { endpointOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
+import { count, endpointsOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
 import { Output } from "../output.js";
 import { Progress } from "../progress.js";
 
-interface DealerFlags extends CommonFlags {
+interface DealerFlags extends Omit<CommonFlags, "endpoint"> {
+  endpoint: string[];
+  retries: number;
   count: number;
   window: number;
   timeout: number;
@@ -22,7 +24,7 @@ export function dealerCommand(signal: AbortSignal): Command {
     .description(
       "send pipelined Pings over DEALER (up to --window in flight), then print throughput, latency and lost count",
     )
-    .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.router, "ROUTER endpoint to connect to"))
+    .addOption(endpointsOption(CLIENT_DEFAULTS.endpoints.router, "ROUTER endpoint to connect to"))
     .addOption(new Option("-c, --count <n>", "how many Pings to send").default(10_000).argParser(positive))
     .addOption(
       new Option("-w, --window <n>", "requests in flight at once").default(CLIENT_DEFAULTS.window).argParser(positive),
@@ -32,11 +34,22 @@ export function dealerCommand(signal: AbortSignal): Command {
         .default(CLIENT_DEFAULTS.timeoutMs)
         .argParser(positive),
     )
+    .addOption(
+      new Option("-r, --retries <n>", "resend a Ping that timed out (or was refused as unavailable) up to n times")
+        .default(0)
+        .argParser(count),
+    )
     .addOption(jsonOption())
     .addOption(progressOption())
     .action(async (flags: DealerFlags) => {
       const out = new Output(flags.json ?? false);
-      const client = new PipelinedClient({ endpoint: flags.endpoint, window: flags.window, timeoutMs: flags.timeout });
+      const where = flags.endpoint.join(", ");
+      const client = new PipelinedClient({
+        endpoints: flags.endpoint,
+        window: flags.window,
+        timeoutMs: flags.timeout,
+        retries: flags.retries,
+      });
       const latency = new Latency();
       const progress = new Progress("dealer", flags.count, flags.progress);
       let next = 1;
@@ -96,7 +109,7 @@ export function dealerCommand(signal: AbortSignal): Command {
       out.event(
         "summary",
         {
-          endpoint: flags.endpoint,
+          endpoint: where,
           window: flags.window,
           sent,
           received,
@@ -114,8 +127,8 @@ export function dealerCommand(signal: AbortSignal): Command {
       if (unreachable) {
         throw new CommandFailure(
           received === 0
-            ? `no reply from ${flags.endpoint} within ${flags.timeout} ms: server unreachable or silent`
-            : `${flags.endpoint} stopped answering (${flags.window} requests in a row timed out)`,
+            ? `no reply from ${where} within ${flags.timeout} ms: server unreachable or silent`
+            : `${where} stopped answering (${flags.window} requests in a row timed out)`,
         );
       }
       if (notAnswered > 0 && !signal.aborted) throw new CommandFailure(`${notAnswered} request(s) lost`);

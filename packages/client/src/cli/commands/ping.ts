@@ -6,11 +6,11 @@ import { TimeoutError } from "../../errors.js";
 import { attempts, CommandFailure } from "../failure.js";
 import { formatEnvelope } from "../format.js";
 import { Latency } from "../latency.js";
-import { count, endpointOption, jsonOption, positive } from "../options.js";
+import { count, endpointsOption, jsonOption, positive } from "../options.js";
 import { Output } from "../output.js";
 
 interface PingFlags {
-  endpoint: string;
+  endpoint: string[];
   json?: boolean;
   count: number;
   timeout: number;
@@ -24,7 +24,7 @@ export function pingCommand(signal: AbortSignal): Command {
     .description(
       "send Pings over REQ (retrying on timeout, Lazy Pirate) and print each Pong, then latency and lost count",
     )
-    .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.reply, "REP/ROUTER endpoint to connect to"))
+    .addOption(endpointsOption(CLIENT_DEFAULTS.endpoints.reply, "REP/ROUTER endpoint to connect to"))
     .addOption(new Option("-c, --count <n>", "how many Pings to send").default(5).argParser(positive))
     .addOption(
       new Option("-t, --timeout <ms>", "reply timeout per attempt")
@@ -41,9 +41,10 @@ export function pingCommand(signal: AbortSignal): Command {
     .action(async (flags: PingFlags) => {
       const out = new Output(flags.json ?? false);
       const latency = new Latency();
+      const where = flags.endpoint.join(", ");
       let retried = 0;
       const client = new RequestClient({
-        endpoint: flags.endpoint,
+        endpoints: flags.endpoint,
         timeoutMs: flags.timeout,
         retries: flags.retries,
         onRetry: (attempt) => {
@@ -78,11 +79,11 @@ export function pingCommand(signal: AbortSignal): Command {
       }
       const received = latency.count;
       const lost = sent - received;
-      out.text(`--- ${flags.endpoint} ping statistics ---`);
+      out.text(`--- ${where} ping statistics ---`);
       out.event(
         "summary",
         {
-          endpoint: flags.endpoint,
+          endpoint: where,
           sent,
           received,
           lost,
@@ -94,7 +95,7 @@ export function pingCommand(signal: AbortSignal): Command {
       );
       if (failure instanceof TimeoutError) {
         throw new CommandFailure(
-          `no reply from ${flags.endpoint} after ${attempts(failure.attempts)} of ${flags.timeout} ms: server unreachable or silent`,
+          `no reply from ${where} after ${attempts(failure.attempts)} of ${flags.timeout} ms: server unreachable or silent`,
         );
       }
       if (failure) throw failure;
