@@ -40,11 +40,7 @@ export class TopicPublisher<T = Envelope> {
 
   /** Binds a publisher on `endpoint`. */
   static async bind<T = Envelope>(options: TopicPublisherOptions<T> = {}): Promise<TopicPublisher<T>> {
-    const publisher = new Publisher<T>({
-      linger: CLIENT_DEFAULTS.publisherLinger,
-      ...options.socket,
-      ...(options.codec ? { codec: options.codec } : {}),
-    });
+    const publisher = TopicPublisher.socket(options);
     try {
       const endpoint = await publisher.bind(options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish);
       return new TopicPublisher(publisher, endpoint);
@@ -52,6 +48,30 @@ export class TopicPublisher<T = Envelope> {
       publisher.close();
       throw error;
     }
+  }
+
+  /**
+   * Connects a publisher to `endpoint` instead of binding: to a forwarder's publisher side (`zpb forward`,
+   * `Forwarder` in @zpb/transport), where many publishers meet many subscribers at one address.
+   */
+  static connect<T = Envelope>(options: TopicPublisherOptions<T> = {}): TopicPublisher<T> {
+    const publisher = TopicPublisher.socket(options);
+    const endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish;
+    try {
+      publisher.connect(endpoint);
+    } catch (error) {
+      publisher.close();
+      throw error;
+    }
+    return new TopicPublisher(publisher, endpoint);
+  }
+
+  private static socket<T>(options: TopicPublisherOptions<T>): Publisher<T> {
+    return new Publisher<T>({
+      linger: CLIENT_DEFAULTS.publisherLinger,
+      ...options.socket,
+      ...(options.codec ? { codec: options.codec } : {}),
+    });
   }
 
   /** Publishes one message under `topic`. */

@@ -9,3 +9,4 @@ export { Publisher, type PublisherOptions, type Topic } from "./publish.js";
 export { Subscriber, type Published, type SubscriberOptions } from "./subscribe.js";
 export { Router, RoutedDealer, type RoutedDealerOptions, type RoutedMessage, type RouterOptions } from "./router.js";
 export { Dealer, type DealerOptions } from "./dealer.js";
+export { Forwarder, type ForwarderOptions } from "./forwarder.js";

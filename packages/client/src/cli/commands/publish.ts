@@ -9,6 +9,7 @@ import { Output } from "../output.js";
 import { Progress } from "../progress.js";
 
 interface PublishFlags extends CommonFlags {
+  connect?: boolean;
   topic: string;
   count: number;
   rate: number;
@@ -25,6 +26,9 @@ export function publishCommand(signal: AbortSignal): Command {
       "bind a PUB socket and publish Envelope{ping{seq}} messages (seq 1, 2, …) under a topic, as the seed's publisher does",
     )
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.publish, "endpoint to bind the PUB socket on"))
+    .addOption(
+      new Option("--connect", "connect to the endpoint instead of binding it (a `zpb forward` publisher side)"),
+    )
     .addOption(new Option("--topic <topic>", "topic frame sent before each message").default("PING"))
     .addOption(
       new Option("-c, --count <n>", "how many messages to publish (0 = until Ctrl-C)").default(0).argParser(count),
@@ -54,10 +58,8 @@ export function publishCommand(signal: AbortSignal): Command {
     .addOption(progressOption())
     .action(async (flags: PublishFlags) => {
       const out = new Output(flags.json ?? false);
-      const publisher = await TopicPublisher.bind({
-        endpoint: flags.endpoint,
-        socket: { sendHighWaterMark: flags.hwm, linger: flags.linger },
-      });
+      const options = { endpoint: flags.endpoint, socket: { sendHighWaterMark: flags.hwm, linger: flags.linger } };
+      const publisher = flags.connect ? TopicPublisher.connect(options) : await TopicPublisher.bind(options);
       const progress = new Progress("publish", flags.count, flags.progress);
       try {
         out.note(`publishing on ${publisher.endpoint}, topic "${flags.topic}"`);
