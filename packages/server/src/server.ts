@@ -4,6 +4,8 @@ import { ServerError } from "./errors.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { workerSettingsOf, type Forwarder, type ServerSettings } from "./settings.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
+import { Broker, type BrokerStats } from "./scale/broker.js";
+import { unavailableReplyOf } from "./scale/unavailable.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
 import type { ServiceSpec } from "./task.js";
 
@@ -13,6 +15,8 @@ export interface BoundEndpoints {
   main: string[];
   /** The echo endpoint, or undefined when echo is off. */
   echo: string | undefined;
+  /** Where worker hosts join (`backend`, as bound), or undefined when they cannot. */
+  backend?: string | undefined;
 }
 
 /** A started server: where it listens, its counters, and how to stop it. */
@@ -26,6 +30,8 @@ export interface RunningServer {
   stats(): ServerStats;
   /** Every worker death since start (each was replaced unless the server was stopping). */
   deaths(): readonly WorkerDeath[];
+  /** With `backend`: the broker's counters and the hosts that joined; otherwise undefined. */
+  scaleOut?(): BrokerStats | undefined;
   /**
    * Stops in order: workers refuse new requests (CODE_UNAVAILABLE), finish running handlers and flush
    * replies (up to `drainTimeout`), close their sockets and end; then the proxies stop and the front sockets
@@ -46,8 +52,18 @@ const PROXY_STOP_TIMEOUT_MS = 2000;
 
 let instances = 0;
 
+/** What startServer needs of a service's front: the proxy front below, or the broker (scale/broker.ts). */
+interface ServiceFront {
+  readonly name: string;
+  readonly bound: string[];
+  readonly backendAddress: string;
+  bind(): Promise<void>;
+  start(forwarder: Forwarder, onFailure: (error: ServerError) => void): void;
+  stop(drainMs?: number): Promise<void>;
+}
+
 /** One front ROUTER, its backend DEALER and libzmq's proxy between them (run on a libuv pool thread). */
-class Front {
+class Front implements ServiceFront {
   readonly router: Router<unknown>;
   readonly backend: RoutedDealer<unknown>;
   readonly bound: string[] = [];
@@ -134,11 +150,20 @@ class Front {
   }
 }
 
+/** The pool of `size` worker threads, or for 0 (a pure router, `backend` only) one that has none. */
+function poolOf(
+  size: number,
+  options: ConstructorParameters<typeof WorkerPool>[0],
+): Pick<WorkerPool, "start" | "stop" | "deaths" | "serving"> {
+  if (size > 0) return new WorkerPool(options);
+  return { start: async () => {}, stop: async () => ({ drainTimedOut: 0, stuck: [] }), deaths: [], serving: 0 };
+}
+
 /**
  * The URL of the built worker entry: beside this module in dist/, or ../dist/worker.js when this module
  * runs from source (the tests), since worker threads can only load built JavaScript.
  */
-function workerUrl(): URL {
+export function workerUrl(): URL {
   const fromSource = import.meta.url.endsWith("/src/server.ts");
   return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
 }
@@ -154,12 +179,32 @@ function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readon
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
   const { logger } = resolved;
-  const fronts: Front[] = [];
-  if (resolved.bind.length > 0) fronts.push(new Front("main", resolved.bind, resolved));
+  const fronts: ServiceFront[] = [];
+  let broker: Broker | undefined;
+  if (resolved.bind.length > 0) {
+    if (resolved.backend === false) fronts.push(new Front("main", resolved.bind, resolved));
+    else {
+      broker = new Broker("main", {
+        name: "main",
+        endpoints: resolved.bind,
+        backend: resolved.backend,
+        localWorkers: resolved.workers,
+        credit: resolved.credit,
+        heartbeatMs: resolved.heartbeat,
+        linger: resolved.linger,
+        maxMessageSize: resolved.maxMessageSize,
+        replyHighWaterMark: resolved.replyHighWaterMark,
+        requestHighWaterMark: resolved.requestHighWaterMark,
+        unavailableReply: await unavailableReplyOf(resolved.handler),
+        logger,
+      });
+      fronts.push(broker);
+    }
+  }
   if (resolved.echo !== false) fronts.push(new Front("echo", [resolved.echo], resolved));
 
   const closeFronts = async (): Promise<void> => {
-    await Promise.all(fronts.map((front) => front.stop()));
+    await Promise.all(fronts.map((front) => front.stop(resolved.drainTimeout)));
   };
   try {
     for (const front of fronts) await front.bind();
@@ -175,7 +220,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     handler: front.name === "echo" ? "echo" : resolved.handler,
   }));
   const counters = createCounterMemory(resolved.workers);
-  const pool = new WorkerPool({
+  const pool = poolOf(resolved.workers, {
     size: resolved.workers,
     workerUrl: workerUrl(),
     services,
@@ -233,12 +278,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     endpoints: {
       main: fronts.find((f) => f.name === "main")?.bound ?? [],
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
+      backend: broker?.joinEndpoint,
     },
     workers: resolved.workers,
     settings: settingsOnly(resolved),
     stats: () =>
       collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
     deaths: () => pool.deaths,
+    scaleOut: () => broker?.stats(),
     stop,
     closed,
   };

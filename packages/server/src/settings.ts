@@ -33,6 +33,21 @@ function checkEndpoints(value: string[]): string[] {
   return value;
 }
 
+/** An endpoint that is off unless given (`off` turns it off again). */
+function optionalEndpoint(spec: { flag: string; doc: string }) {
+  return setting<string | false, string | false>({
+    ...spec,
+    default: false,
+    defaultText: "off",
+    parse: (text) => (OFF.includes(text.trim().toLowerCase()) ? false : text),
+    check: (value) => {
+      if (value !== false && (typeof value !== "string" || value.length === 0))
+        throw new InvalidSetting(`must be an endpoint or false, got ${JSON.stringify(value)}`);
+      return value;
+    },
+  });
+}
+
 /** Words that turn a service off when given as its endpoint (`--echo off`, `ZPB_ECHO=off`). */
 const OFF = ["off", "false", "none"];
 
@@ -58,13 +73,13 @@ export const SERVER_SETTINGS = {
       return value;
     },
   }),
-  /** Worker threads. */
+  /** Worker threads; 0 (with `backend`) makes a pure router that serves only through joined hosts. */
   workers: integer({
     flag: "--workers <n>",
-    doc: "worker threads",
+    doc: "worker threads; `0` with `--backend`: a pure router, served only by hosts that join",
     default: () => availableParallelism(),
     defaultText: "os.availableParallelism()",
-    min: 1,
+    min: 0,
   }),
   /** Handler module for the Envelope endpoints: "ping" (built in), "echo", a path (resolved against the cwd) or a URL. */
   handler: setting<string | URL, string>({
@@ -133,6 +148,33 @@ export const SERVER_SETTINGS = {
     worker: true,
   }),
   /**
+   * Also let worker hosts join over this endpoint (tcp): the Envelope service then routes through a broker
+   * that spreads requests over local and joined workers by credit (see the README's "Scaling out").
+   */
+  backend: optionalEndpoint({
+    flag: "--backend <endpoint>",
+    doc: 'bind the pool\'s backend here too, so hosts can join (`--join`); see "Scaling out"',
+  }),
+  /** Run only worker threads, serving the server whose `backend` is this endpoint; bind nothing for clients. */
+  join: optionalEndpoint({
+    flag: "--join <endpoint>",
+    doc: "run only workers, joining the server whose `--backend` is this endpoint (same `--handler` as it)",
+  }),
+  /** Requests in flight per worker thread when routing through a broker (`backend`, `join`); a small queue. */
+  credit: integer({
+    flag: "--credit <n>",
+    doc: "requests in flight per worker thread, local or joined, when hosts can join",
+    default: 16,
+    min: 1,
+  }),
+  /** Heartbeat interval (ms) between a server and its joined hosts; 3 missed beats mean the peer is gone. */
+  heartbeat: integer({
+    flag: "--heartbeat <ms>",
+    doc: "heartbeat interval between a server and joined hosts; 3 missed mean the peer is gone",
+    default: 1000,
+    min: 10,
+  }),
+  /**
    * How frames move between the front ROUTER and the workers: "proxy" (libzmq's zmq_proxy on a libuv pool
    * thread) or "js" (two forwarding loops on the main thread; kept to measure against).
    */
@@ -146,6 +188,19 @@ export const SERVER_SETTINGS = {
 
 /** Rules across settings, checked after each setting on its own. */
 export const SERVER_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] = [
+  (s) =>
+    s.workers === 0 && s.backend === false
+      ? "workers 0 makes a pure router: give --backend, the endpoint where worker hosts join"
+      : undefined,
+  (s) =>
+    s.workers === 0 && s.echo !== false && s.join === false
+      ? "the echo service needs local workers: with workers 0, turn it off (--no-echo)"
+      : undefined,
+  (s) =>
+    s.join !== false && s.backend !== false
+      ? "a host that joins another (--join) does not take joiners itself (--backend)"
+      : undefined,
+  (s) => (s.join !== false && s.workers === 0 ? "a host that joins another (--join) needs workers" : undefined),
   (s) =>
     s.bind.length === 0 && s.echo === false ? "nothing to bind: give bind endpoints or an echo endpoint" : undefined,
   (s) =>
