@@ -52,17 +52,27 @@ export class ServerChoice {
     return chosen;
   }
 
-  /** `server` failed a request: it sits out its back-off. */
+  /**
+   * `server` failed a request: it sits out its back-off. Failures while it already sits out (the other
+   * requests it held, timing out together) are the same incident and do not lengthen it.
+   */
   failed(server: number): void {
     const standing = this.standings[server]!;
+    if (standing.outUntil > performance.now()) return;
     standing.failures++;
     const wait = Math.min(this.backOff.maxMs, this.backOff.minMs * 2 ** (standing.failures - 1));
     standing.outUntil = performance.now() + wait;
   }
 
-  /** libzmq lost (false) or completed (true) the connection to `server`; a disconnected one gets nothing while others can. */
+  /**
+   * libzmq lost (false) or completed (true) the connection to `server`; a disconnected one gets nothing while
+   * others can.
+   */
   connection(server: number, connected: boolean): void {
-    this.standings[server]!.connected = connected;
+    const standing = this.standings[server]!;
+    standing.connected = connected;
+    // A completed connection is a server that is up again (restarted, or back from a partition): use it now.
+    if (connected) Object.assign(standing, { failures: 0, outUntil: 0 });
   }
 
   // Among servers that are all out: a connected one first, then the one whose back-off ends first.
