@@ -189,7 +189,7 @@ export const SERVER_SETTINGS = {
 /** Rules across settings, checked after each setting on its own. */
 export const SERVER_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] = [
   (s) =>
-    s.workers === 0 && s.backend === false
+    s.workers === 0 && s.backend === false && s.join === false
       ? "workers 0 makes a pure router: give --backend, the endpoint where worker hosts join"
       : undefined,
   (s) =>
