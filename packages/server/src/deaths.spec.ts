@@ -4,8 +4,8 @@
 // the whole test process instead of failing one assertion.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, envelopeCodec, ping, pong } from "@zpb/proto";
-import type { RunningServer } from "../src/index.js";
-import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, startTestServer, waitFor } from "./support.js";
+import type { RunningServer } from "./index.js";
+import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, startTestServer, waitFor } from "./test-support/server.js";
 
 describe("worker deaths", () => {
   let server: RunningServer;

@@ -1,7 +1,7 @@
 // Test helpers: a server on ephemeral loopback ports, and raw zeromq peers that speak the seed's wire shapes.
 import * as zmq from "zeromq";
 import { envelopeCodec, type Envelope } from "@zpb/proto";
-import { startServer, type RunningServer, type ServerOptions } from "../src/index.js";
+import { startServer, type RunningServer, type ServerOptions } from "../index.js";
 import { fileURLToPath } from "node:url";
 
 /** The test-only handler module (each seq triggers one fault). */

@@ -2,8 +2,15 @@
 // counted by kind, and the worker keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, envelopeCodec, errorReply, ping, pong, type Envelope } from "@zpb/proto";
-import type { CounterName, RunningServer } from "../src/index.js";
-import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, reqRoundTrip, startTestServer } from "./support.js";
+import type { CounterName, RunningServer } from "./index.js";
+import {
+  FAULTY_HANDLER,
+  dealer,
+  mainEndpoint,
+  reqEnvelope,
+  reqRoundTrip,
+  startTestServer,
+} from "./test-support/server.js";
 
 const MAX_PAYLOAD = 256;
 

@@ -1,8 +1,8 @@
 // The wire contract with the seed's peers: REQ (one frame), DEALER without and with the delimiter, echo.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envelopeCodec, ping, pong } from "@zpb/proto";
-import type { RunningServer } from "../src/index.js";
-import { dealer, mainEndpoint, reqEnvelope, reqRoundTrip, startTestServer } from "./support.js";
+import type { RunningServer } from "./index.js";
+import { dealer, mainEndpoint, reqEnvelope, reqRoundTrip, startTestServer } from "./test-support/server.js";
 
 describe("a running server", () => {
   let server: RunningServer;
