@@ -63,7 +63,8 @@ describe("faults", () => {
 
   it("answers an Envelope with no payload it knows, and a Pong sent as a request, with CODE_UNKNOWN_PAYLOAD", async () => {
     const moved = await counted(async () => {
-      // Field 9 is unknown to the schema: seed peers and we decode it as an Envelope with no payload.
+      // Field 9 is unknown to the schema: the reference peers (Rust prost, Python protobuf) and we decode it as
+      // an Envelope with no payload.
       expect(errorOf(decodeOne(await reqRoundTrip(endpoint, Buffer.from([0x4a, 0x00])))).code).toBe(
         ErrorCode.CODE_UNKNOWN_PAYLOAD,
       );

@@ -1,4 +1,5 @@
-// The wire contract with the seed's peers: REQ (one frame), DEALER without and with the delimiter, echo.
+// The wire contract (docs/wire.md) with the reference peers: REQ (one frame), DEALER without and with the
+// delimiter, echo.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envelopeCodec, ping, pong } from "@zpb/proto";
 import type { RunningServer } from "./index.js";
@@ -20,7 +21,7 @@ describe("a running server", () => {
     expect(new Set([...server.endpoints.main, server.endpoints.echo]).size).toBe(3);
   });
 
-  it("answers a seed-style REQ Ping with a Pong carrying the same seq, on every endpoint", async () => {
+  it("answers a REQ Ping (as the Rust prost + zmq example sends it) with a Pong carrying the same seq, on every endpoint", async () => {
     for (const [i, endpoint] of server.endpoints.main.entries()) {
       const seq = 42n + BigInt(i);
       expect(await reqEnvelope(endpoint, ping(seq))).toEqual(pong(seq));
@@ -57,7 +58,7 @@ describe("a running server", () => {
     }
   });
 
-  it("echoes raw bytes unchanged to a REQ client (the echo seed's client)", async () => {
+  it("echoes raw bytes unchanged to a REQ client (as the REQ/REP echo tutorial's client sends them)", async () => {
     const hello = Buffer.from("Hello world!");
     expect(await reqRoundTrip(server.endpoints.echo!, hello)).toEqual([hello]);
     // Over 128 bytes zeromq moves frames zero-copy: the reply must still be the same bytes.

@@ -1,4 +1,5 @@
-// Test helpers: a server on ephemeral loopback ports, and raw zeromq peers that speak the seed's wire shapes.
+// Test helpers: a server on ephemeral loopback ports, and raw zeromq peers that speak the wire's shapes
+// (docs/wire.md).
 import * as zmq from "zeromq";
 import { envelopeCodec, type Envelope } from "@zpb/proto";
 import { startServer, type RunningServer, type ServerOptions } from "../index.js";
@@ -25,7 +26,7 @@ export function mainEndpoint(server: RunningServer): string {
   return endpoint;
 }
 
-/** One REQ round trip (the seed's REQ client): sends `frames`, returns the reply frames; fails after `timeoutMs`. */
+/** One REQ round trip (as the Rust prost + zmq example's REQ client does it): sends `frames`, returns the reply frames; fails after `timeoutMs`. */
 export async function reqRoundTrip(
   endpoint: string,
   frames: Uint8Array | Uint8Array[],
@@ -41,7 +42,7 @@ export async function reqRoundTrip(
   }
 }
 
-/** Sends one Envelope as a seed-style REQ and decodes the single reply frame. */
+/** Sends one Envelope from a REQ socket and decodes the single reply frame. */
 export async function reqEnvelope(endpoint: string, request: Envelope): Promise<Envelope> {
   const reply = await reqRoundTrip(endpoint, envelopeCodec.encode(request));
   if (reply.length !== 1) throw new Error(`expected 1 reply frame, got ${reply.length}`);
