@@ -22,7 +22,7 @@ export class Front {
     /** Names the service ("main", "echo") in logs and in the workers. */
     readonly name: string,
     private readonly endpoints: readonly string[],
-    settings: Pick<ServerSettings, "replyHighWaterMark" | "requestHighWaterMark" | "linger" | "maxMessageSize">,
+    settings: ServerSettings,
   ) {
     this.router = new zmq.Router({
       // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
@@ -82,12 +82,7 @@ export class Front {
 }
 
 /** Opens and binds the fronts the settings ask for (main, echo); on any failure closes them all and throws. */
-export async function openFronts(
-  settings: Pick<
-    ServerSettings,
-    "bind" | "echo" | "replyHighWaterMark" | "requestHighWaterMark" | "linger" | "maxMessageSize"
-  >,
-): Promise<Front[]> {
+export async function openFronts(settings: ServerSettings): Promise<Front[]> {
   const fronts: Front[] = [];
   if (settings.bind.length > 0) fronts.push(new Front("main", settings.bind, settings));
   if (settings.echo !== false) fronts.push(new Front("echo", [settings.echo], settings));

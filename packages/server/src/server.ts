@@ -5,7 +5,7 @@ import { closeFronts, openFronts, type Front } from "./front.js";
 import type { Logger } from "./log.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
-import { workerSettingsOf, type ServerSettings } from "./settings.js";
+import type { ServerSettings } from "./settings.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
 import type { ServiceSpec } from "./task.js";
 
@@ -70,13 +70,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const resolved = resolveOptions(options);
   const fronts = await openFronts(resolved);
   const counters = createCounterMemory(resolved.workers);
+  const { logger, ...settings } = resolved;
   const pool = new WorkerPool({
-    size: resolved.workers,
     workerUrl: workerUrl(),
     services: servicesOf(fronts, resolved.handler),
     counters,
-    settings: workerSettingsOf(resolved),
-    logger: resolved.logger,
+    settings,
+    logger,
   });
   try {
     await pool.start();
