@@ -1,6 +1,6 @@
 // Bad input and failing handlers: every request gets an error reply (REQ peers never hang), the fault is
 // counted by kind, and the worker keeps serving.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ErrorCode, envelopeCodec, errorReply, ping, pong, type Envelope } from "@zpb/proto";
 import type { CounterName, RunningServer } from "./index.js";
 import {
@@ -10,6 +10,7 @@ import {
   reqEnvelope,
   reqRoundTrip,
   startTestServer,
+  withTestServer,
 } from "./test-support/server.js";
 
 const MAX_PAYLOAD = 256;
@@ -28,12 +29,9 @@ function errorOf(envelope: Envelope): { code: number; message: string; seq: bigi
 describe("faults", () => {
   let server: RunningServer;
   let endpoint: string;
-  beforeAll(async () => {
-    server = await startTestServer({ handler: FAULTY_HANDLER, maxPayload: MAX_PAYLOAD });
-    endpoint = mainEndpoint(server);
-  });
-  afterAll(async () => {
-    await server?.stop();
+  withTestServer({ handler: FAULTY_HANDLER, maxPayload: MAX_PAYLOAD }, (started) => {
+    server = started;
+    endpoint = mainEndpoint(started);
   });
 
   /** Runs `act` and returns how much each counter moved. */

@@ -3,11 +3,10 @@
 // past what the kernel's socket buffers absorb (with `--reply-hwm 1000` they lose replies; 5 000 small
 // replies do not fill it). The others prove pipelining: every reply exactly once, in the shape it was asked
 // (with and without the delimiter), also with clients side by side, and serving on after clients leave.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import { envelopeCodec, ping, pong } from "@zpb/proto";
-import type { RunningServer } from "./index.js";
-import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, sleep, startTestServer } from "./test-support/server.js";
+import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, sleep, withTestServer } from "./test-support/server.js";
 
 const WINDOW = 5000;
 
@@ -48,14 +47,9 @@ function expectEveryOnce(seen: bigint[], first: number, count: number): void {
 }
 
 describe("nothing lost", () => {
-  let server: RunningServer;
   let endpoint: string;
-  beforeAll(async () => {
-    server = await startTestServer({ handler: FAULTY_HANDLER });
-    endpoint = mainEndpoint(server);
-  });
-  afterAll(async () => {
-    await server?.stop();
+  withTestServer({ handler: FAULTY_HANDLER }, (started) => {
+    endpoint = mainEndpoint(started);
   });
 
   it(`a DEALER pipelining ${WINDOW} single-frame requests (reading as it sends) gets every reply once`, async () => {

@@ -1,17 +1,14 @@
 // The wire contract (docs/wire.md) with the reference peers: REQ (one frame), DEALER without and with the
 // delimiter, echo.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { envelopeCodec, ping, pong } from "@zpb/proto";
 import type { RunningServer } from "./index.js";
-import { dealer, mainEndpoint, reqEnvelope, reqRoundTrip, startTestServer } from "./test-support/server.js";
+import { dealer, mainEndpoint, reqEnvelope, reqRoundTrip, withTestServer } from "./test-support/server.js";
 
 describe("a running server", () => {
   let server: RunningServer;
-  beforeAll(async () => {
-    server = await startTestServer({ bind: ["tcp://127.0.0.1:*", "tcp://127.0.0.1:*"] });
-  });
-  afterAll(async () => {
-    await server?.stop();
+  withTestServer({ bind: ["tcp://127.0.0.1:*", "tcp://127.0.0.1:*"] }, (started) => {
+    server = started;
   });
 
   it("binds every endpoint given and reports the ports it got", () => {

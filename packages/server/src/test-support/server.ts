@@ -1,5 +1,6 @@
 // Test helpers: a server on ephemeral loopback ports, and raw zeromq peers that speak the wire's shapes
 // (docs/wire.md).
+import { afterAll, beforeAll } from "vitest";
 import * as zmq from "zeromq";
 import { envelopeCodec, type Envelope } from "@zpb/proto";
 import { startServer, type RunningServer, type ServerOptions } from "../index.js";
@@ -16,6 +17,21 @@ export function startTestServer(options: ServerOptions = {}): Promise<RunningSer
     workers: 2,
     drainTimeout: 1000,
     ...options,
+  });
+}
+
+/**
+ * A test server for the enclosing describe block: started before its tests (then handed to `use`), stopped
+ * after them.
+ */
+export function withTestServer(options: ServerOptions, use: (server: RunningServer) => void): void {
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(options);
+    use(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
   });
 }
 
