@@ -16,22 +16,19 @@ afterEach(async () => {
 });
 
 async function startBroker(options: { credit?: number } = {}): Promise<Broker> {
-  const broker = new Broker("main", {
-    name: "main",
-    endpoints: [ANY],
-    backend: ANY,
-    localWorkers: 0,
+  const settings = {
+    bind: [ANY],
+    workers: 0,
     credit: options.credit ?? 4,
-    heartbeatMs: HEARTBEAT_MS,
+    heartbeat: HEARTBEAT_MS,
     linger: 0,
     maxMessageSize: 1 << 20,
     replyHighWaterMark: 0,
     requestHighWaterMark: 1000,
-    unavailableReply: (payload, message) => {
-      const seq = seqOf(envelopeCodec.decode(payload)) ?? 0n;
-      return envelopeCodec.encode(errorReply(ErrorCode.CODE_UNAVAILABLE, message, seq));
-    },
-    logger: silentLogger,
+  };
+  const broker = new Broker(settings, ANY, silentLogger, (payload, message) => {
+    const seq = seqOf(envelopeCodec.decode(payload)) ?? 0n;
+    return envelopeCodec.encode(errorReply(ErrorCode.CODE_UNAVAILABLE, message, seq));
   });
   await broker.bind();
   broker.start("proxy", (error) => {

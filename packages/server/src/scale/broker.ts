@@ -16,32 +16,25 @@
 import * as zmq from "zeromq";
 import { ServerError } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { ServerSettings } from "../settings.js";
 import { decodeJoinMessage, encodeJoinMessage, HEARTBEAT_LIVENESS, JOIN_PROTOCOL_VERSION } from "./join-protocol.js";
-import { Outbox } from "./outbox.js";
+import { SendQueue } from "./send-queue.js";
 
-export interface BrokerOptions {
-  /** The service's name in logs ("main"). */
-  name: string;
-  /** Where clients connect (the front ROUTER binds them all). */
-  endpoints: string[];
-  /** Where hosts join (the backend ROUTER binds it). */
-  backend: string;
-  /** Worker threads of this process serving through the inproc backend (0: a pure router). */
-  localWorkers: number;
-  /** Requests in flight per worker thread, local or joined. */
-  credit: number;
-  /** Heartbeat interval with joined hosts (ms); one silent for HEARTBEAT_LIVENESS intervals is lost. */
-  heartbeatMs: number;
-  linger: number;
-  maxMessageSize: number;
-  replyHighWaterMark: number;
-  requestHighWaterMark: number;
-  /** The CODE_UNAVAILABLE reply to a request (its payload frame), in the handler's schema. */
-  unavailableReply: (payload: Buffer, message: string) => Uint8Array;
-  /** Extra options for the backend ROUTER (the seam for CURVE on the host-to-host link). */
-  backendSocket?: ConstructorParameters<typeof zmq.Router>[0];
-  logger: Logger;
-}
+/** The server settings the broker uses. */
+export type BrokerSettings = Pick<
+  ServerSettings,
+  | "bind"
+  | "workers"
+  | "credit"
+  | "heartbeat"
+  | "linger"
+  | "maxMessageSize"
+  | "replyHighWaterMark"
+  | "requestHighWaterMark"
+>;
+
+/** The CODE_UNAVAILABLE reply to a request (given its payload frame), in the handler's schema (unavailable.ts). */
+export type UnavailableReply = (payload: Buffer, message: string) => Uint8Array;
 
 /** A joined host as the broker sees it. */
 export interface JoinedHost {
@@ -103,9 +96,9 @@ export class Broker {
   private readonly front: zmq.Router;
   private readonly local: zmq.Dealer;
   private readonly remote: zmq.Router;
-  private readonly frontOut: Outbox;
-  private readonly localOut: Outbox;
-  private readonly remoteOut: Outbox;
+  private readonly frontOut: SendQueue;
+  private readonly localOut: SendQueue;
+  private readonly remoteOut: SendQueue;
   private readonly localTarget: Target | undefined;
   private readonly joined = new Map<string, Target>();
   private readonly held = new Map<number, Held>();
@@ -118,14 +111,21 @@ export class Broker {
   private readonly counts = { local: 0, remote: 0, hostsLost: 0, answeredForLostHosts: 0, refusedStopping: 0, late: 0 };
   private loops: Promise<unknown> | undefined;
 
+  readonly name = "main";
+
   constructor(
-    readonly name: string,
-    private readonly options: BrokerOptions,
+    private readonly settings: BrokerSettings,
+    /** Where hosts join (tcp), bound by bind(). */
+    private readonly backend: string,
+    private readonly logger: Logger,
+    private readonly unavailableReply: UnavailableReply,
+    /** Extra options for the backend ROUTER: the seam for CURVE on the host-to-host link. */
+    backendSocket: ConstructorParameters<typeof zmq.Router>[0] = {},
   ) {
-    const { linger, maxMessageSize } = options;
+    const { linger, maxMessageSize } = settings;
     // Not mandatory: a reply to a client that left is dropped, which is right; HWM 0 (by default) never drops otherwise.
-    this.front = new zmq.Router({ linger, maxMessageSize, sendHighWaterMark: options.replyHighWaterMark });
-    this.local = new zmq.Dealer({ linger, sendHighWaterMark: options.requestHighWaterMark, receiveHighWaterMark: 0 });
+    this.front = new zmq.Router({ linger, maxMessageSize, sendHighWaterMark: settings.replyHighWaterMark });
+    this.local = new zmq.Dealer({ linger, sendHighWaterMark: settings.requestHighWaterMark, receiveHighWaterMark: 0 });
     this.remote = new zmq.Router({
       linger: 0,
       maxMessageSize,
@@ -133,23 +133,23 @@ export class Broker {
       mandatory: true,
       sendHighWaterMark: 0,
       receiveHighWaterMark: 0,
-      heartbeatInterval: options.heartbeatMs,
-      heartbeatTimeout: options.heartbeatMs * HEARTBEAT_LIVENESS,
-      ...options.backendSocket,
+      heartbeatInterval: settings.heartbeat,
+      heartbeatTimeout: settings.heartbeat * HEARTBEAT_LIVENESS,
+      ...backendSocket,
     });
-    this.backendAddress = `inproc://zpb-broker-${process.pid}-${++instances}-${name}`;
-    this.frontOut = new Outbox(this.front, () => {}); // a reply to a client that left: libzmq drops it
-    this.localOut = new Outbox(this.local, () => {});
-    this.remoteOut = new Outbox(this.remote, (_error, frames) => {
+    this.backendAddress = `inproc://zpb-broker-${process.pid}-${++instances}`;
+    this.frontOut = new SendQueue(this.front, () => {}); // a reply to a client that left: libzmq drops it
+    this.localOut = new SendQueue(this.local, () => {});
+    this.remoteOut = new SendQueue(this.remote, (_error, frames) => {
       const host = this.joined.get((frames[0] as Buffer).toString("hex"));
       if (host !== undefined) this.lose(host, "its connection is gone");
     });
-    if (options.localWorkers > 0) {
+    if (settings.workers > 0) {
       this.localTarget = {
         id: "local",
         identity: undefined,
-        workers: options.localWorkers,
-        capacity: options.localWorkers * options.credit,
+        workers: settings.workers,
+        capacity: settings.workers * settings.credit,
         holding: new Set(),
         answered: 0,
         lastSeen: Number.POSITIVE_INFINITY,
@@ -159,13 +159,13 @@ export class Broker {
   }
 
   async bind(): Promise<void> {
-    for (const endpoint of this.options.endpoints) {
+    for (const endpoint of this.settings.bind) {
       await this.front.bind(endpoint);
       this.bound.push(this.front.lastEndpoint ?? endpoint);
     }
     await this.local.bind(this.backendAddress);
-    await this.remote.bind(this.options.backend);
-    this.joinEndpoint = this.remote.lastEndpoint ?? this.options.backend;
+    await this.remote.bind(this.backend);
+    this.joinEndpoint = this.remote.lastEndpoint ?? this.backend;
   }
 
   /** Starts routing; `onFailure` hears of a loop failing on its own. */
@@ -179,7 +179,7 @@ export class Broker {
       this.localLoop().catch(fail),
       this.remoteLoop().catch(fail),
     ]);
-    this.heartbeat = setInterval(() => this.checkHosts(), this.options.heartbeatMs);
+    this.heartbeat = setInterval(() => this.checkHosts(), this.settings.heartbeat);
   }
 
   /** The counters and the joined hosts. */
@@ -326,14 +326,14 @@ export class Broker {
     if (message === undefined) return;
     if (message.type === "ready") {
       if (message.version !== JOIN_PROTOCOL_VERSION) {
-        this.options.logger.warn(
+        this.logger.warn(
           { host: id, version: message.version },
           "a host with another join protocol version was refused",
         );
         return;
       }
       if (host !== undefined) this.lose(host, "it joined again on the same connection");
-      const capacity = message.workers * this.options.credit;
+      const capacity = message.workers * this.settings.credit;
       this.joined.set(id, {
         id,
         identity,
@@ -344,7 +344,7 @@ export class Broker {
         lastSeen: performance.now(),
         accepting: !this.stopping,
       });
-      this.options.logger.info(
+      this.logger.info(
         { host: id, workers: message.workers, hosts: this.joined.size },
         `a host joined with ${message.workers} worker(s) (credit ${capacity}); ${this.joined.size} joined`,
       );
@@ -352,7 +352,7 @@ export class Broker {
     } else if (message.type === "bye" && host !== undefined) {
       host.accepting = false;
       if (host.holding.size === 0) this.joined.delete(id);
-      this.options.logger.info({ host: id }, "a joined host is leaving");
+      this.logger.info({ host: id }, "a joined host is leaving");
     } else if (message.type === "heartbeat" && host === undefined) {
       // A host we declared lost is still talking: have it start over.
       this.remoteOut.send([identity, encodeJoinMessage({ type: "rejoin" })]);
@@ -363,7 +363,7 @@ export class Broker {
 
   private checkHosts(): void {
     const now = performance.now();
-    const limit = this.options.heartbeatMs * HEARTBEAT_LIVENESS;
+    const limit = this.settings.heartbeat * HEARTBEAT_LIVENESS;
     const beat = encodeJoinMessage({ type: "heartbeat" });
     for (const host of [...this.joined.values()]) {
       if (now - host.lastSeen > limit) this.lose(host, `no heartbeat for ${Math.round(now - host.lastSeen)} ms`);
@@ -386,7 +386,7 @@ export class Broker {
       this.counts.answeredForLostHosts++;
       this.answerUnavailable(held, "the worker host holding this request was lost; it may have run");
     }
-    this.options.logger.warn(
+    this.logger.warn(
       { host: host.id, why, answered: holding.length, hosts: this.joined.size },
       `lost a joined host (${why}); its ${holding.length} request(s) answered CODE_UNAVAILABLE; ${this.joined.size} joined`,
     );
@@ -395,13 +395,13 @@ export class Broker {
 
   private answerUnavailable(held: Held, message: string): void {
     const payload = held.body.at(-1)!;
-    this.frontOut.send([held.client, ...held.body.slice(0, -1), this.options.unavailableReply(payload, message)]);
+    this.frontOut.send([held.client, ...held.body.slice(0, -1), this.unavailableReply(payload, message)]);
   }
 
   private refuse(frames: Buffer[], message: string): void {
     this.counts.refusedStopping++;
     const payload = frames.at(-1)!;
-    this.frontOut.send([...frames.slice(0, -1), this.options.unavailableReply(payload, message)]);
+    this.frontOut.send([...frames.slice(0, -1), this.unavailableReply(payload, message)]);
   }
 }
 

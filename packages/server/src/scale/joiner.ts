@@ -7,7 +7,7 @@
 import * as zmq from "zeromq";
 import type { Logger } from "../log.js";
 import { decodeJoinMessage, encodeJoinMessage, HEARTBEAT_LIVENESS, JOIN_PROTOCOL_VERSION } from "./join-protocol.js";
-import { Outbox } from "./outbox.js";
+import { SendQueue } from "./send-queue.js";
 
 export interface UplinkOptions {
   /** The front's backend endpoint (its `--backend`). */
@@ -30,9 +30,9 @@ export class Uplink {
   /** Where this host's worker threads connect. */
   readonly backendAddress = `inproc://zpb-joiner-${process.pid}-${++instances}`;
   private readonly local: zmq.Dealer;
-  private readonly localOut: Outbox;
+  private readonly localOut: SendQueue;
   private uplink!: zmq.Dealer;
-  private uplinkOut!: Outbox;
+  private uplinkOut!: SendQueue;
   private lastHeard = performance.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
@@ -47,7 +47,7 @@ export class Uplink {
       sendHighWaterMark: options.requestHighWaterMark,
       receiveHighWaterMark: 0,
     });
-    this.localOut = new Outbox(this.local, () => {});
+    this.localOut = new SendQueue(this.local, () => {});
   }
 
   async bind(): Promise<void> {
@@ -91,7 +91,7 @@ export class Uplink {
       heartbeatTimeout: options.heartbeatMs * HEARTBEAT_LIVENESS,
       ...options.uplinkSocket,
     });
-    this.uplinkOut = new Outbox(this.uplink, () => {});
+    this.uplinkOut = new SendQueue(this.uplink, () => {});
     this.uplink.connect(options.join);
     this.lastHeard = performance.now();
     this.sessions++;

@@ -4,7 +4,6 @@ import { ServerError } from "../errors.js";
 import { resolveOptions, type ServerOptions } from "../options.js";
 import { WorkerPool } from "../pool.js";
 import { workerUrl, type RunningServer } from "../server.js";
-import { workerSettingsOf } from "../settings.js";
 import { collectStats, createCounterMemory } from "../stats.js";
 import { Uplink } from "./joiner.js";
 
@@ -29,12 +28,12 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
   });
   await uplink.bind();
   const counters = createCounterMemory(resolved.workers);
+  const { logger: _logger, ...settings } = resolved;
   const pool = new WorkerPool({
-    size: resolved.workers,
     workerUrl: workerUrl(),
     services: [{ name: "main", backend: uplink.backendAddress, handler: resolved.handler }],
     counters,
-    settings: workerSettingsOf(resolved),
+    settings,
     logger,
   });
   try {
@@ -65,7 +64,6 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
     })();
     return stopping;
   };
-  const { logger: _logger, ...settings } = resolved;
   return {
     endpoints: { main: [], echo: undefined },
     workers: resolved.workers,

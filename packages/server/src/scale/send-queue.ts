@@ -4,7 +4,7 @@ import type * as zmq from "zeromq";
  * Serializes sends on one socket for several producers (zeromq allows one pending send per socket): frames
  * are queued and one loop awaits each send. A send that fails is reported to `onError` with its frames.
  */
-export class Outbox {
+export class SendQueue {
   private readonly queue: Array<Array<Buffer | Uint8Array>> = [];
   private sending = false;
 
