@@ -12,11 +12,9 @@ interface ForwardFlags {
 /** `zpb forward`: libzmq's XSUB→XPUB proxy, so many publishers reach many subscribers through one address. */
 export function forwardCommand(signal: AbortSignal): Command {
   return new Command("forward")
-    .description(
-      "run a PUB/SUB forwarder: publishers connect to PUBLISHERS (XSUB), subscribers to SUBSCRIBERS (XPUB); until Ctrl-C",
-    )
-    .argument("<publishers>", "endpoint to bind for publishers (`zpb publish --connect -e …`)")
-    .argument("<subscribers>", "endpoint to bind for subscribers (`zpb subscribe -e …`)")
+    .description("forward PUB/SUB: publishers connect to XSUB, subscribers to XPUB (until Ctrl-C)")
+    .argument("<xsub>", "endpoint to bind for publishers (`zpb publish --connect -e …`)")
+    .argument("<xpub>", "endpoint to bind for subscribers (`zpb subscribe -e …`)")
     .addOption(
       new Option(
         "--hwm <n>",
