@@ -81,25 +81,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ? undefined
       : new Broker(settings, settings.backend, logger, await unavailableReplyOf(settings.handler));
   const fronts = await openFronts(resolved, broker);
-  const counters = createCounterMemory(resolved.workers);
-  const pool = poolOf({
-    workerUrl: workerUrl(),
-    services: servicesOf(fronts, resolved.handler),
-    counters,
-    settings,
-    logger,
-  });
-  try {
-    await pool.start();
-  } catch (error) {
-    await closeFronts(fronts);
-    throw error;
-  }
+  const { pool, counters } = await startPool(resolved, servicesOf(fronts, resolved.handler), () => closeFronts(fronts));
   return new Server(resolved, fronts, pool, counters, broker);
 }
 
+/** Starts `resolved.workers` serving threads for `services`; if they fail to start, runs `undo` and rethrows. */
+export async function startPool(
+  resolved: ResolvedOptions,
+  services: ServiceSpec[],
+  undo: () => Promise<void>,
+): Promise<{ pool: Pool; counters: SharedArrayBuffer }> {
+  const { logger, ...settings } = resolved;
+  const counters = createCounterMemory(resolved.workers);
+  const pool = poolOf({ workerUrl: workerUrl(), services, counters, settings, logger });
+  try {
+    await pool.start();
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+  return { pool, counters };
+}
+
 /** What the server needs of its pool. */
-type Pool = Pick<WorkerPool, "start" | "stop" | "deaths" | "serving">;
+export type Pool = Pick<WorkerPool, "start" | "stop" | "deaths" | "serving">;
 
 /** The worker pool, or for `workers` 0 (a pure router: only joined hosts serve) one with no threads. */
 function poolOf(options: ConstructorParameters<typeof WorkerPool>[0]): Pool {

@@ -18,6 +18,7 @@ import { ServerError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ServerSettings } from "../settings.js";
 import { decodeJoinMessage, encodeJoinMessage, HEARTBEAT_LIVENESS, JOIN_PROTOCOL_VERSION } from "./join-protocol.js";
+import { receiveOrEnd, sleep } from "./receive.js";
 import { SendQueue } from "./send-queue.js";
 
 /** The server settings the broker uses. */
@@ -403,18 +404,4 @@ export class Broker {
     const payload = frames.at(-1)!;
     this.frontOut.send([...frames.slice(0, -1), this.unavailableReply(payload, message)]);
   }
-}
-
-async function receiveOrEnd(socket: zmq.Router | zmq.Dealer): Promise<Buffer[] | undefined> {
-  if (socket.closed) return undefined;
-  try {
-    return await socket.receive();
-  } catch (error) {
-    if (socket.closed) return undefined;
-    throw error;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

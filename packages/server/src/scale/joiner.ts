@@ -7,6 +7,7 @@
 import * as zmq from "zeromq";
 import type { Logger } from "../log.js";
 import { decodeJoinMessage, encodeJoinMessage, HEARTBEAT_LIVENESS, JOIN_PROTOCOL_VERSION } from "./join-protocol.js";
+import { receiveOrEnd, sleep } from "./receive.js";
 import { SendQueue } from "./send-queue.js";
 
 export interface UplinkOptions {
@@ -142,18 +143,4 @@ export class Uplink {
     this.uplink.close();
     this.connect();
   }
-}
-
-async function receiveOrEnd(socket: zmq.Dealer): Promise<Buffer[] | undefined> {
-  if (socket.closed) return undefined;
-  try {
-    return await socket.receive();
-  } catch (error) {
-    if (socket.closed) return undefined;
-    throw error;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

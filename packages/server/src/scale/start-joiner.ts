@@ -2,9 +2,8 @@
 // is that endpoint (see joiner.ts for the relay, broker.ts for the other end).
 import { ServerError } from "../errors.js";
 import { resolveOptions, type ServerOptions } from "../options.js";
-import { WorkerPool } from "../pool.js";
-import { workerUrl, type RunningServer } from "../server.js";
-import { collectStats, createCounterMemory } from "../stats.js";
+import { startPool, type RunningServer } from "../server.js";
+import { collectStats } from "../stats.js";
 import { Uplink } from "./joiner.js";
 
 /**
@@ -27,21 +26,8 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
     logger,
   });
   await uplink.bind();
-  const counters = createCounterMemory(resolved.workers);
-  const { logger: _logger, ...settings } = resolved;
-  const pool = new WorkerPool({
-    workerUrl: workerUrl(),
-    services: [{ name: "main", backend: uplink.backendAddress, handler: resolved.handler }],
-    counters,
-    settings,
-    logger,
-  });
-  try {
-    await pool.start();
-  } catch (error) {
-    await uplink.close();
-    throw error;
-  }
+  const services = [{ name: "main", backend: uplink.backendAddress, handler: resolved.handler }];
+  const { pool, counters } = await startPool(resolved, services, () => uplink.close());
   uplink.start();
   const startedAt = performance.now();
 
@@ -64,10 +50,11 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
     })();
     return stopping;
   };
+  const { logger: _logger, ...settingsOnly } = resolved;
   return {
     endpoints: { main: [], echo: undefined },
     workers: resolved.workers,
-    settings: Object.freeze(settings),
+    settings: Object.freeze(settingsOnly),
     stats: () =>
       collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
     deaths: () => pool.deaths,
