@@ -133,10 +133,10 @@ describe("failed runs of ours", () => {
 
   it("counts a run of ours that errored against the zero-lost target", () => {
     const t = byId(
-      result(
-        [run("pingpong", "zpb", 2, 100, 120_000), failed(run("pingpong", "zpb", 2, 1000, 0))],
-        { zpb: 150, grpc: 400 },
-      ),
+      result([run("pingpong", "zpb", 2, 100, 120_000), failed(run("pingpong", "zpb", 2, 1000, 0))], {
+        zpb: 150,
+        grpc: 400,
+      }),
     );
     expect(t["zero-lost"]!.value).toBe(1);
     expect(t["zero-lost"]!.met).toBe(false);
@@ -167,10 +167,10 @@ describe("failed runs of ours", () => {
 
   it("still reports no data when the peer compared against has no figure", () => {
     const t = byId(
-      result(
-        [run("pingpong", "zpb", 2, 100, 120_000), failed(run("pingpong", "plain-router", 1, 100, 0))],
-        { zpb: 150, grpc: 400 },
-      ),
+      result([run("pingpong", "zpb", 2, 100, 120_000), failed(run("pingpong", "plain-router", 1, 100, 0))], {
+        zpb: 150,
+        grpc: 400,
+      }),
     );
     expect(t["pooled-vs-plain-router"]!.met).toBeNull();
   });
@@ -232,10 +232,10 @@ describe("report and charts", () => {
   });
 
   it("prints NOT MET for a target that was missed", () => {
-    const missed = result(
-      [run("pingpong", "zpb", 2, 100, 90_000), run("pingpong", "plain-router", 1, 100, 100_000)],
-      { zpb: 150, grpc: 400 },
-    );
+    const missed = result([run("pingpong", "zpb", 2, 100, 90_000), run("pingpong", "plain-router", 1, 100, 100_000)], {
+      zpb: 150,
+      grpc: 400,
+    });
     missed.targets = judgeTargets(missed);
     expect(renderReport(missed)).toMatch(/\| zpb ×2 ≥ 1\.0× plain ROUTER[^|]*\| 0\.90\s+\| NOT MET\s+\|/);
   });

@@ -86,11 +86,8 @@ function pooledVsPlainRouter(result: BenchResult, { best, windows, judgedPing }:
 
 /** 2. ≥ 1.8× at 2 workers vs 1 with the CPU-heavy handler. */
 function cpuScaling(result: BenchResult, { judgedCpu }: RunShape): TargetRecord {
-  const { worst, detail } = worstOver(
-    distinct(result, "cpu", "window"),
-    judgedCpu,
-    clientsIn(result, "cpu"),
-    (w, c) => ratio(cell(result, "cpu", "zpb", w, 2, c)?.msgsPerSec, cell(result, "cpu", "zpb", w, 1, c)?.msgsPerSec),
+  const { worst, detail } = worstOver(distinct(result, "cpu", "window"), judgedCpu, clientsIn(result, "cpu"), (w, c) =>
+    ratio(cell(result, "cpu", "zpb", w, 2, c)?.msgsPerSec, cell(result, "cpu", "zpb", w, 1, c)?.msgsPerSec),
   );
   return target({
     id: "cpu-scaling-2-vs-1",
