@@ -2,11 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ping } from "@zpb/proto";
 import { TopicPublisher } from "../publisher.js";
 import { echoServer, pongServer, silentServer, ANY_PORT, type TestServer } from "../test-support/servers.js";
-import { freePort, jsonLines, killLeftovers, start, ZPB, zpb } from "../test-support/run.js";
+import { freePort } from "@zpb/test-support";
+import { killChildrenAfterEach } from "@zpb/test-support/vitest";
+import { jsonLines, start, ZPB, zpb } from "../test-support/run.js";
 
+killChildrenAfterEach();
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
-  killLeftovers();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -179,11 +181,13 @@ describe("zpb dealer", () => {
     const s = await server(silentServer());
     const dealer = start(ZPB, ["dealer", "-e", s.endpoint, "-c", "1000", "--timeout", "60000"]);
     await new Promise((resolve) => setTimeout(resolve, 400));
-    dealer.child.kill("SIGINT");
+    const interruptedAt = performance.now();
+    dealer.kill("SIGINT");
     const run = await dealer.done;
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("0 sent, 0 received, 0 lost");
-    expect(run.ms).toBeLessThan(10_000);
+    // at once: seconds at most on a loaded machine, against a 60 s timeout it must not wait out
+    expect(performance.now() - interruptedAt).toBeLessThan(3000);
   });
 });
 
@@ -252,7 +256,7 @@ describe("zpb publish / subscribe", () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     const subscriber = start(ZPB, ["subscribe", "-e", endpoint, "--timeout", "0"]);
     await subscriber.waitFor("subscribed to");
-    subscriber.child.kill("SIGINT");
+    subscriber.kill("SIGINT");
     const run = await subscriber.done;
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("received 0 messages");
@@ -263,7 +267,7 @@ describe("zpb publish / subscribe", () => {
     const publisher = start(ZPB, ["publish", "-e", endpoint, "--rate", "500"]);
     await publisher.waitFor("publishing on");
     await new Promise((resolve) => setTimeout(resolve, 300));
-    publisher.child.kill("SIGINT");
+    publisher.kill("SIGINT");
     const run = await publisher.done;
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^published \d+ messages on "PING"/m);

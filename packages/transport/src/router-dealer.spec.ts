@@ -9,10 +9,12 @@ import {
   seqOf,
   type Envelope,
 } from "@zpb/proto";
-import { Dealer, FrameError, RoutedDealer, Router, type Peer, type RoutedMessage } from "@zpb/transport";
+import { Dealer, FrameError, RoutedDealer, Router, type Peer, type RoutedMessage } from "./index.js";
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { bindAddress, closeAfterEach, GARBAGE, TRANSPORTS, within } from "./support.js";
+import { within } from "@zpb/test-support";
+import { closeAfterEach } from "@zpb/test-support/vitest";
+import { bindAddress, GARBAGE, TRANSPORTS } from "./test-support/sockets.js";
 
 const EMPTY = Buffer.alloc(0);
 const bytes = (message: Envelope) => Buffer.from(envelopeCodec.encode(message));
