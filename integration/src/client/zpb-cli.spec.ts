@@ -104,10 +104,9 @@ describe("zpb publish / subscribe with each other and with Python peers", { time
 
   it("zpb publish → zpb subscribe: every message printed in order, no gaps", async () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
-    const subscriber = new Child(
-      [ZPB_CLI, "subscribe", "-e", endpoint, "--count", "1000", "--quiet", "--json"],
-      20_000,
-    );
+    const subscriber = new Child([ZPB_CLI, "subscribe", "-e", endpoint, "--count", "1000", "--quiet", "--json"], {
+      boundMs: 20_000,
+    });
     await subscriber.waitFor("subscribed to");
     const publish = await zpb(["publish", "-e", endpoint, "--count", "1000", "--wait-subscribers", "1"]);
     expect(publish.code, publish.stderr).toBe(0);
@@ -152,7 +151,7 @@ describe("zpb publish / subscribe with each other and with Python peers", { time
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     const publish = new Child(
       [ZPB_CLI, "publish", "-e", endpoint, "--count", "200", "--wait-subscribers", "1", "--timeout", "15000"],
-      20_000,
+      { boundMs: 20_000 },
     );
     await publish.waitFor("publishing on");
     const sub = peers.start(["sub", "--connect", endpoint, "--count", "200", "--timeout", "15"]);

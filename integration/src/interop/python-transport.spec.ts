@@ -12,7 +12,8 @@ import {
   type Received,
 } from "@zpb/transport";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { PythonPeers, generatePythonCode, requirePrerequisites, within, type PeerResult } from "./python-peer.js";
+import { within } from "@zpb/test-support";
+import { PythonPeers, generatePythonCode, requirePrerequisites, type PeerResult } from "./python-peer.js";
 
 const ANY_PORT = "tcp://127.0.0.1:*";
 // Bounds every socket wait of ours; peer.py gets --timeout PEER_TIMEOUT_S for its whole run.
@@ -95,7 +96,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     expect(expectClean(result)).toMatchObject({ sent: COUNT, received: COUNT });
     expect(seen).toEqual(seqRange(first, COUNT));
     replier.close();
-    await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
+    await within(serving, "replier loop end", SOCKET_TIMEOUT_MS);
   });
 
   it("Python REQ garbage → our Replier answers an ErrorReply that Python decodes", async () => {
@@ -120,7 +121,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     ]);
     expect(seen).toEqual(["DecodeError"]);
     replier.close();
-    await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
+    await within(serving, "replier loop end", SOCKET_TIMEOUT_MS);
   });
 
   // Controls: the checks in peer.py must be able to fail, or every green test above would prove nothing.
@@ -139,7 +140,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
       problems: ["sent seq 1, pong carried 2", "sent seq 2, pong carried 3"],
     });
     replier.close();
-    await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
+    await within(serving, "replier loop end", SOCKET_TIMEOUT_MS);
   });
 
   it("control: peer.py DEALER reports a reply in the wrong envelope shape", async () => {
@@ -157,7 +158,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     expect(result.code).toBe(1);
     expect(result.summary?.problems).toEqual([expect.stringContaining("reply shape")]);
     router.close();
-    await within(serving, SOCKET_TIMEOUT_MS, "router loop end");
+    await within(serving, "router loop end", SOCKET_TIMEOUT_MS);
   });
 
   it("our Requester → Python REP: pongs match, Python saw every seq", async () => {
@@ -210,7 +211,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
       expect(shapes).toEqual(Array(COUNT).fill(delimiter));
       expect(identities.size).toBe(1);
       router.close();
-      await within(serving, SOCKET_TIMEOUT_MS, "router loop end");
+      await within(serving, "router loop end", SOCKET_TIMEOUT_MS);
     });
   }
 
