@@ -29,7 +29,9 @@ const common = {
   logLevel: "warning",
 };
 
-if (libEntries.length > 0) await build({ ...common, entryPoints: libEntries });
+// Library entries share one copy of each module (code splitting: shared chunks beside the entries in dist/), so
+// a class reached through two entry points (".", "./internal") is one class: instanceof and static state hold.
+if (libEntries.length > 0) await build({ ...common, entryPoints: libEntries, splitting: true });
 if (binEntries.length > 0) {
   await build({ ...common, entryPoints: binEntries, banner: { js: "#!/usr/bin/env node" } });
   for (const entry of binEntries) chmodSync(join("dist", basename(entry).replace(/\.ts$/, ".js")), 0o755);

@@ -1,18 +1,10 @@
 // Our @zpb/transport sockets against Debian's pyzmq + protobuf (integration/python/peer.py), both ways,
 // for every pattern of the seed: REQ/REP, DEALER/ROUTER in both envelope shapes, PUB/SUB with a filter.
 import { ErrorCode, UINT64_MAX, errorReply, ping, pong, seqOf, type Envelope } from "@zpb/proto";
-import {
-  Dealer,
-  Publisher,
-  Replier,
-  Requester,
-  Router,
-  Subscriber,
-  type BaseSocket,
-  type Received,
-} from "@zpb/transport";
+import { Dealer, Publisher, Replier, Requester, Router, Subscriber, type Received } from "@zpb/transport";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { within } from "@zpb/test-support";
+import { closeAfterEach } from "@zpb/test-support/vitest";
 import { PythonPeers, generatePythonCode, requirePrerequisites, type PeerResult } from "./python-peer.js";
 
 const ANY_PORT = "tcp://127.0.0.1:*";
@@ -23,24 +15,16 @@ const COUNT = 50;
 
 let generated: ReturnType<typeof generatePythonCode> | undefined;
 let peers: PythonPeers;
-const sockets: Array<BaseSocket<never>> = [];
+/** Registers a socket so afterEach closes it whatever the test did. */
+const track = closeAfterEach();
 
 beforeAll(() => {
   requirePrerequisites();
   generated = generatePythonCode();
   peers = new PythonPeers(generated.dir);
 });
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.close();
-  await peers?.killAll();
-});
+afterEach(() => peers?.killAll());
 afterAll(() => generated?.remove());
-
-/** Registers a socket so afterEach closes it whatever the test did. */
-function track<S>(socket: S): S {
-  sockets.push(socket as unknown as BaseSocket<never>);
-  return socket;
-}
 
 const socketOptions = { linger: 0, receiveTimeout: SOCKET_TIMEOUT_MS, sendTimeout: SOCKET_TIMEOUT_MS };
 

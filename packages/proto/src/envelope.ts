@@ -120,5 +120,5 @@ export function createEnvelopeCodec(options: EnvelopeCodecOptions = {}): Codec<E
   });
 }
 
-/** The default Envelope codec (fresh writer per message, no size limit). */
+/** The default Envelope codec: one reused writer (see CodecOptions.reuseWriter), no size limit. */
 export const envelopeCodec: Codec<Envelope> = createEnvelopeCodec();
