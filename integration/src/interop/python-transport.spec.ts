@@ -1,5 +1,6 @@
 // Our @zpb/transport sockets against Debian's pyzmq + protobuf (integration/python/peer.py), both ways,
-// for every pattern of the seed: REQ/REP, DEALER/ROUTER in both envelope shapes, PUB/SUB with a filter.
+// for every pattern of the Rust prost + zmq example: REQ/REP, DEALER/ROUTER in both envelope shapes, PUB/SUB with a
+// filter.
 import { ErrorCode, UINT64_MAX, errorReply, ping, pong, seqOf, type Envelope } from "@zpb/proto";
 import { Dealer, Publisher, Replier, Requester, Router, Subscriber, type Received } from "@zpb/transport";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -99,7 +99,8 @@ describe("judgeTargets", () => {
       { zpb: 150, grpc: 400 },
     );
     const t = byId(r);
-    expect(t["pooled-vs-plain-router"]!.value).toBeCloseTo(0.9); // worst of 1.2 (w100) and 0.9 (w1000), at the largest worker count
+    // worst of 1.2 (w100) and 0.9 (w1000), at the largest worker count
+    expect(t["pooled-vs-plain-router"]!.value).toBeCloseTo(0.9);
     expect(t["pooled-vs-plain-router"]!.met).toBe(false);
     expect(t["cpu-scaling-2-vs-1"]!.value).toBeCloseTo(1.9);
     expect(t["cpu-scaling-2-vs-1"]!.met).toBe(true);

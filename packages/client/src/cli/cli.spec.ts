@@ -101,7 +101,7 @@ describe("zpb ping", () => {
 });
 
 describe("zpb echo", () => {
-  it("prints what the seed's client prints", async () => {
+  it("prints what the echo tutorial's client prints", async () => {
     const s = await server(echoServer());
     const run = await zpb(["echo", "Hello world!", "--endpoint", s.endpoint]);
     expect(run.code).toBe(0);
@@ -192,7 +192,7 @@ describe("zpb dealer", () => {
 });
 
 describe("zpb publish / subscribe", () => {
-  it("the seed's PUB/SUB pair: subscribe prints each message, msgs/s and no gaps", async () => {
+  it("the PUB/SUB pair of the Rust prost + zmq example: subscribe prints each message, msgs/s and no gaps", async () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     const subscriber = start(ZPB, ["subscribe", "-e", endpoint, "--count", "50", "--timeout", "5000"]);
     await subscriber.waitFor("subscribed to");
