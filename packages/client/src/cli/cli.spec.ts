@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ping } from "@zpb/proto";
 import { TopicPublisher } from "../publisher.js";
 import { echoServer, pongServer, silentServer, ANY_PORT, type TestServer } from "../test-support/servers.js";
-import { freePort } from "@zpb/test-support";
+import { freePort, waitUntil } from "@zpb/test-support";
 import { killChildrenAfterEach } from "@zpb/test-support/vitest";
 import { jsonLines, start, ZPB, zpb } from "../test-support/run.js";
 
@@ -180,7 +180,9 @@ describe("zpb dealer", () => {
   it("Ctrl-C (SIGINT) stops a run against a silent server at once, with a summary and exit 0", async () => {
     const s = await server(silentServer());
     const dealer = start(ZPB, ["dealer", "-e", s.endpoint, "-c", "1000", "--timeout", "60000"]);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // a request at the server proves the CLI is running its command (its SIGINT handler is installed first): a
+    // fixed sleep lost that race on a loaded machine, and the signal then killed a process still starting up
+    await waitUntil(() => s.received > 0, "the dealer's first request", 10_000);
     const interruptedAt = performance.now();
     dealer.kill("SIGINT");
     const run = await dealer.done;
