@@ -1,32 +1,24 @@
-import { describe, expect, it } from "vitest";
+import { describeEntryPoints } from "@zpb/test-support/vitest";
 import * as internal from "./internal.js";
 import * as pub from "./index.js";
 
 // The public surface is what the README documents; sibling-only building blocks stay behind "./internal".
-describe("entry points", () => {
-  it("the public entry exports exactly the documented API", () => {
-    expect(Object.keys(pub).sort()).toEqual(PUBLIC);
-  });
-
-  it("the internal entry holds the sibling-only pieces, none of them public", () => {
-    expect(Object.keys(internal).sort()).toEqual(INTERNAL);
-    for (const name of INTERNAL) expect(Object.keys(pub)).not.toContain(name);
-  });
-});
-
-const PUBLIC = [
-  "AbortedError",
-  "BadReplyError",
-  "CLIENT_DEFAULTS",
-  "ClientError",
-  "ClosedError",
-  "EchoClient",
-  "PipelinedClient",
-  "RemoteError",
-  "RequestClient",
-  "Subscription",
-  "TimeoutError",
-  "TopicPublisher",
-  "envelopeRemoteError",
-];
-const INTERNAL = ["Slots", "onAbort", "stripUndefined", "whenAborted"];
+describeEntryPoints(
+  { public: pub, internal },
+  [
+    "AbortedError",
+    "BadReplyError",
+    "CLIENT_DEFAULTS",
+    "ClientError",
+    "ClosedError",
+    "EchoClient",
+    "PipelinedClient",
+    "RemoteError",
+    "RequestClient",
+    "Subscription",
+    "TimeoutError",
+    "TopicPublisher",
+    "envelopeRemoteError",
+  ],
+  ["Slots", "onAbort", "stripUndefined", "whenAborted"],
+);

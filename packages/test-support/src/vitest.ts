@@ -1,4 +1,4 @@
-import { afterEach } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { Child } from "./child.js";
 
 /**
@@ -26,4 +26,25 @@ export function closeAfterEach(): <S extends Closable>(socket: S) => S {
     open.push(socket);
     return socket;
   };
+}
+
+/**
+ * Pins a package's two entry points: the public one exports exactly `publicNames` (what its README documents),
+ * the internal one exactly `internalNames`, none of which is public. Call it in the package's entry-points spec.
+ */
+export function describeEntryPoints(
+  entries: { public: object; internal: object },
+  publicNames: string[],
+  internalNames: string[],
+): void {
+  describe("entry points", () => {
+    it("the public entry exports exactly the documented API", () => {
+      expect(Object.keys(entries.public).sort()).toEqual([...publicNames].sort());
+    });
+
+    it("the internal entry holds the sibling-only pieces, none of them public", () => {
+      expect(Object.keys(entries.internal).sort()).toEqual([...internalNames].sort());
+      for (const name of internalNames) expect(Object.keys(entries.public)).not.toContain(name);
+    });
+  });
 }
