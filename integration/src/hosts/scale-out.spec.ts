@@ -53,7 +53,7 @@ function dealer(network: Network, host: Host, endpoints: string[], args: string[
 /** Stops a server process (SIGTERM) and returns how many requests it served, from its last counters line. */
 async function stopAndCount(process: HostProcess): Promise<number> {
   const ended = await process.stop();
-  expect(ended.code, process.log).toBe(0);
+  expect(ended.code, process.transcript()).toBe(0);
   return servedBy(process);
 }
 

@@ -4,9 +4,9 @@
 // machine's own network is never touched; destroy() removes them all, and a process exit removes them too.
 // Processes run in a host with `ip netns exec` (which execs in place: the PID we hold is the program's own)
 // and are killed by that PID on teardown.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { platform } from "node:os";
-import type { Ended } from "./processes.js";
+import { Child } from "@zpb/test-support";
 
 const SUBNET_PREFIX = "192.0.2.";
 const SUBNET_BITS = 24;
@@ -39,88 +39,8 @@ export interface Host {
   readonly port: string;
 }
 
-/** A process running inside a host's namespace, bounded in time and killed by PID. */
-export class HostProcess {
-  stdout = "";
-  stderr = "";
-  readonly done: Promise<Ended>;
-  readonly pid: number;
-  private ended: Ended | undefined;
-  private readonly child: ChildProcess;
-
-  constructor(
-    readonly host: Host,
-    args: string[],
-    boundMs: number,
-  ) {
-    const started = performance.now();
-    this.child = spawn("ip", ["netns", "exec", host.namespace, process.execPath, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.pid = this.child.pid ?? -1;
-    this.child.stdout!.setEncoding("utf8").on("data", (s: string) => (this.stdout += s));
-    this.child.stderr!.setEncoding("utf8").on("data", (s: string) => (this.stderr += s));
-    this.done = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.kill("SIGKILL");
-        reject(new Error(`${host.namespace}: ${args.join(" ")} still running after ${boundMs} ms\n${this.log}`));
-      }, boundMs);
-      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-        clearTimeout(timer);
-        this.ended = { code, signal, stdout: this.stdout, stderr: this.stderr, ms: performance.now() - started };
-        resolve(this.ended);
-      };
-      this.child.once("close", finish);
-      this.child.once("error", (error) => {
-        this.stderr += `\n[spawn] ${error.message}`;
-        finish(null, null);
-      });
-    });
-    this.done.catch(() => {});
-  }
-
-  get running(): boolean {
-    return this.ended === undefined;
-  }
-
-  /** Everything it printed, for failure messages. */
-  get log(): string {
-    return `stdout: ${this.stdout}\nstderr: ${this.stderr}`;
-  }
-
-  /** Sends `signal` to this process, by its PID, if it is still running. */
-  kill(signal: NodeJS.Signals): void {
-    if (!this.running || this.pid < 0) return;
-    try {
-      process.kill(this.pid, signal);
-    } catch {
-      // exited between the check and the signal
-    }
-  }
-
-  /** Resolves once the output matches `text`; rejects after `ms` or if the process ends first. */
-  async waitFor(text: string | RegExp, ms = 15_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    const seen = () => (typeof text === "string" ? this.log.includes(text) : text.test(this.log));
-    while (!seen()) {
-      if (!this.running) throw new Error(`${this.host.namespace}: ended before printing ${String(text)}\n${this.log}`);
-      if (Date.now() > deadline)
-        throw new Error(`${this.host.namespace}: ${String(text)} not printed in ${ms} ms\n${this.log}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves to how it ended. */
-  async stop(graceMs = 10_000): Promise<Ended> {
-    this.kill("SIGTERM");
-    const hard = setTimeout(() => this.kill("SIGKILL"), graceMs);
-    try {
-      return await this.done;
-    } finally {
-      clearTimeout(hard);
-    }
-  }
-}
+/** A process running inside a host's namespace: @zpb/test-support's Child (bounded, killed by PID). */
+export type HostProcess = Child;
 
 let networks = 0;
 const live = new Set<Network>();
@@ -186,7 +106,12 @@ export class Network {
 
   /** Runs `node args…` inside `host`, bounded by `boundMs`; killed on destroy() if still running. */
   run(host: Host, args: string[], boundMs = 120_000): HostProcess {
-    const child = new HostProcess(host, args, boundMs);
+    // `ip netns exec` execs the program in place: the PID the Child holds is the program's own.
+    const child = new Child(["netns", "exec", host.namespace, process.execPath, ...args], {
+      command: "ip",
+      boundMs,
+      longLived: true, // ended by destroy(), with the namespace
+    });
     this.processes.add(child);
     void child.done.finally(() => this.processes.delete(child)).catch(() => {});
     return child;
