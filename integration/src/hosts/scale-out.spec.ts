@@ -126,6 +126,45 @@ describe.skipIf(skip !== undefined)("scale-out across hosts (network namespaces)
     await stopAndCount(survivor);
   });
 
+  it("a partitioned joined host: what it held is answered, the rest served; healed, it rejoins and serves", async () => {
+    expect(missingBuilds()).toBeUndefined();
+    network = Network.create(4);
+    const [frontHost, a, b, client] = network.hosts as [Host, Host, Host, Host];
+    const f = server(network, frontHost, [
+      "--bind",
+      `tcp://${frontHost.address}:${SERVICE_PORT}`,
+      "--no-echo",
+      "--workers",
+      "0",
+      "--backend",
+      `tcp://${frontHost.address}:${BACKEND_PORT}`,
+    ]);
+    await f.waitFor("hosts join on");
+    const cutOff = joiner(network, a, frontHost);
+    const other = joiner(network, b, frontHost);
+    await f.waitFor(/2 joined/);
+    const endpoint = [`tcp://${frontHost.address}:${SERVICE_PORT}`];
+    // The client's timeout is far longer than 3 heartbeats (600 ms): an answer must come from the front.
+    const run = dealer(network, client, endpoint, ["-c", "20000", "-w", "40", "--timeout", "15000"]);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(run.running).toBe(true);
+    network.partition(a); // its process and connection live on; nothing gets through
+    const summary = summaryOf((await run.done).stdout);
+    expect(summary).toMatchObject({ sent: 20000, lost: 0 });
+    expect(Number(summary.received) + Number(summary.errorReplies)).toBe(20000);
+    await f.waitFor("lost a joined host (no heartbeat");
+
+    network.heal(a); // it notices the silence, reconnects on a fresh socket, and says ready again
+    await f.waitFor(/(a host joined[\s\S]*){3}/, 20_000);
+    cutOff.kill("SIGUSR2"); // its counters so far
+    await cutOff.waitFor(/requests \d+, replies/);
+    const before = servedBy(cutOff);
+    const after = await dealer(network, client, endpoint, ["-c", "3000", "-w", "40"]).done;
+    expect(summaryOf(after.stdout)).toMatchObject({ received: 3000, lost: 0 });
+    const [servedByCutOff] = await Promise.all([stopAndCount(cutOff), stopAndCount(other)]);
+    expect(servedByCutOff).toBeGreaterThan(before); // it serves again after the partition healed
+  });
+
   it("a client with two server endpoints survives one server's SIGKILL and its restart, and uses it again", async () => {
     expect(missingBuilds()).toBeUndefined();
     network = Network.create(3);
