@@ -9,6 +9,7 @@ describeEntryPoints(
     "DEFAULT_ENDPOINTS",
     "DEFAULT_SOCKET_OPTIONS",
     "Dealer",
+    "Forwarder",
     "FrameError",
     "Publisher",
     "Replier",
