@@ -9,6 +9,7 @@ import type { ServerSettings } from "./settings.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
 import type { ServiceSpec } from "./task.js";
 import { Broker, type BrokerStats } from "./scale/broker.js";
+import { backendSecurity } from "./scale/link-security.js";
 import { unavailableReplyOf } from "./scale/unavailable.js";
 
 /** The endpoints a running server actually bound (a `:0` or `:*` port shows the port the OS picked). */
@@ -79,7 +80,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const broker =
     settings.backend === false || settings.bind.length === 0
       ? undefined
-      : new Broker(settings, settings.backend, logger, await unavailableReplyOf(settings.handler));
+      : new Broker(
+          settings,
+          settings.backend,
+          logger,
+          await unavailableReplyOf(settings.handler),
+          backendSecurity(settings),
+        );
   const fronts = await openFronts(resolved, broker);
   const { pool, counters } = await startPool(resolved, servicesOf(fronts, resolved.handler), () => closeFronts(fronts));
   return new Server(resolved, fronts, pool, counters, broker);

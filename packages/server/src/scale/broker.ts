@@ -120,7 +120,7 @@ export class Broker {
     private readonly backend: string,
     private readonly logger: Logger,
     private readonly unavailableReply: UnavailableReply,
-    /** Extra options for the backend ROUTER: the seam for CURVE on the host-to-host link. */
+    /** Extra options for the backend ROUTER (link-security.ts: CURVE on the host-to-host link). */
     backendSocket: ConstructorParameters<typeof zmq.Router>[0] = {},
   ) {
     const { linger, maxMessageSize } = settings;

@@ -19,7 +19,7 @@ export interface UplinkOptions {
   maxMessageSize: number;
   requestHighWaterMark: number;
   linger: number;
-  /** Extra options for the connection to the front (the seam for CURVE on the host-to-host link). */
+  /** Extra options for the connection to the front (link-security.ts: CURVE on the host-to-host link). */
   uplinkSocket?: ConstructorParameters<typeof zmq.Dealer>[0];
   logger: Logger;
 }

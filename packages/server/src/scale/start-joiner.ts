@@ -5,6 +5,7 @@ import { resolveOptions, type ServerOptions } from "../options.js";
 import { startPool, type RunningServer } from "../server.js";
 import { collectStats } from "../stats.js";
 import { Uplink } from "./joiner.js";
+import { uplinkSecurity } from "./link-security.js";
 
 /**
  * Starts `workers` serving threads and joins them to the server at `options.join`. Resolves once every
@@ -23,6 +24,7 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
     maxMessageSize: resolved.maxMessageSize,
     requestHighWaterMark: resolved.requestHighWaterMark,
     linger: resolved.linger,
+    uplinkSocket: uplinkSecurity(resolved),
     logger,
   });
   await uplink.bind();
