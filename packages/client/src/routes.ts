@@ -78,14 +78,16 @@ export class ServersRoute<T = Envelope> implements Route<T> {
     const events = this.router.socket.events;
     events.on("disconnect", (event) => this.onConnection(event.address, false));
     events.on("handshake", (event) => this.onConnection(event.address, true));
-    this.peers = endpoints.map((endpoint, index) => {
-      // Routing ids are ours to choose when connecting (ZMQ_CONNECT_ROUTING_ID); a leading zero byte is reserved.
-      const routingId = `zpb-server-${index}`;
-      this.indexOf.set(routingId, index);
-      this.router.socket.connect(endpoint, { routingId });
-      const identity = Buffer.from(routingId);
-      return { identity, route: [identity], delimited: options.delimiter };
-    });
+    this.peers = withoutNextConnectWarning(() =>
+      endpoints.map((endpoint, index) => {
+        // Routing ids are ours to choose when connecting (ZMQ_CONNECT_ROUTING_ID); a leading zero byte is reserved.
+        const routingId = `zpb-server-${index}`;
+        this.indexOf.set(routingId, index);
+        this.router.socket.connect(endpoint, { routingId });
+        const identity = Buffer.from(routingId);
+        return { identity, route: [identity], delimited: options.delimiter };
+      }),
+    );
   }
 
   async send(message: T, avoid?: number): Promise<number> {
@@ -120,5 +122,23 @@ export class ServersRoute<T = Envelope> implements Route<T> {
       server = samePort[0]!;
     }
     this.choice.connection(server, connected);
+  }
+}
+
+/**
+ * zeromq.js warns "Socket option will not take effect until next connect/bind" when Router.connect() sets
+ * ZMQ_CONNECT_ROUTING_ID on a socket that is already connected; for that option taking effect at the next
+ * connect is the point (it names the connection being made). Silences that one warning around `connect`.
+ */
+function withoutNextConnectWarning<R>(connect: () => R): R {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning).includes("will not take effect until next connect")) return;
+    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return connect();
+  } finally {
+    process.emitWarning = emitWarning;
   }
 }
