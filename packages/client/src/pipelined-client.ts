@@ -234,7 +234,8 @@ export class PipelinedClient<T = Envelope> {
     }
   }
 
-  // Sends the request again if it has retries left (the DEALER deals it to the next server); false if not.
+  // Marks the server that failed it, then sends the request again if it has retries left (to another server
+  // when there are several); false if not.
   private retry(key: RequestKey, entry: InFlight<T>): boolean {
     if (entry.server !== undefined) this.route.failed(entry.server);
     if (entry.done || this.closed || entry.retriesLeft === 0) return false;
