@@ -2,7 +2,8 @@
 // `pnpm bench`): real processes in network namespaces, one "host" each, on this one machine.
 //
 // 1. Joined hosts: a pure-router front (`--workers 0 --backend`) and 1, 2, 3 joined hosts with one worker
-//    thread each; a `zpb dealer` client on its own host. Throughput, p50, and the server side's CPU (front +
+//    thread each, with the Ping handler and with ~200 µs of busy work per request (the server's
+//    scripts/heavy-handler.mjs); a `zpb dealer` client on its own host. Throughput, p50, and the server side's CPU (front +
 //    joined hosts, from /proc) — on a 2-core machine the hosts share the same cores, so the figure that
 //    means something is requests per second per core of server CPU, not absolute scaling.
 // 2. The cost of the tcp backend hop against inproc, one worker thread on one host: the plain server
@@ -24,9 +25,12 @@ const REPEAT = QUICK ? 1 : 3;
 const PORT = 7000;
 const BACKEND = 7001;
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/** The server's quick-compare handler: Ping → Pong after ~200 µs of busy work. */
+const HEAVY_HANDLER = join(packageDir("@zpb/server"), "scripts", "heavy-handler.mjs");
 
 interface Row {
   topology: string;
+  handler: string;
   workerHosts: number;
   msgsPerSec: number;
   p50Ms: number;
@@ -51,6 +55,7 @@ async function measure(
   servers: HostProcess[],
   topology: string,
   workerHosts: number,
+  handler = "ping",
 ): Promise<Row> {
   const runs: Row[] = [];
   for (let repeat = 0; repeat < REPEAT; repeat++) {
@@ -80,6 +85,7 @@ async function measure(
     const serverCores = cpu / elapsed;
     runs.push({
       topology,
+      handler,
       workerHosts,
       msgsPerSec: summary.perSecond,
       p50Ms: summary.latency.p50Ms,
@@ -104,20 +110,49 @@ it.skipIf(netnsUnavailable() !== undefined)(
       const backend = `tcp://${front.address}:${BACKEND}`;
       const started = (p: HostProcess, text: string) => p.waitFor(text, 20_000).then(() => p);
 
-      // 1. A pure router and 1..3 joined hosts.
-      const router = await started(
-        network.run(front, [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "0", "--backend", backend]),
-        "hosts join on",
-      );
-      const joined: HostProcess[] = [];
-      for (const host of workers) {
-        joined.push(network.run(host, [SERVER_CLI, "--stats-interval", "0", "--join", backend, "--workers", "1"]));
-        await router.waitFor(new RegExp(`${joined.length} joined`), 20_000);
-        rows.push(
-          await measure(network, client, endpoint, [router, ...joined], "pure router + joined hosts", joined.length),
+      // 1. A pure router and 1..3 joined hosts, light and heavy requests.
+      for (const [handler, path] of [
+        ["ping", "ping"],
+        ["200 µs busy", HEAVY_HANDLER],
+      ] as const) {
+        const router = await started(
+          network.run(front, [
+            SERVER_CLI,
+            ...serverArgs,
+            "--bind",
+            endpoint,
+            "--workers",
+            "0",
+            "--backend",
+            backend,
+            "--handler",
+            path,
+          ]),
+          "hosts join on",
         );
+        const joined: HostProcess[] = [];
+        for (const host of workers) {
+          joined.push(
+            network.run(host, [
+              SERVER_CLI,
+              "--stats-interval",
+              "0",
+              "--join",
+              backend,
+              "--workers",
+              "1",
+              "--handler",
+              path,
+            ]),
+          );
+          await router.waitFor(new RegExp(`${joined.length} joined`), 20_000);
+          const servers = [router, ...joined];
+          rows.push(
+            await measure(network, client, endpoint, servers, "pure router + joined hosts", joined.length, handler),
+          );
+        }
+        for (const p of [...joined, router]) await p.stop();
       }
-      for (const p of [...joined, router]) await p.stop();
 
       // 2. One worker thread: inproc (proxy), inproc (broker), tcp (joined host on the same namespace).
       const plain = await started(
@@ -152,10 +187,10 @@ it.skipIf(netnsUnavailable() !== undefined)(
 
 function report(rows: Row[]): void {
   const header =
-    "| topology | worker hosts | msgs/s | p50 ms | server CPU (cores) | msgs/s per server core |\n|---|---|---|---|---|---|";
+    "| topology | handler | worker hosts | msgs/s | p50 ms | server CPU (cores) | msgs/s per server core |\n|---|---|---|---|---|---|---|";
   const lines = rows.map(
     (r) =>
-      `| ${r.topology} | ${r.workerHosts} | ${Math.round(r.msgsPerSec)} | ${r.p50Ms.toFixed(3)} | ${r.serverCores.toFixed(2)} | ${Math.round(r.perCore)} |`,
+      `| ${r.topology} | ${r.handler} | ${r.workerHosts} | ${Math.round(r.msgsPerSec)} | ${r.p50Ms.toFixed(3)} | ${r.serverCores.toFixed(2)} | ${Math.round(r.perCore)} |`,
   );
   const table = [header, ...lines].join("\n");
   const note = `${QUICK ? "quick" : "full"} run: ${COUNT} Pings per run, window ${WINDOW}, median of ${REPEAT}; zpb dealer client in its own namespace`;
