@@ -3,12 +3,11 @@
 // publisher, in order per topic, and counts loss by seq exactly as with a direct PUB→SUB.
 import { afterEach, describe, expect, it } from "vitest";
 import { ZPB_CLI, missingBuilds } from "../client/support.js";
-import { Network, netnsUnavailable, type Host } from "../support/netns.js";
+import { Network, NETNS_SKIP, type Host } from "../support/netns.js";
 
-const skip = netnsUnavailable();
 const COUNT = 2000;
 
-describe.skipIf(skip !== undefined)("zpb forward across hosts (network namespaces)", () => {
+describe.skipIf(NETNS_SKIP !== undefined)("zpb forward across hosts (network namespaces)", () => {
   let network: Network | undefined;
   afterEach(async () => {
     await network?.destroy();

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { SERVER_CLI, ZPB_CLI, missingBuilds } from "../client/support.js";
 import { packageDir } from "../support/processes.js";
-import { type Host, type HostProcess, Network, netnsUnavailable } from "../support/netns.js";
+import { type Host, type HostProcess, Network, NETNS_SKIP } from "../support/netns.js";
 
 const QUICK = process.env.ZPB_BENCH_QUICK === "1";
 const COUNT = QUICK ? 6_000 : 60_000;
@@ -98,7 +98,7 @@ async function measure(
   return runs[runs.length >> 1]!; // the median run
 }
 
-it.skipIf(netnsUnavailable() !== undefined)(
+it.skipIf(NETNS_SKIP !== undefined)(
   "scale-out bench",
   async () => {
     expect(missingBuilds()).toBeUndefined();

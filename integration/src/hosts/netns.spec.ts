@@ -2,10 +2,7 @@
 // host off, and destroy() leaves no namespace and no process behind.
 import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { Network, netnsUnavailable } from "../support/netns.js";
-
-const skip = netnsUnavailable();
-if (skip !== undefined) console.warn(`skipping the network-namespace tests: ${skip}`);
+import { Network, NETNS_SKIP } from "../support/netns.js";
 
 const LISTEN = (address: string) =>
   `require("node:net").createServer((s) => s.end("hello from ${address}")).listen(4000, "${address}", () => console.log("listening"))`;
@@ -21,7 +18,7 @@ const links = () =>
     .filter(Boolean);
 const namespaces = () => execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
 
-describe.skipIf(skip !== undefined)("network namespaces (192.0.2.0/24)", () => {
+describe.skipIf(NETNS_SKIP !== undefined)("network namespaces (192.0.2.0/24)", () => {
   let network: Network | undefined;
   afterEach(async () => {
     await network?.destroy();

@@ -4,9 +4,8 @@
 // a host that dies is routed around; a host that comes back is used again.
 import { afterEach, describe, expect, it } from "vitest";
 import { SERVER_CLI, ZPB_CLI, missingBuilds } from "../client/support.js";
-import { type HostProcess, Network, netnsUnavailable, type Host } from "../support/netns.js";
+import { type HostProcess, Network, NETNS_SKIP, type Host } from "../support/netns.js";
 
-const skip = netnsUnavailable();
 const HEARTBEAT_MS = 200;
 const SERVICE_PORT = 7000;
 const BACKEND_PORT = 7001;
@@ -57,7 +56,7 @@ async function stopAndCount(process: HostProcess): Promise<number> {
   return servedBy(process);
 }
 
-describe.skipIf(skip !== undefined)("scale-out across hosts (network namespaces)", () => {
+describe.skipIf(NETNS_SKIP !== undefined)("scale-out across hosts (network namespaces)", () => {
   let network: Network | undefined;
   afterEach(async () => {
     await network?.destroy();

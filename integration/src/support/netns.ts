@@ -29,6 +29,10 @@ export function netnsUnavailable(): string | undefined {
   return undefined;
 }
 
+/** Why this run skips the namespace tests (printed once per test file that imports this), or undefined. */
+export const NETNS_SKIP = netnsUnavailable();
+if (NETNS_SKIP !== undefined) console.warn(`skipping the network-namespace tests: ${NETNS_SKIP}`);
+
 /** One host: a namespace with one interface on the bridge and one address. */
 export interface Host {
   /** The namespace's name. */
