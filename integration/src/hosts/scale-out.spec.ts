@@ -56,6 +56,27 @@ async function stopAndCount(process: HostProcess): Promise<number> {
   return servedBy(process);
 }
 
+/**
+ * Hosts 1–4 of `network`: a pure router (`--workers 0`: every request crosses the network) on the first, one
+ * joined host on each of the next two, both joined; the fourth is for the client.
+ */
+async function pureRouterAndTwoHosts(network: Network) {
+  const [frontHost, a, b, client] = network.hosts as [Host, Host, Host, Host];
+  const f = server(network, frontHost, [
+    "--bind",
+    `tcp://${frontHost.address}:${SERVICE_PORT}`,
+    "--no-echo",
+    "--workers",
+    "0",
+    "--backend",
+    `tcp://${frontHost.address}:${BACKEND_PORT}`,
+  ]);
+  await f.waitFor("hosts join on");
+  const joined = [joiner(network, a, frontHost), joiner(network, b, frontHost)] as const;
+  await f.waitFor(/2 joined/);
+  return { f, a, frontHost, client, joined, endpoint: [`tcp://${frontHost.address}:${SERVICE_PORT}`] };
+}
+
 describe.skipIf(NETNS_SKIP !== undefined)("scale-out across hosts (network namespaces)", () => {
   let network: Network | undefined;
   afterEach(async () => {
@@ -83,22 +104,8 @@ describe.skipIf(NETNS_SKIP !== undefined)("scale-out across hosts (network names
   it("killing a joined host mid-run loses nothing unseen; with retries every request is served; it rejoins", async () => {
     expect(missingBuilds()).toBeUndefined();
     network = Network.create(4);
-    const [frontHost, a, b, client] = network.hosts as [Host, Host, Host, Host];
-    // A pure router: every request crosses the network to a joined host.
-    const f = server(network, frontHost, [
-      "--bind",
-      `tcp://${frontHost.address}:${SERVICE_PORT}`,
-      "--no-echo",
-      "--workers",
-      "0",
-      "--backend",
-      `tcp://${frontHost.address}:${BACKEND_PORT}`,
-    ]);
-    await f.waitFor("hosts join on");
-    const victim = joiner(network, a, frontHost);
-    const survivor = joiner(network, b, frontHost);
-    await f.waitFor(/2 joined/);
-    const endpoint = [`tcp://${frontHost.address}:${SERVICE_PORT}`];
+    const { f, a, frontHost, client, endpoint, joined } = await pureRouterAndTwoHosts(network);
+    const [victim, survivor] = joined;
 
     // No retries: each request the dead host held must come back as an ErrorReply (CODE_UNAVAILABLE),
     // well within the client's timeout; none may be silently lost.
@@ -128,21 +135,8 @@ describe.skipIf(NETNS_SKIP !== undefined)("scale-out across hosts (network names
   it("a partitioned joined host: what it held is answered, the rest served; healed, it rejoins and serves", async () => {
     expect(missingBuilds()).toBeUndefined();
     network = Network.create(4);
-    const [frontHost, a, b, client] = network.hosts as [Host, Host, Host, Host];
-    const f = server(network, frontHost, [
-      "--bind",
-      `tcp://${frontHost.address}:${SERVICE_PORT}`,
-      "--no-echo",
-      "--workers",
-      "0",
-      "--backend",
-      `tcp://${frontHost.address}:${BACKEND_PORT}`,
-    ]);
-    await f.waitFor("hosts join on");
-    const cutOff = joiner(network, a, frontHost);
-    const other = joiner(network, b, frontHost);
-    await f.waitFor(/2 joined/);
-    const endpoint = [`tcp://${frontHost.address}:${SERVICE_PORT}`];
+    const { f, a, client, endpoint, joined } = await pureRouterAndTwoHosts(network);
+    const [cutOff, other] = joined;
     // The client's timeout is far longer than 3 heartbeats (600 ms): an answer must come from the front.
     const run = dealer(network, client, endpoint, ["-c", "20000", "-w", "40", "--timeout", "15000"]);
     await new Promise((resolve) => setTimeout(resolve, 1200));
