@@ -1,4 +1,5 @@
 import * as zmq from "zeromq";
+import { rawCodec } from "@zpb/proto";
 import { RoutedDealer, Router } from "@zpb/transport";
 import { ServerError } from "./errors.js";
 import { resolveOptions, type Forwarder, type ResolvedOptions, type ServerOptions } from "./options.js";
@@ -45,8 +46,8 @@ let instances = 0;
 
 /** One front ROUTER, its backend DEALER and libzmq's proxy between them (run on a libuv pool thread). */
 class Front {
-  readonly router: Router<unknown>;
-  readonly backend: RoutedDealer<unknown>;
+  readonly router: Router<Uint8Array>;
+  readonly backend: RoutedDealer<Uint8Array>;
   readonly bound: string[] = [];
   readonly backendAddress: string;
   private proxy: zmq.Proxy<zmq.Router, zmq.Dealer> | undefined;
@@ -58,7 +59,9 @@ class Front {
     private readonly endpoints: string[],
     options: ResolvedOptions,
   ) {
-    this.router = new Router<unknown>({
+    // Raw bytes: the front forwards frames and never decodes them (the workers do).
+    this.router = new Router({
+      codec: rawCodec,
       // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
       // before its reply arrives. Loss is prevented by the send HWM instead (0 = replies are never dropped).
       mandatory: false,
@@ -66,7 +69,8 @@ class Front {
       linger: options.linger,
       maxMessageSize: options.maxMessageSize,
     });
-    this.backend = new RoutedDealer<unknown>({
+    this.backend = new RoutedDealer({
+      codec: rawCodec,
       sendHighWaterMark: options.requestHighWaterMark,
       // The reply direction never blocks, so the proxy (one thread, both directions) cannot deadlock.
       receiveHighWaterMark: 0,

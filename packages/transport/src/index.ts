@@ -1,6 +1,7 @@
 export { DEFAULT_ENDPOINTS, DEFAULT_SOCKET_OPTIONS, type SocketOptions } from "./options.js";
 export { FrameError, TransportError, type ReceiveError, type TransportErrorCode } from "./errors.js";
-export type { Received, SocketCounters } from "./received.js";
+export { codecOrDefault, type Received, type SocketCounters } from "./received.js";
+export type { IsEnvelope, OptionsFor } from "./codec-args.js";
 export { BaseSocket, ReceivingSocket } from "./base.js";
 export { routeTo, splitRouted, type Peer, type RoutedFrames } from "./routing.js";
 export { Requester, type RequesterOptions } from "./request.js";
