@@ -1,4 +1,5 @@
 export { DEFAULT_ENDPOINTS, DEFAULT_SOCKET_OPTIONS, type SocketOptions } from "./options.js";
+export { ENDPOINT_FORMS, isIpLiteral, parseEndpoint, type ParsedEndpoint } from "./endpoint.js";
 export { FrameError, TransportError, type ReceiveError, type TransportErrorCode } from "./errors.js";
 export { codecOrDefault, type Received, type SocketCounters } from "./received.js";
 export type { IsEnvelope, OptionsFor } from "./codec-args.js";

@@ -33,11 +33,11 @@ async function serve<T>(
 
 /**
  * Answers each Ping with a Pong of the same seq (REQ and DEALER peers alike). It drops the first
- * `dropFirst` requests, goes silent after `answerFirst`, and answers a Ping whose seq is in `failSeqs`
- * with an ErrorReply.
+ * `dropFirst` requests, goes silent after `answerFirst`, answers a Ping whose seq is in `failSeqs`
+ * with an ErrorReply, and answers with `answer(seq)` instead of a Pong when given.
  */
 export function pongServer(
-  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number } = {},
+  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number; answer?: (seq: bigint) => Envelope } = {},
 ): Promise<TestServer> {
   const router = new Router({ linger: 0 });
   return serve(router, async (m, index) => {
@@ -45,7 +45,7 @@ export function pongServer(
     const seq = seqOf(m.message) ?? 0n;
     const answer = options.failSeqs?.includes(seq)
       ? errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "refused", seq)
-      : pong(seq);
+      : (options.answer ?? pong)(seq);
     await router.reply(m.peer, answer);
   });
 }
