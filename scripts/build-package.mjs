@@ -18,6 +18,9 @@ const binEntries = binAt < 0 ? [] : args.slice(binAt + 1);
 
 rmSync("dist", { recursive: true, force: true });
 
+// The package's version, for a CLI's --version: `typeof __ZPB_VERSION__ === "string" ? __ZPB_VERSION__ : …`.
+const { version } = JSON.parse(readFileSync("package.json", "utf8"));
+
 const common = {
   bundle: true,
   platform: "node",
@@ -29,6 +32,7 @@ const common = {
   outdir: "dist",
   outbase: "src",
   logLevel: "warning",
+  define: { __ZPB_VERSION__: JSON.stringify(version) },
 };
 
 if (libEntries.length > 0) await build({ ...common, entryPoints: libEntries });
