@@ -4,6 +4,7 @@
 import { RoutedDealer } from "@zpb/transport";
 import { closeTracked, installGuard, setLastWords, track } from "./guard.js";
 import { toLoadedHandler, type HandlerModule, type LoadedHandler } from "./handler.js";
+import { importHandler } from "./handler-import.js";
 import * as echoModule from "./handlers/echo.js";
 import * as pingModule from "./handlers/ping.js";
 import { limitPayload } from "./limits.js";
@@ -28,8 +29,9 @@ async function loadHandler(spec: string): Promise<LoadedHandler> {
   if (builtin !== undefined) return toLoadedHandler(builtin, spec);
   let module: Partial<HandlerModule<unknown>>;
   try {
-    module = (await import(spec)) as Partial<HandlerModule<unknown>>;
+    module = (await importHandler(spec)) as Partial<HandlerModule<unknown>>;
   } catch (cause) {
+    if (cause instanceof ServerError) throw cause;
     const text = cause instanceof Error ? cause.message : String(cause);
     throw new ServerError("HANDLER_LOAD", `cannot load handler module ${spec}: ${text}`, { cause });
   }
