@@ -16,6 +16,7 @@ export interface PoolOptions {
   workerUrl: URL;
   services: ServiceSpec[];
   counters: SharedArrayBuffer;
+  durations: SharedArrayBuffer;
   /** Handed to every serving task as is. */
   settings: WorkerSettings;
   logger: Logger;
@@ -48,6 +49,12 @@ export class WorkerPool {
   private stopping = false;
   /** Every death since start, oldest first. */
   readonly deaths: WorkerDeath[] = [];
+  /** Replacement workers that came up and serve (a death whose replacement failed too is not counted). */
+  replacements = 0;
+  /** True from stop() on. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
 
   constructor(private readonly options: PoolOptions) {
     this.piscina = new Piscina<WorkerTask, WorkerResult>({
@@ -147,6 +154,7 @@ export class WorkerPool {
       slot,
       services: this.options.services,
       counters: this.options.counters,
+      durations: this.options.durations,
       control: workerPort,
       settings: this.options.settings,
     };
@@ -193,7 +201,10 @@ export class WorkerPool {
     const restart = (): void => {
       if (this.stopping) return;
       this.launch(slot).then(
-        () => this.options.logger.info({ worker: slot }, `worker ${slot} replaced and serving`),
+        () => {
+          this.replacements++;
+          this.options.logger.info({ worker: slot }, `worker ${slot} replaced and serving`);
+        },
         () => undefined,
       );
     };

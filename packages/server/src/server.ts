@@ -6,6 +6,8 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./opti
 import { workerSettingsOf, type Forwarder, type ServerSettings } from "./settings.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
+import { createDurationMemory, readDurations } from "./durations.js";
+import { startMetrics, type MetricsEndpoint, type ServingState } from "./metrics.js";
 import type { ServiceSpec } from "./task.js";
 
 /** The endpoints a running server actually bound (a `:0` or `:*` port shows the port the OS picked). */
@@ -23,6 +25,8 @@ export interface RunningServer {
   readonly workers: number;
   /** The settings in effect (every default applied). */
   readonly settings: Readonly<ServerSettings>;
+  /** The metrics endpoint's base URL (`http://127.0.0.1:9464`; `/metrics`, `/healthz`), or undefined when off. */
+  readonly metrics: string | undefined;
   /** Counters summed and per worker (cheap: reads shared memory, no messages to the workers). */
   stats(): ServerStats;
   /** Every worker death since start (each was replaced unless the server was stopping). */
@@ -158,12 +162,42 @@ function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readon
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
   const { logger } = resolved;
+  const counters = createCounterMemory(resolved.workers);
+  const durations = createDurationMemory(resolved.workers);
+  const startedAt = performance.now();
+  let pool: WorkerPool | undefined;
+  let state: ServingState = "starting";
+  const stats = (): ServerStats =>
+    collectStats(
+      counters,
+      resolved.workers,
+      pool?.deaths.length ?? 0,
+      pool?.serving ?? 0,
+      performance.now() - startedAt,
+    );
+  // Up before the workers, so /healthz answers 503 while the server starts.
+  let metrics: MetricsEndpoint | undefined;
+  if (resolved.metrics !== false) {
+    try {
+      metrics = await startMetrics(resolved.metrics, {
+        workers: resolved.workers,
+        stats,
+        replacements: () => pool?.replacements ?? 0,
+        durations: () => readDurations(durations, resolved.workers),
+        state: () => state,
+      });
+    } catch (cause) {
+      const text = cause instanceof Error ? cause.message : String(cause);
+      throw new ServerError("SOCKET", `cannot start the metrics endpoint on ${resolved.metrics}: ${text}`, { cause });
+    }
+  }
   const fronts: Front[] = [];
   if (resolved.bind.length > 0) fronts.push(new Front("main", resolved.bind, resolved));
   if (resolved.echo !== false) fronts.push(new Front("echo", [resolved.echo], resolved));
 
   const closeFronts = async (): Promise<void> => {
     await Promise.all(fronts.map((front) => front.stop()));
+    await metrics?.close();
   };
   try {
     for (const front of fronts) await front.bind();
@@ -178,23 +212,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     backend: front.backendAddress,
     handler: front.name === "echo" ? "echo" : resolved.handler,
   }));
-  const counters = createCounterMemory(resolved.workers);
-  const pool = new WorkerPool({
+  const workers = new WorkerPool({
     size: resolved.workers,
     workerUrl: workerUrl(),
     services,
     counters,
+    durations,
     settings: workerSettingsOf(resolved),
     logger,
   });
   try {
-    await pool.start();
+    pool = workers;
+    await workers.start();
   } catch (error) {
     await closeFronts();
     throw error;
   }
+  state = "serving";
 
-  const startedAt = performance.now();
   let stopping: Promise<void> | undefined;
   let settleClosed!: (error?: unknown) => void;
   const closed = new Promise<void>((resolve, reject) => {
@@ -206,7 +241,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      const { drainTimedOut, stuck } = await pool.stop(resolved.drainTimeout);
+      state = "draining";
+      const { drainTimedOut, stuck } = await workers.stop(resolved.drainTimeout);
       if (drainTimedOut > 0)
         logger.warn(
           { workers: drainTimedOut },
@@ -240,9 +276,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     workers: resolved.workers,
     settings: settingsOnly(resolved),
-    stats: () =>
-      collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
-    deaths: () => pool.deaths,
+    metrics: metrics?.url,
+    stats,
+    deaths: () => workers.deaths,
     stop,
     closed,
   };

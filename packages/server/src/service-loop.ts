@@ -3,6 +3,7 @@ import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
 import { RequestError } from "./errors.js";
 import { WorkerExit, die } from "./guard.js";
 import type { HandlerContext, LoadedHandler } from "./handler.js";
+import type { DurationRecorder } from "./durations.js";
 import { Counter } from "./stats.js";
 
 const EMPTY = new Uint8Array(0);
@@ -49,6 +50,8 @@ export class ServiceLoop<T> {
     private readonly counters: Float64Array,
     private readonly context: HandlerContext,
     private readonly concurrency: number,
+    /** Where handler durations go (shared memory, read by the metrics endpoint); none in some tests. */
+    private readonly durations?: DurationRecorder,
   ) {}
 
   /** Serves until the socket is closed. Never throws for bad input or a failing handler. */
@@ -115,20 +118,31 @@ export class ServiceLoop<T> {
     let result: T | PromiseLike<T>;
     this.current = request;
     this.currentPeer = peer;
+    const started = performance.now();
     try {
       result = this.handler.handle(request, this.context);
     } catch (error) {
+      this.durations?.observe(performance.now() - started);
       return this.failure(error, request);
     } finally {
       this.currentPeer = undefined;
       this.current = undefined;
     }
-    if (!isThenable(result)) return this.encodeReply(result, request);
+    if (!isThenable(result)) {
+      this.durations?.observe(performance.now() - started);
+      return this.encodeReply(result, request);
+    }
     this.asyncInFlight++;
     this.awaiting.set(peer, request);
     result.then(
-      (reply) => this.settle(peer, this.encodeReply(reply, request)),
-      (error: unknown) => this.settle(peer, this.failure(error, request)),
+      (reply) => {
+        this.durations?.observe(performance.now() - started);
+        this.settle(peer, this.encodeReply(reply, request));
+      },
+      (error: unknown) => {
+        this.durations?.observe(performance.now() - started);
+        this.settle(peer, this.failure(error, request));
+      },
     );
     return undefined;
   }

@@ -10,6 +10,7 @@ import * as pingModule from "./handlers/ping.js";
 import { limitPayload } from "./limits.js";
 import { ServiceLoop } from "./service-loop.js";
 import { slotView } from "./stats.js";
+import { DurationRecorder } from "./durations.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { ServerError } from "./errors.js";
 
@@ -113,6 +114,7 @@ async function openService(
     counters,
     { workerId: task.slot, service: service.name, signal },
     settings.concurrency,
+    new DurationRecorder(task.durations, task.slot),
   );
 }
 
