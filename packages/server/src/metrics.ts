@@ -47,7 +47,14 @@ const COUNTER_EXPORT: Record<
   unavailable: { refusals: "draining" },
 };
 
-/** A histogram whose buckets live in shared memory: get() reads them instead of prom-client's own observe(). */
+declare module "prom-client" {
+  interface Histogram<T extends string = string> {
+    /** What Registry.metrics() formats: prom-client 15 calls it instead of get() when a metric has it. */
+    getForPromString(): ReturnType<Histogram<T>["get"]>;
+  }
+}
+
+/** A histogram whose buckets live in shared memory: read at scrape time instead of prom-client's own observe(). */
 class SharedHistogram extends Histogram {
   constructor(
     registry: Registry,
@@ -61,9 +68,9 @@ class SharedHistogram extends Histogram {
     });
   }
 
-  /** prom-client's own (empty) histogram, with the values replaced by the shared-memory buckets. */
-  override async get() {
-    const base = await super.get();
+  /** prom-client's own (empty) histogram object, its values replaced by the shared-memory buckets. */
+  override async getForPromString() {
+    const base = await super.getForPromString();
     const { buckets, sumSeconds, count } = this.read();
     return {
       ...base,
@@ -77,6 +84,10 @@ class SharedHistogram extends Histogram {
         { metricName: `${base.name}_count`, labels: {}, value: count },
       ],
     };
+  }
+
+  override get() {
+    return this.getForPromString();
   }
 }
 
