@@ -2,7 +2,7 @@
 // `workspace:` ranges), the tarballs installed with plain npm into a temporary project outside the repo,
 // a TypeScript program type-checked against them with skipLibCheck: false, then run. Needs the npm registry
 // for the third-party dependencies (zeromq, protobufjs, piscina …).
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -187,5 +187,26 @@ describe("installed with plain npm into a project outside the repository", () =>
     expect((await run(bin("zpb-server"), ["--help"], { timeout: 30_000 })).stdout).toContain("Usage: zpb-server");
     expect((await run(bin("zpb-proto-gen"), ["--help"], { timeout: 30_000 })).stdout).toContain("Usage: zpb-proto-gen");
     expect(existsSync(join(project, "node_modules", "commander"))).toBe(false);
+  }, 60_000);
+
+  it("the installed zpb-server bin is a supervisor's command: SIGTERM to it drains and exits 0", async () => {
+    const server = spawn(
+      join(project, "node_modules", ".bin", "zpb-server"),
+      ["--bind", "tcp://127.0.0.1:*", "--no-echo", "--workers", "1", "--log-format", "json"],
+      { cwd: project, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    server.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!stdout.includes('"endpoints"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(stdout).toContain('"endpoints"');
+      server.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(stdout).toContain("zpb server stopped");
+    } finally {
+      if (server.exitCode === null) server.kill("SIGKILL");
+    }
   }, 60_000);
 });
