@@ -8,7 +8,7 @@ import { envelopeCodec, ping } from "@zpb/proto";
 import { tsxLoaderIn, typescriptHint } from "./handler-import.js";
 import { killSpawned, runCli, spawnServer, exitedWithin } from "./test-support/cli-process.js";
 
-const TS_HANDLER = fileURLToPath(new URL("./test-support/handlers/next-seq.ts", import.meta.url));
+const TS_HANDLER = fileURLToPath(new URL("./test-support/fixtures/next-seq.ts", import.meta.url));
 
 afterEach(() => killSpawned());
 

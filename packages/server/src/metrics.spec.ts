@@ -8,8 +8,8 @@ import { envelopeCodec, ping, type Envelope } from "@zpb/proto";
 import { startServer, type RunningServer } from "./server.js";
 import { exitedWithin, killSpawned, logged, spawnServer } from "./test-support/cli-process.js";
 
-const METERED = fileURLToPath(new URL("./test-support/handlers/metered.mjs", import.meta.url));
-const SLOW_START = fileURLToPath(new URL("./test-support/handlers/slow-start.mjs", import.meta.url));
+const METERED = fileURLToPath(new URL("./test-support/fixtures/metered.mjs", import.meta.url));
+const SLOW_START = fileURLToPath(new URL("./test-support/fixtures/slow-start.mjs", import.meta.url));
 
 const running: RunningServer[] = [];
 afterEach(async () => {

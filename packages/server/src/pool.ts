@@ -6,19 +6,19 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:wor
 import { Piscina } from "piscina";
 import { ServerError } from "./errors.js";
 import type { Logger } from "./log.js";
-import type { WorkerSettings } from "./settings.js";
+import { workerSettingsOf, type ServerSettings, type WorkerSettings } from "./settings.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 
 /** What the pool needs to start serving tasks. */
 export interface PoolOptions {
-  size: number;
   /** The built worker entry (dist/worker.js). */
   workerUrl: URL;
   services: ServiceSpec[];
   counters: SharedArrayBuffer;
+  /** Handler-duration histogram slots (durations.ts), one per worker like `counters`. */
   durations: SharedArrayBuffer;
-  /** Handed to every serving task as is. */
-  settings: WorkerSettings;
+  /** The server's settings: `workers` sizes the pool; those marked `worker: true` go to every serving task. */
+  settings: ServerSettings;
   logger: Logger;
 }
 
@@ -47,20 +47,21 @@ export class WorkerPool {
   private readonly slots: Array<Slot | undefined>;
   private readonly earlyDeaths: number[];
   private stopping = false;
+  private readonly size: number;
+  /** What every serving task gets (the settings marked `worker: true`). */
+  private readonly workerSettings: WorkerSettings;
   /** Every death since start, oldest first. */
   readonly deaths: WorkerDeath[] = [];
   /** Replacement workers that came up and serve (a death whose replacement failed too is not counted). */
   replacements = 0;
-  /** True from stop() on. */
-  get isStopping(): boolean {
-    return this.stopping;
-  }
 
   constructor(private readonly options: PoolOptions) {
+    this.size = options.settings.workers;
+    this.workerSettings = workerSettingsOf(options.settings);
     this.piscina = new Piscina<WorkerTask, WorkerResult>({
       filename: options.workerUrl.href,
-      minThreads: options.size,
-      maxThreads: options.size,
+      minThreads: this.size,
+      maxThreads: this.size,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       // Long tasks: a worker blocked in Atomics.wait would never see its own socket events.
@@ -70,13 +71,13 @@ export class WorkerPool {
     });
     // With no task on a dying thread piscina reports the death as an 'error' event; it is counted via the task.
     this.piscina.on("error", (error: unknown) => options.logger.error({ err: error }, "worker pool error"));
-    this.slots = new Array<Slot | undefined>(options.size).fill(undefined);
-    this.earlyDeaths = new Array<number>(options.size).fill(0);
+    this.slots = new Array<Slot | undefined>(this.size).fill(undefined);
+    this.earlyDeaths = new Array<number>(this.size).fill(0);
   }
 
   /** Starts one serving task per slot; resolves when all are ready, rejects if any fails before that. */
   async start(): Promise<void> {
-    const ready = Array.from({ length: this.options.size }, (_, slot) => this.launch(slot));
+    const ready = Array.from({ length: this.size }, (_, slot) => this.launch(slot));
     try {
       await Promise.all(ready);
     } catch (error) {
@@ -156,7 +157,7 @@ export class WorkerPool {
       counters: this.options.counters,
       durations: this.options.durations,
       control: workerPort,
-      settings: this.options.settings,
+      settings: this.workerSettings,
     };
     entry.done = this.piscina.run(task, { transferList: [workerPort] }).then(
       (result) => {

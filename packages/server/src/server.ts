@@ -1,10 +1,11 @@
-import * as zmq from "zeromq";
-import { rawCodec } from "@zpb/proto";
-import { RoutedDealer, Router } from "@zpb/transport";
+// startServer: wires the fronts (ROUTER, forwarder, backend DEALER per service) to the worker pool, and
+// owns the stop order. See the README, "How it works" and "Shutdown".
 import { ServerError } from "./errors.js";
+import { closeFronts, openFronts, type Front } from "./front.js";
+import type { Logger } from "./log.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
-import { workerSettingsOf, type Forwarder, type ServerSettings } from "./settings.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
+import type { ServerSettings } from "./settings.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
 import { createDurationMemory, readDurations } from "./durations.js";
 import { startMetrics, type MetricsEndpoint, type ServingState } from "./metrics.js";
@@ -46,101 +47,6 @@ export interface RunningServer {
 
 /** How long the proxies get to move the workers' last replies to the front before they are stopped. */
 const PROXY_FLUSH_MS = 50;
-/** Bound on waiting for a terminated proxy's run() to settle. */
-const PROXY_STOP_TIMEOUT_MS = 2000;
-
-let instances = 0;
-
-/** One front ROUTER, its backend DEALER and libzmq's proxy between them (run on a libuv pool thread). */
-class Front {
-  readonly router: Router<Uint8Array>;
-  readonly backend: RoutedDealer<Uint8Array>;
-  readonly bound: string[] = [];
-  readonly backendAddress: string;
-  private proxy: zmq.Proxy<zmq.Router, zmq.Dealer> | undefined;
-  private running: Promise<void> | undefined;
-  private terminated = false;
-
-  constructor(
-    readonly name: string,
-    private readonly endpoints: string[],
-    options: ResolvedOptions,
-  ) {
-    // Raw bytes: the front forwards frames and never decodes them (the workers do).
-    this.router = new Router({
-      codec: rawCodec,
-      // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
-      // before its reply arrives. Loss is prevented by the send HWM instead (0 = replies are never dropped).
-      mandatory: false,
-      sendHighWaterMark: options.replyHighWaterMark,
-      linger: options.linger,
-      maxMessageSize: options.maxMessageSize,
-    });
-    this.backend = new RoutedDealer({
-      codec: rawCodec,
-      sendHighWaterMark: options.requestHighWaterMark,
-      // The reply direction never blocks, so the proxy (one thread, both directions) cannot deadlock.
-      receiveHighWaterMark: 0,
-      linger: options.linger,
-    });
-    this.backendAddress = `inproc://zpb-server-${process.pid}-${++instances}-${name}`;
-  }
-
-  async bind(): Promise<void> {
-    for (const endpoint of this.endpoints) this.bound.push(await this.router.bind(endpoint));
-    await this.backend.bind(this.backendAddress);
-  }
-
-  /** Starts forwarding; `onFailure` hears of it stopping on its own. */
-  start(forwarder: Forwarder, onFailure: (error: ServerError) => void): void {
-    const forwarding = forwarder === "js" ? this.forwardInJs() : this.runProxy();
-    this.running = forwarding.then(
-      () => {
-        if (!this.terminated) onFailure(new ServerError("PROXY", `the ${this.name} proxy stopped on its own`));
-      },
-      (cause: unknown) => {
-        const text = cause instanceof Error ? cause.message : String(cause);
-        if (!this.terminated) onFailure(new ServerError("PROXY", `the ${this.name} proxy failed: ${text}`, { cause }));
-      },
-    );
-  }
-
-  private runProxy(): Promise<void> {
-    this.proxy = new zmq.Proxy(this.router.socket, this.backend.socket);
-    return this.proxy.run();
-  }
-
-  /** The same job as the proxy in two JS loops: slower (see README), kept to measure against. */
-  private async forwardInJs(): Promise<void> {
-    const front = this.router.socket;
-    const back = this.backend.socket;
-    const pump = async (from: zmq.Router | zmq.Dealer, to: zmq.Router | zmq.Dealer): Promise<void> => {
-      try {
-        for (;;) await to.send(await from.receive());
-      } catch (error) {
-        if (!this.terminated) throw error;
-      }
-    };
-    await Promise.all([pump(front, back), pump(back, front)]);
-  }
-
-  /** Stops forwarding and closes both sockets (the proxy closes them itself). */
-  async stop(): Promise<void> {
-    this.terminated = true;
-    if (this.proxy === undefined || this.running === undefined) {
-      this.router.close();
-      this.backend.close();
-      if (this.running !== undefined) await this.running;
-      return;
-    }
-    try {
-      this.proxy.terminate();
-    } catch {
-      // Already terminated (its sockets are closed): nothing left to stop.
-    }
-    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, PROXY_STOP_TIMEOUT_MS).unref())]);
-  }
-}
 
 /**
  * The URL of the built worker entry: beside this module in dist/, or ../dist/worker.js when this module
@@ -151,8 +57,13 @@ function workerUrl(): URL {
   return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
 }
 
-function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readonly<ServerSettings> {
-  return Object.freeze(settings);
+/** What each worker serves: one service per front, the echo front with the built-in echo handler. */
+function servicesOf(fronts: readonly Front[], handler: string): ServiceSpec[] {
+  return fronts.map((front) => ({
+    name: front.name,
+    backend: front.backendAddress,
+    handler: front.name === "echo" ? "echo" : handler,
+  }));
 }
 
 /**
@@ -161,125 +72,157 @@ function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readon
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
-  const { logger } = resolved;
   const counters = createCounterMemory(resolved.workers);
   const durations = createDurationMemory(resolved.workers);
   const startedAt = performance.now();
-  let pool: WorkerPool | undefined;
-  let state: ServingState = "starting";
-  const stats = (): ServerStats =>
+  const status: ServerStatus = { state: "starting", pool: undefined };
+  const readStats = (): ServerStats =>
     collectStats(
       counters,
       resolved.workers,
-      pool?.deaths.length ?? 0,
-      pool?.serving ?? 0,
+      status.pool?.deaths.length ?? 0,
+      status.pool?.serving ?? 0,
       performance.now() - startedAt,
     );
-  // Up before the workers, so /healthz answers 503 while the server starts.
-  let metrics: MetricsEndpoint | undefined;
-  if (resolved.metrics !== false) {
-    try {
-      metrics = await startMetrics(resolved.metrics, {
-        workers: resolved.workers,
-        stats,
-        replacements: () => pool?.replacements ?? 0,
-        durations: () => readDurations(durations, resolved.workers),
-        state: () => state,
-      });
-    } catch (cause) {
-      const text = cause instanceof Error ? cause.message : String(cause);
-      throw new ServerError("SOCKET", `cannot start the metrics endpoint on ${resolved.metrics}: ${text}`, { cause });
-    }
-  }
-  const fronts: Front[] = [];
-  if (resolved.bind.length > 0) fronts.push(new Front("main", resolved.bind, resolved));
-  if (resolved.echo !== false) fronts.push(new Front("echo", [resolved.echo], resolved));
-
-  const closeFronts = async (): Promise<void> => {
-    await Promise.all(fronts.map((front) => front.stop()));
-    await metrics?.close();
-  };
+  // Up before anything else, so /healthz answers 503 while the server starts.
+  const metrics = await openMetrics(resolved, status, readStats, durations);
+  let fronts: Front[];
   try {
-    for (const front of fronts) await front.bind();
-  } catch (cause) {
-    await closeFronts();
-    const text = cause instanceof Error ? cause.message : String(cause);
-    throw new ServerError("SOCKET", `cannot start: ${text}`, { cause });
-  }
-
-  const services: ServiceSpec[] = fronts.map((front) => ({
-    name: front.name,
-    backend: front.backendAddress,
-    handler: front.name === "echo" ? "echo" : resolved.handler,
-  }));
-  const workers = new WorkerPool({
-    size: resolved.workers,
-    workerUrl: workerUrl(),
-    services,
-    counters,
-    durations,
-    settings: workerSettingsOf(resolved),
-    logger,
-  });
-  try {
-    pool = workers;
-    await workers.start();
+    fronts = await openFronts(resolved);
   } catch (error) {
-    await closeFronts();
+    await metrics?.close();
     throw error;
   }
-  state = "serving";
-
-  let stopping: Promise<void> | undefined;
-  let settleClosed!: (error?: unknown) => void;
-  const closed = new Promise<void>((resolve, reject) => {
-    settleClosed = (error) => (error === undefined ? resolve() : reject(error));
+  const { logger, ...settings } = resolved;
+  const pool = new WorkerPool({
+    workerUrl: workerUrl(),
+    services: servicesOf(fronts, resolved.handler),
+    counters,
+    durations,
+    settings,
+    logger,
   });
-  // A caller that never looks at `closed` must not get an unhandled rejection from it.
-  closed.catch(() => undefined);
-  let failure: ServerError | undefined;
-
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      state = "draining";
-      const { drainTimedOut, stuck } = await workers.stop(resolved.drainTimeout);
-      if (drainTimedOut > 0)
-        logger.warn(
-          { workers: drainTimedOut },
-          `${drainTimedOut} worker(s) hit the ${resolved.drainTimeout} ms drain deadline`,
-        );
-      if (stuck.length > 0) {
-        failure ??= new ServerError(
-          "STOP_TIMEOUT",
-          `worker(s) ${stuck.join(", ")} did not stop (stuck in synchronous code?); their threads still hold open sockets, so this process cannot end them safely`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
-      await closeFronts();
-      settleClosed(failure);
-    })();
-    return stopping;
-  };
-
-  for (const front of fronts) {
-    front.start(resolved.forwarder, (error) => {
-      failure ??= error;
-      logger.error({ err: error }, error.message);
-      void stop();
-    });
+  status.pool = pool;
+  try {
+    await pool.start();
+  } catch (error) {
+    await closeFronts(fronts);
+    await metrics?.close();
+    throw error;
   }
+  status.state = "serving";
+  return new Server(resolved, fronts, pool, readStats, status, metrics);
+}
 
-  return {
-    endpoints: {
+/** What the metrics endpoint reads about the server while it starts, serves and stops. */
+interface ServerStatus {
+  state: ServingState;
+  pool: WorkerPool | undefined;
+}
+
+/** The metrics endpoint when `metrics` is set: it reads the server's shared memory at scrape time. */
+async function openMetrics(
+  resolved: ResolvedOptions,
+  status: ServerStatus,
+  stats: () => ServerStats,
+  durations: SharedArrayBuffer,
+): Promise<MetricsEndpoint | undefined> {
+  if (resolved.metrics === false) return undefined;
+  try {
+    return await startMetrics(resolved.metrics, {
+      workers: resolved.workers,
+      stats,
+      replacements: () => status.pool?.replacements ?? 0,
+      durations: () => readDurations(durations, resolved.workers),
+      state: () => status.state,
+    });
+  } catch (cause) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    throw new ServerError("SOCKET", `cannot start the metrics endpoint on ${resolved.metrics}: ${text}`, { cause });
+  }
+}
+
+/** A started server: the stop order and the failure that ends it. */
+class Server implements RunningServer {
+  readonly endpoints: BoundEndpoints;
+  readonly workers: number;
+  readonly settings: Readonly<ServerSettings>;
+  readonly metrics: string | undefined;
+  readonly closed: Promise<void>;
+  private readonly logger: Logger;
+  private settleClosed!: (error?: unknown) => void;
+  private stopping: Promise<void> | undefined;
+  /** What `closed` rejects with: the first failure seen. */
+  private failure: ServerError | undefined;
+
+  constructor(
+    resolved: ResolvedOptions,
+    private readonly fronts: readonly Front[],
+    private readonly pool: WorkerPool,
+    private readonly readStats: () => ServerStats,
+    private readonly status: ServerStatus,
+    private readonly metricsEndpoint: MetricsEndpoint | undefined,
+  ) {
+    const { logger, ...settings } = resolved;
+    this.logger = logger;
+    this.settings = Object.freeze(settings);
+    this.workers = settings.workers;
+    this.metrics = metricsEndpoint?.url;
+    this.endpoints = {
       main: fronts.find((f) => f.name === "main")?.bound ?? [],
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
-    },
-    workers: resolved.workers,
-    settings: settingsOnly(resolved),
-    metrics: metrics?.url,
-    stats,
-    deaths: () => workers.deaths,
-    stop,
-    closed,
-  };
+    };
+    this.closed = new Promise<void>((resolve, reject) => {
+      this.settleClosed = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // A caller that never looks at `closed` must not get an unhandled rejection from it.
+    this.closed.catch(() => undefined);
+    for (const front of fronts) front.start(settings.forwarder, (error) => this.fail(error));
+  }
+
+  stats(): ServerStats {
+    return this.readStats();
+  }
+
+  deaths(): readonly WorkerDeath[] {
+    return this.pool.deaths;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /** Workers first (they drain and close their sockets), then, after a moment for the last replies, the fronts. */
+  private async shutdown(): Promise<void> {
+    this.status.state = "draining";
+    await this.stopWorkers();
+    await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
+    await closeFronts(this.fronts);
+    await this.metricsEndpoint?.close();
+    this.settleClosed(this.failure);
+  }
+
+  private async stopWorkers(): Promise<void> {
+    const { drainTimeout } = this.settings;
+    const { drainTimedOut, stuck } = await this.pool.stop(drainTimeout);
+    if (drainTimedOut > 0)
+      this.logger.warn(
+        { workers: drainTimedOut },
+        `${drainTimedOut} worker(s) hit the ${drainTimeout} ms drain deadline`,
+      );
+    if (stuck.length > 0) {
+      this.failure ??= new ServerError(
+        "STOP_TIMEOUT",
+        `worker(s) ${stuck.join(", ")} did not stop (stuck in synchronous code?); their threads still hold open sockets, so this process cannot end them safely`,
+      );
+    }
+  }
+
+  /** A front can no longer route: log it and stop the whole server, whose `closed` then rejects. */
+  private fail(error: ServerError): void {
+    this.failure ??= error;
+    this.logger.error({ err: error }, error.message);
+    void this.stop();
+  }
 }
