@@ -1,15 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { createDurationMemory, DURATION_BUCKETS, DurationRecorder, readDurations } from "./durations.js";
+import {
+  createDurationMemory,
+  DURATION_BUCKETS,
+  DURATION_SAMPLE_EVERY,
+  DurationRecorder,
+  readDurations,
+} from "./durations.js";
 
 describe("handler durations in shared memory", () => {
   it("each worker writes its own slot; a read sums them into cumulative buckets", () => {
     const memory = createDurationMemory(2);
     const w0 = new DurationRecorder(memory, 0);
     const w1 = new DurationRecorder(memory, 1);
-    w0.observe(0.005); // 5 µs → le 0.00001
-    w0.observe(0.01); // exactly 10 µs → le 0.00001 (upper bounds are inclusive)
-    w1.observe(0.3); // 300 µs → le 0.0005
-    w1.observe(20_000); // 20 s → +Inf only
+    w0.observe(0.005, 1); // 5 µs → le 0.00001
+    w0.observe(0.01, 1); // exactly 10 µs → le 0.00001 (upper bounds are inclusive)
+    w1.observe(0.3, 1); // 300 µs → le 0.0005
+    w1.observe(20_000, 1); // 20 s → +Inf only
     const snapshot = readDurations(memory, 2);
     expect(snapshot.count).toBe(4);
     expect(snapshot.sumSeconds).toBeCloseTo((0.005 + 0.01 + 0.3 + 20_000) / 1000, 9);
@@ -26,8 +32,22 @@ describe("handler durations in shared memory", () => {
 
   it("only the slots asked for are read", () => {
     const memory = createDurationMemory(3);
-    new DurationRecorder(memory, 2).observe(1);
+    new DurationRecorder(memory, 2).observe(1, 1);
     expect(readDurations(memory, 2).count).toBe(0);
     expect(readDurations(memory, 3).count).toBe(1);
+  });
+
+  it("times one call in DURATION_SAMPLE_EVERY, the first included, each sample counting for that many", () => {
+    const recorder = new DurationRecorder(createDurationMemory(1), 0);
+    const picks = Array.from({ length: 3 * DURATION_SAMPLE_EVERY }, () => recorder.sample());
+    expect(picks.filter(Boolean)).toHaveLength(3);
+    expect(picks[0]).toBe(true);
+    expect(picks[DURATION_SAMPLE_EVERY]).toBe(true);
+    const memory = createDurationMemory(1);
+    new DurationRecorder(memory, 0).observe(2);
+    expect(readDurations(memory, 1)).toMatchObject({
+      count: DURATION_SAMPLE_EVERY,
+      sumSeconds: (2 * DURATION_SAMPLE_EVERY) / 1000,
+    });
   });
 });

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import { envelopeCodec, ping, type Envelope } from "@zpb/proto";
+import { DURATION_SAMPLE_EVERY } from "./durations.js";
 import { startServer, type RunningServer } from "./server.js";
 import { exitedWithin, killSpawned, logged, spawnServer } from "./test-support/cli-process.js";
 
@@ -76,8 +77,10 @@ describe("--metrics: Prometheus text from a real server", () => {
     expect(server.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const endpoint = server.endpoints.main[0]!;
 
-    for (let seq = 1n; seq <= 20n; seq++) expect((await ask(endpoint, seq)).payload.case).toBe("pong");
+    // Durations are sampled per worker, the first call of each included: make the slow one the first of both.
     expect((await ask(endpoint, 97n)).payload.case).toBe("pong"); // slow: ~40 ms
+    expect((await ask(endpoint, 97n)).payload.case).toBe("pong");
+    for (let seq = 1n; seq <= 19n; seq++) expect((await ask(endpoint, seq)).payload.case).toBe("pong");
     expect((await ask(endpoint, 99n)).payload.case).toBe("error"); // handler throws
     await request(endpoint, Uint8Array.of(0x0a, 0x05, 0x08)); // truncated: CODE_DECODE
     await request(
@@ -102,13 +105,19 @@ describe("--metrics: Prometheus text from a real server", () => {
     const shares = [0, 1].map((w) => samples.get(`zpb_worker_share{worker="${w}"}`)!);
     expect(shares[0]! + shares[1]!).toBeCloseTo(1, 9);
 
-    // The handler ran for the 22 decodable requests within the payload limit; one of them took ~40 ms.
+    // The handler ran for the 22 decodable requests within the payload limit, two of them ~40 ms. One call in
+    // DURATION_SAMPLE_EVERY is timed per worker and counts for that many: the count estimates 22 within one
+    // sample per worker, and the slow calls (each the first of its worker, so timed) sit between 25 and 50 ms.
     expect(text).toContain("# TYPE zpb_handler_duration_seconds histogram");
-    expect(samples.get("zpb_handler_duration_seconds_count")).toBe(22);
-    expect(samples.get('zpb_handler_duration_seconds_bucket{le="+Inf"}')).toBe(22);
-    expect(samples.get('zpb_handler_duration_seconds_bucket{le="0.025"}')).toBe(21);
-    expect(samples.get('zpb_handler_duration_seconds_bucket{le="0.05"}')).toBeGreaterThanOrEqual(21);
-    expect(samples.get("zpb_handler_duration_seconds_sum")).toBeGreaterThanOrEqual(0.035);
+    const count = samples.get("zpb_handler_duration_seconds_count")!;
+    expect(count % DURATION_SAMPLE_EVERY).toBe(0);
+    expect(Math.abs(count - 22)).toBeLessThanOrEqual(2 * DURATION_SAMPLE_EVERY);
+    expect(samples.get('zpb_handler_duration_seconds_bucket{le="+Inf"}')).toBe(count);
+    const slow =
+      samples.get('zpb_handler_duration_seconds_bucket{le="0.05"}')! -
+      samples.get('zpb_handler_duration_seconds_bucket{le="0.025"}')!;
+    expect(slow).toBe(2 * DURATION_SAMPLE_EVERY);
+    expect(samples.get("zpb_handler_duration_seconds_sum")).toBeGreaterThanOrEqual(2 * DURATION_SAMPLE_EVERY * 0.035);
 
     // prom-client's process metrics come along.
     expect(samples.get("process_cpu_user_seconds_total")).toBeGreaterThan(0);

@@ -108,29 +108,30 @@ export class ServiceLoop<T> {
     let result: T | PromiseLike<T>;
     this.current = request;
     this.currentPeer = peer;
-    const started = performance.now();
+    const durations = this.durations?.sample() === true ? this.durations : undefined;
+    const started = durations === undefined ? 0 : performance.now();
     try {
       result = this.handler.handle(request, this.context);
     } catch (error) {
-      this.durations?.observe(performance.now() - started);
+      durations?.observe(performance.now() - started);
       return this.errors.forFailure(error, request);
     } finally {
       this.currentPeer = undefined;
       this.current = undefined;
     }
     if (!isThenable(result)) {
-      this.durations?.observe(performance.now() - started);
+      durations?.observe(performance.now() - started);
       return this.encode(result, request);
     }
     this.asyncInFlight++;
     this.awaiting.set(peer, request);
     result.then(
       (reply) => {
-        this.durations?.observe(performance.now() - started);
+        durations?.observe(performance.now() - started);
         this.settle(peer, this.encode(reply, request));
       },
       (error: unknown) => {
-        this.durations?.observe(performance.now() - started);
+        durations?.observe(performance.now() - started);
         this.settle(peer, this.errors.forFailure(error, request));
       },
     );
