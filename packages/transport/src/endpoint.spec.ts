@@ -21,7 +21,11 @@ describe("parseEndpoint", () => {
     expect(parseEndpoint("tcp://10.0.0.1;192.0.2.7:7000")).toMatchObject({ host: "192.0.2.7", port: 7000 });
     expect(parseEndpoint("ipc:///tmp/zpb.sock")).toMatchObject({ transport: "ipc", path: "/tmp/zpb.sock" });
     expect(parseEndpoint("inproc://workers")).toMatchObject({ transport: "inproc", path: "workers" });
-    expect(parseEndpoint("ws://127.0.0.1:80/x")).toMatchObject({ transport: "other", scheme: "ws", address: "127.0.0.1:80/x" });
+    expect(parseEndpoint("ws://127.0.0.1:80/x")).toMatchObject({
+      transport: "other",
+      scheme: "ws",
+      address: "127.0.0.1:80/x",
+    });
   });
 
   it("allows `*` and port 0 only when binding", () => {
