@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import { envelopeCodec, ping } from "@zpb/proto";
-import { freePort } from "../support/processes.js";
+import { freePort } from "@zpb/test-support";
 
 const SERVE = fileURLToPath(new URL("../../../scripts/serve", import.meta.url));
 /** The endpoints the tests' servers bind: unique per test, so they mark our processes and no one else's. */

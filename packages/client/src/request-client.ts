@@ -1,5 +1,6 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Requester, codecOrDefault, type OptionsFor, type SocketOptions } from "@zpb/transport";
+import { Requester, type OptionsFor, type SocketOptions } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { BadReplyError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";

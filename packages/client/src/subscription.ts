@@ -1,12 +1,6 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import {
-  Subscriber,
-  codecOrDefault,
-  type OptionsFor,
-  type Published,
-  type SocketOptions,
-  type Topic,
-} from "@zpb/transport";
+import { Subscriber, type OptionsFor, type Published, type SocketOptions, type Topic } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, type CallOptions } from "./options.js";

@@ -48,8 +48,3 @@ export function parseEndpoint(endpoint: string, options: { bind?: boolean } = {}
   if (port < lowest || port > 65535) throw invalid(`port ${rawPort} is outside ${lowest}-65535`);
   return { transport, host, port, endpoint };
 }
-
-/** True when `host` is an IP literal (no DNS lookup needed). */
-export function isIpLiteral(host: string): boolean {
-  return isIP(host) !== 0;
-}

@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
-import { isIpLiteral, parseEndpoint, TransportError } from "@zpb/transport";
+import { isIP } from "node:net";
+import { parseEndpoint, TransportError } from "@zpb/transport";
 import { InvalidArgumentError } from "commander";
 import { CommandFailure } from "./failure.js";
 
@@ -25,7 +26,7 @@ export function endpointArgument(bind: boolean): (value: string) => string {
  */
 export async function checkHostResolves(endpoint: string): Promise<void> {
   const parsed = parseEndpoint(endpoint);
-  if (parsed.transport !== "tcp" || isIpLiteral(parsed.host)) return;
+  if (parsed.transport !== "tcp" || isIP(parsed.host) !== 0) return;
   const host = parsed.host;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

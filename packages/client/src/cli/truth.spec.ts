@@ -4,11 +4,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { pong } from "@zpb/proto";
 import { echoServer, pongServer, type TestServer } from "../test-support/servers.js";
-import { jsonLines, killLeftovers, zpb } from "../test-support/run.js";
+import { killChildrenAfterEach } from "@zpb/test-support/vitest";
+import { jsonLines, zpb } from "../test-support/run.js";
 
+killChildrenAfterEach();
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
-  killLeftovers();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
