@@ -34,17 +34,14 @@ export interface MetricsEndpoint {
  * request refused because a limit said no (`zpb_refusals_total{limit}`). Typed over every CounterName, so a
  * new counter cannot be added without deciding where it goes.
  */
-const COUNTER_EXPORT: Record<
-  Exclude<CounterName, "requests" | "replies">,
-  { errors: string } | { refusals: string }
-> = {
-  decodeErrors: { errors: "decode" },
-  unknownPayload: { errors: "unknown_payload" },
-  badFrames: { errors: "bad_frames" },
-  handlerErrors: { errors: "handler" },
-  sendFailures: { errors: "send_failure" },
-  tooLarge: { refusals: "max_payload" },
-  unavailable: { refusals: "draining" },
+const COUNTER_EXPORT: Record<Exclude<CounterName, "requests" | "replies">, readonly ["errors" | "refusals", string]> = {
+  decodeErrors: ["errors", "decode"],
+  unknownPayload: ["errors", "unknown_payload"],
+  badFrames: ["errors", "bad_frames"],
+  handlerErrors: ["errors", "handler"],
+  sendFailures: ["errors", "send_failure"],
+  tooLarge: ["refusals", "max_payload"],
+  unavailable: ["refusals", "draining"],
 };
 
 declare module "prom-client" {
@@ -102,50 +99,43 @@ export function createRegistry(source: MetricsSource): Registry {
     if (cached === undefined || now - cached.at > 50) cached = { at: now, stats: source.stats() };
     return cached.stats;
   };
+  // Each metric is rebuilt from shared memory when scraped: reset, then set from what `read` finds there.
+  const atScrape = <M extends { reset(): void }>(read: (metric: M) => void) => ({
+    collect(this: M) {
+      this.reset();
+      read(this);
+    },
+  });
   const counter = (name: string, help: string, read: (c: Counter) => void, labelNames: string[] = []) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        read(this);
-      },
-    });
+    new Counter({ name, help, labelNames, registers: [registry], ...atScrape(read) });
   const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        read(this);
-      },
-    });
+    new Gauge({ name, help, labelNames, registers: [registry], ...atScrape(read) });
 
   counter("zpb_requests_total", "Requests the workers received (good or bad)", (c) => c.inc(stats().total.requests));
   counter("zpb_replies_total", "Replies the workers sent, error replies included", (c) => c.inc(stats().total.replies));
-  counter(
+  /** One counter over the worker counters COUNTER_EXPORT sends to `family`, labelled by their names there. */
+  const family = (name: string, help: string, of: "errors" | "refusals", label: string) =>
+    counter(
+      name,
+      help,
+      (c) => {
+        const total = stats().total;
+        for (const [counterName, [to, value]] of Object.entries(COUNTER_EXPORT))
+          if (to === of) c.inc({ [label]: value }, total[counterName as CounterName]);
+      },
+      [label],
+    );
+  family(
     "zpb_errors_total",
     "Requests answered with an error, and replies that could not be sent, by kind",
-    (c) => {
-      const total = stats().total;
-      for (const [name, to] of Object.entries(COUNTER_EXPORT))
-        if ("errors" in to) c.inc({ kind: to.errors }, total[name as CounterName]);
-    },
-    ["kind"],
+    "errors",
+    "kind",
   );
-  counter(
+  family(
     "zpb_refusals_total",
     "Requests refused because a limit said no (max_payload: --max-payload; draining: the server is stopping)",
-    (c) => {
-      const total = stats().total;
-      for (const [name, to] of Object.entries(COUNTER_EXPORT))
-        if ("refusals" in to) c.inc({ limit: to.refusals }, total[name as CounterName]);
-    },
-    ["limit"],
+    "refusals",
+    "limit",
   );
   counter("zpb_worker_deaths_total", "Worker threads that died", (c) => c.inc(stats().workerDeaths));
   counter("zpb_worker_replacements_total", "Workers started in place of one that died, and serving", (c) =>

@@ -1,23 +1,14 @@
 // The zpb command line tells the truth: a reply that is not the Pong asked for fails the command and says
 // what came back; a malformed endpoint, an out-of-range port or an unknown host is reported at once, before
 // anything is sent, instead of as lost pings after the retries.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { pong } from "@zpb/proto";
-import { echoServer, pongServer, type TestServer } from "../test-support/servers.js";
+import { echoServer, pongServer, serversClosedAfterEach } from "../test-support/servers.js";
 import { killChildrenAfterEach } from "@zpb/test-support/vitest";
 import { jsonLines, zpb } from "../test-support/run.js";
 
 killChildrenAfterEach();
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function server(starting: Promise<TestServer>): Promise<TestServer> {
-  const s = await starting;
-  cleanups.push(() => s.close());
-  return s;
-}
+const server = serversClosedAfterEach();
 
 describe("zpb ping and dealer check that each reply is the Pong asked for", () => {
   it("ping against an echo service exits 1 and says the endpoint echoes", async () => {

@@ -1,8 +1,25 @@
 // Small servers for tests, built on @zpb/transport, bound on free loopback ports.
+import { afterEach } from "vitest";
 import { ErrorCode, errorReply, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
 import { Router, type Peer, type RoutedMessage } from "@zpb/transport";
 
 export const ANY_PORT = "tcp://127.0.0.1:*";
+
+/**
+ * Registers an afterEach that closes every server handed to the returned function (which resolves to the
+ * server), so a test file starts its servers in one line and none outlives its test.
+ */
+export function serversClosedAfterEach(): (starting: Promise<TestServer>) => Promise<TestServer> {
+  const open: TestServer[] = [];
+  afterEach(async () => {
+    for (const server of open.splice(0).reverse()) await server.close();
+  });
+  return async (starting) => {
+    const server = await starting;
+    open.push(server);
+    return server;
+  };
+}
 
 export interface TestServer {
   endpoint: string;
