@@ -29,6 +29,8 @@ describe("a TypeScript handler", () => {
   it.each([
     ["node --import tsx", {}, ["--import", "tsx"]],
     ['NODE_OPTIONS="--import tsx"', { NODE_OPTIONS: "--import tsx" }, []],
+    // A process-wide flag beside the loader: workers still start (they inherit, nothing is copied by hand).
+    ["node --max-old-space-size=512 --import tsx", {}, ["--max-old-space-size=512", "--import", "tsx"]],
   ] as const)(
     "loads in every worker under %s",
     async (_, env, nodeArgs) => {

@@ -66,6 +66,9 @@ export class WorkerPool {
       concurrentTasksPerWorker: 1,
       // Long tasks: a worker blocked in Atomics.wait would never see its own socket events.
       atomics: "disabled",
+      // No execArgv: left unset, Node gives each worker the server's own Node options (`--import tsx` for
+      // TypeScript handlers, see handler-import.ts). An explicit copy would be refused as soon as it held a
+      // process-wide flag such as --max-old-space-size (ERR_WORKER_INVALID_EXEC_ARGV).
       // Our tasks resolve on our own stop signal; this only bounds close() if one never does.
       closeTimeout: 30_000,
     });
