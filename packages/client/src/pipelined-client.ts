@@ -1,5 +1,6 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import type { SocketOptions } from "@zpb/transport";
+import type { OptionsFor, SocketOptions } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { ClientError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, endpointsOf, stripUndefined, type RequestOptions } from "./options.js";
@@ -27,13 +28,13 @@ export interface PipelinedClientOptions<T = Envelope> {
    * so only requests that are safe to run twice should be retried.
    */
   retries?: number;
-  /** How requests are encoded and replies decoded. Default: envelopeCodec. */
+  /** How requests are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Requests in flight at once; callers beyond it wait for a slot. Default 100. */
   window?: number;
   /** Per-request reply timeout in ms, counted from when the request gets a window slot. Default 1000. */
   timeoutMs?: number;
-  /** The key a request or reply is matched by. Default: the Envelope's seq (`seqOf`). */
+  /** The key a request or reply is matched by. Default: the Envelope's seq (`seqOf`); required when T is not Envelope. */
   keyOf?: (message: T) => RequestKey | undefined;
   /** Maps a reply to the error it reports (default: Envelope ErrorReply → RemoteError); null turns it off. */
   remoteError?: RemoteErrorOf<T> | null;
@@ -104,8 +105,8 @@ export class PipelinedClient<T = Envelope> {
   private closed = false;
   private readonly receiving: Promise<void>;
 
-  constructor(options: PipelinedClientOptions<T> = {}) {
-    const o = stripUndefined(options);
+  constructor(...[options = {}]: OptionsFor<T, PipelinedClientOptions<T>, "keyOf">) {
+    const o: PipelinedClientOptions<T> = stripUndefined(options);
     this.endpoints = endpointsOf(o, CLIENT_DEFAULTS.endpoints.router);
     this.endpoint = this.endpoints[0]!;
     this.retries = o.retries ?? 0;
@@ -113,12 +114,13 @@ export class PipelinedClient<T = Envelope> {
       throw new RangeError(`retries must be a non-negative integer, got ${this.retries}`);
     this.slots = new Slots(o.window ?? CLIENT_DEFAULTS.window);
     this.timeoutMs = o.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
-    this.keyOf = o.keyOf ?? (seqOf as unknown as (message: T) => RequestKey | undefined);
+    // OptionsFor lets keyOf be left out only when T is Envelope, where seqOf is the right key.
+    this.keyOf = (o.keyOf ?? seqOf) as (message: T) => RequestKey | undefined;
     this.remoteError = o.remoteError === undefined ? envelopeRemoteError : o.remoteError;
     const several = this.endpoints.length > 1;
     const { backOff, ...failoverSocket } = CLIENT_DEFAULTS.failover;
     const routeOptions = {
-      ...(o.codec ? { codec: o.codec } : {}),
+      codec: codecOrDefault(o.codec),
       delimiter: o.delimiter ?? false,
       socket: { linger: CLIENT_DEFAULTS.linger, ...(several ? failoverSocket : {}), ...o.socket },
       backOff,

@@ -1,5 +1,6 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Requester, type SocketOptions } from "@zpb/transport";
+import { Requester, type OptionsFor, type SocketOptions } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { ServerChoice } from "./server-choice.js";
 import { BadReplyError, ClosedError, TimeoutError } from "./errors.js";
@@ -19,7 +20,7 @@ export interface RequestClientOptions<T = Envelope> {
    * requests again once its back-off ends.
    */
   endpoints?: string[];
-  /** How requests are encoded and replies decoded. Default: envelopeCodec. */
+  /** How requests are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Per-attempt reply timeout in ms. Default 1000. */
   timeoutMs?: number;
@@ -63,9 +64,11 @@ export class RequestClient<T = Envelope> {
   /** One REQ socket per server, opened on first use and dropped after a timeout. */
   private readonly requesters: Array<Requester<T> | undefined>;
   private readonly choice: ServerChoice;
+  private readonly codec: Codec<T>;
   private closed = false;
 
-  constructor(options: RequestClientOptions<T> = {}) {
+  constructor(...[options = {}]: OptionsFor<T, RequestClientOptions<T>>) {
+    this.codec = codecOrDefault(options.codec);
     this.endpoints = endpointsOf(options, CLIENT_DEFAULTS.endpoints.reply);
     this.endpoint = this.endpoints[0]!;
     this.options = {
@@ -175,10 +178,7 @@ export class RequestClient<T = Envelope> {
   private socket(server: number): Requester<T> {
     let requester = this.requesters[server];
     if (requester === undefined) {
-      const socketOptions = { linger: CLIENT_DEFAULTS.linger, ...this.options.socket };
-      requester = new Requester<T>(
-        this.options.codec ? { ...socketOptions, codec: this.options.codec } : socketOptions,
-      );
+      requester = new Requester<T>({ linger: CLIENT_DEFAULTS.linger, ...this.options.socket, codec: this.codec });
       requester.connect(this.endpoints[server]!);
       this.requesters[server] = requester;
     }

@@ -16,7 +16,7 @@ export interface Route<T> extends AsyncIterable<Received<T>> {
 }
 
 export interface RouteOptions<T> {
-  codec?: Codec<T>;
+  codec: Codec<T>;
   delimiter: boolean;
   socket: SocketOptions;
   backOff: BackOff;
@@ -27,11 +27,7 @@ export class DealerRoute<T = Envelope> implements Route<T> {
   private readonly dealer: Dealer<T>;
 
   constructor(endpoint: string, options: RouteOptions<T>) {
-    this.dealer = new Dealer<T>({
-      ...options.socket,
-      ...(options.codec ? { codec: options.codec } : {}),
-      delimiter: options.delimiter,
-    });
+    this.dealer = new Dealer<T>({ ...options.socket, codec: options.codec, delimiter: options.delimiter });
     this.dealer.connect(endpoint);
   }
 
@@ -72,7 +68,7 @@ export class ServersRoute<T = Envelope> implements Route<T> {
       // still connecting is delivered once it is up; the connection events below keep requests off one that is down.
       immediate: false,
       mandatory: true,
-      ...(options.codec ? { codec: options.codec } : {}),
+      codec: options.codec,
     });
     this.choice = new ServerChoice(endpoints.length, options.backOff);
     const events = this.router.socket.events;

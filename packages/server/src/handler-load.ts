@@ -2,6 +2,7 @@
 // thread of a server that routes to joined hosts (it answers for a lost host in the handler's schema).
 import { ServerError } from "./errors.js";
 import { toLoadedHandler, type HandlerModule, type LoadedHandler } from "./handler.js";
+import { importHandler } from "./handler-import.js";
 import * as echoModule from "./handlers/echo.js";
 import * as pingModule from "./handlers/ping.js";
 
@@ -16,8 +17,9 @@ export async function loadHandler(spec: string): Promise<LoadedHandler> {
   if (builtin !== undefined) return toLoadedHandler(builtin, spec);
   let module: Partial<HandlerModule<unknown>>;
   try {
-    module = (await import(spec)) as Partial<HandlerModule<unknown>>;
+    module = (await importHandler(spec)) as Partial<HandlerModule<unknown>>;
   } catch (cause) {
+    if (cause instanceof ServerError) throw cause;
     const text = cause instanceof Error ? cause.message : String(cause);
     throw new ServerError("HANDLER_LOAD", `cannot load handler module ${spec}: ${text}`, { cause });
   }

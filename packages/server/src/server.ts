@@ -7,6 +7,8 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./opti
 import { WorkerPool, type WorkerDeath } from "./pool.js";
 import type { ServerSettings } from "./settings.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
+import { createDurationMemory, readDurations } from "./durations.js";
+import { startMetrics, type MetricsEndpoint, type ServingState } from "./metrics.js";
 import type { ServiceSpec } from "./task.js";
 import { Broker, type BrokerStats } from "./scale/broker.js";
 import { backendSecurity } from "./scale/link-security.js";
@@ -29,6 +31,8 @@ export interface RunningServer {
   readonly workers: number;
   /** The settings in effect (every default applied). */
   readonly settings: Readonly<ServerSettings>;
+  /** The metrics endpoint's base URL (`http://127.0.0.1:9464`; `/metrics`, `/healthz`), or undefined when off. */
+  readonly metrics: string | undefined;
   /** Counters summed and per worker (cheap: reads shared memory, no messages to the workers). */
   stats(): ServerStats;
   /** Every worker death since start (each was replaced unless the server was stopping). */
@@ -75,48 +79,99 @@ function servicesOf(fronts: readonly ServiceFront[], handler: string): ServiceSp
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
-  const { logger, ...settings } = resolved;
-  // With `backend`, the Envelope service routes through the broker, so worker hosts can join (scale/).
-  const broker =
-    settings.backend === false || settings.bind.length === 0
-      ? undefined
-      : new Broker(
-          settings,
-          settings.backend,
-          logger,
-          await unavailableReplyOf(settings.handler),
-          backendSecurity(settings),
-        );
-  const fronts = await openFronts(resolved, broker);
-  const { pool, counters } = await startPool(resolved, servicesOf(fronts, resolved.handler), () => closeFronts(fronts));
-  return new Server(resolved, fronts, pool, counters, broker);
-}
-
-/** Starts `resolved.workers` serving threads for `services`; if they fail to start, runs `undo` and rethrows. */
-export async function startPool(
-  resolved: ResolvedOptions,
-  services: ServiceSpec[],
-  undo: () => Promise<void>,
-): Promise<{ pool: Pool; counters: SharedArrayBuffer }> {
-  const { logger, ...settings } = resolved;
   const counters = createCounterMemory(resolved.workers);
-  const pool = poolOf({ workerUrl: workerUrl(), services, counters, settings, logger });
+  const durations = createDurationMemory(resolved.workers);
+  const startedAt = performance.now();
+  const status: ServerStatus = { state: "starting", pool: undefined };
+  const readStats = (): ServerStats =>
+    collectStats(
+      counters,
+      resolved.workers,
+      status.pool?.deaths.length ?? 0,
+      status.pool?.serving ?? 0,
+      performance.now() - startedAt,
+    );
+  // Up before anything else, so /healthz answers 503 while the server starts.
+  const metrics = await openMetrics(resolved, status, readStats, durations);
+  let fronts: ServiceFront[];
+  let broker: Broker | undefined;
+  try {
+    broker = await brokerFor(resolved);
+    fronts = await openFronts(resolved, broker);
+  } catch (error) {
+    await metrics?.close();
+    throw error;
+  }
+  const { logger, ...settings } = resolved;
+  const pool = poolOf({
+    workerUrl: workerUrl(),
+    services: servicesOf(fronts, resolved.handler),
+    counters,
+    durations,
+    settings,
+    logger,
+  });
+  status.pool = pool;
   try {
     await pool.start();
   } catch (error) {
-    await undo();
+    await closeFronts(fronts);
+    await metrics?.close();
     throw error;
   }
-  return { pool, counters };
+  status.state = "serving";
+  return new Server(resolved, fronts, pool, readStats, status, metrics, broker);
 }
 
-/** What the server needs of its pool. */
-export type Pool = Pick<WorkerPool, "start" | "stop" | "deaths" | "serving">;
+/** With `backend`, the Envelope service routes through the broker, so worker hosts can join (scale/). */
+async function brokerFor(resolved: ResolvedOptions): Promise<Broker | undefined> {
+  const { logger, ...settings } = resolved;
+  if (settings.backend === false || settings.bind.length === 0) return undefined;
+  const unavailable = await unavailableReplyOf(settings.handler);
+  return new Broker(settings, settings.backend, logger, unavailable, backendSecurity(settings));
+}
+
+/** What a server needs of its pool. */
+export type Pool = Pick<WorkerPool, "start" | "stop" | "deaths" | "serving" | "replacements">;
 
 /** The worker pool, or for `workers` 0 (a pure router: only joined hosts serve) one with no threads. */
-function poolOf(options: ConstructorParameters<typeof WorkerPool>[0]): Pool {
+export function poolOf(options: ConstructorParameters<typeof WorkerPool>[0]): Pool {
   if (options.settings.workers > 0) return new WorkerPool(options);
-  return { start: async () => {}, stop: async () => ({ drainTimedOut: 0, stuck: [] }), deaths: [], serving: 0 };
+  return {
+    start: async () => {},
+    stop: async () => ({ drainTimedOut: 0, stuck: [] }),
+    deaths: [],
+    serving: 0,
+    replacements: 0,
+  };
+}
+
+/** What the metrics endpoint reads about the server while it starts, serves and stops. */
+interface ServerStatus {
+  state: ServingState;
+  pool: Pool | undefined;
+}
+
+/** The metrics endpoint when `metrics` is set: it reads the server's shared memory at scrape time. */
+async function openMetrics(
+  resolved: ResolvedOptions,
+  status: ServerStatus,
+  stats: () => ServerStats,
+  durations: SharedArrayBuffer,
+): Promise<MetricsEndpoint | undefined> {
+  if (resolved.metrics === false) return undefined;
+  try {
+    return await startMetrics(resolved.metrics, {
+      workers: resolved.workers,
+      stats,
+      replacements: () => status.pool?.replacements ?? 0,
+      durations: () => readDurations(durations, resolved.workers),
+      state: () => status.state,
+    });
+  } catch (cause) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    throw new ServerError("SOCKET", `cannot start the metrics endpoint on ${resolved.metrics}: ${text}`, { cause });
+  }
 }
 
 /** A started server: the stop order and the failure that ends it. */
@@ -124,9 +179,9 @@ class Server implements RunningServer {
   readonly endpoints: BoundEndpoints;
   readonly workers: number;
   readonly settings: Readonly<ServerSettings>;
+  readonly metrics: string | undefined;
   readonly closed: Promise<void>;
   private readonly logger: Logger;
-  private readonly startedAt = performance.now();
   private settleClosed!: (error?: unknown) => void;
   private stopping: Promise<void> | undefined;
   /** What `closed` rejects with: the first failure seen. */
@@ -136,13 +191,16 @@ class Server implements RunningServer {
     resolved: ResolvedOptions,
     private readonly fronts: readonly ServiceFront[],
     private readonly pool: Pool,
-    private readonly counters: SharedArrayBuffer,
+    private readonly readStats: () => ServerStats,
+    private readonly status: ServerStatus,
+    private readonly metricsEndpoint: MetricsEndpoint | undefined,
     private readonly broker: Broker | undefined,
   ) {
     const { logger, ...settings } = resolved;
     this.logger = logger;
     this.settings = Object.freeze(settings);
     this.workers = settings.workers;
+    this.metrics = metricsEndpoint?.url;
     this.endpoints = {
       main: fronts.find((f) => f.name === "main")?.bound ?? [],
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
@@ -157,8 +215,7 @@ class Server implements RunningServer {
   }
 
   stats(): ServerStats {
-    const { counters, workers, pool } = this;
-    return collectStats(counters, workers, pool.deaths.length, pool.serving, performance.now() - this.startedAt);
+    return this.readStats();
   }
 
   deaths(): readonly WorkerDeath[] {
@@ -176,9 +233,11 @@ class Server implements RunningServer {
 
   /** Workers first (they drain and close their sockets), then, after a moment for the last replies, the fronts. */
   private async shutdown(): Promise<void> {
+    this.status.state = "draining";
     await this.stopWorkers();
     await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
     await closeFronts(this.fronts, this.settings.drainTimeout);
+    await this.metricsEndpoint?.close();
     this.settleClosed(this.failure);
   }
 

@@ -7,6 +7,7 @@ import { loadHandler } from "./handler-load.js";
 import { limitPayload } from "./limits.js";
 import { ServiceLoop } from "./service-loop.js";
 import { slotView } from "./stats.js";
+import { DurationRecorder } from "./durations.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { ServerError } from "./errors.js";
 
@@ -91,6 +92,7 @@ async function openService(
     counters,
     { workerId: task.slot, service: service.name, signal },
     settings.concurrency,
+    new DurationRecorder(task.durations, task.slot),
   );
 }
 

@@ -9,6 +9,7 @@ describeEntryPoints(
     "DEFAULT_ENDPOINTS",
     "DEFAULT_SOCKET_OPTIONS",
     "Dealer",
+    "ENDPOINT_FORMS",
     "Forwarder",
     "FrameError",
     "Publisher",
@@ -18,6 +19,7 @@ describeEntryPoints(
     "Router",
     "Subscriber",
     "TransportError",
+    "parseEndpoint",
   ],
   [
     "BaseSocket",

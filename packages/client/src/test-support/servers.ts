@@ -1,8 +1,25 @@
 // Small servers for tests, built on @zpb/transport, bound on free loopback ports.
+import { afterEach } from "vitest";
 import { ErrorCode, errorReply, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
 import { Router, type Peer, type RoutedMessage } from "@zpb/transport";
 
 export const ANY_PORT = "tcp://127.0.0.1:*";
+
+/**
+ * Registers an afterEach that closes every server handed to the returned function (which resolves to the
+ * server), so a test file starts its servers in one line and none outlives its test.
+ */
+export function serversClosedAfterEach(): (starting: Promise<TestServer>) => Promise<TestServer> {
+  const open: TestServer[] = [];
+  afterEach(async () => {
+    for (const server of open.splice(0).reverse()) await server.close();
+  });
+  return async (starting) => {
+    const server = await starting;
+    open.push(server);
+    return server;
+  };
+}
 
 export interface TestServer {
   endpoint: string;
@@ -34,12 +51,20 @@ async function serve<T>(
 
 /**
  * Answers each Ping with a Pong of the same seq (REQ and DEALER peers alike). It drops the first
- * `dropFirst` requests, goes silent after `answerFirst`, and answers a Ping whose seq is in `failSeqs`
- * with an ErrorReply; `refuseAll` answers every request with an ErrorReply of that code. `bind` picks its
- * endpoint (a restarted server binds the endpoint its predecessor had).
+ * `dropFirst` requests, goes silent after `answerFirst`, answers a Ping whose seq is in `failSeqs`
+ * with an ErrorReply, and answers with `answer(seq)` instead of a Pong when given; `refuseAll` answers every
+ * request with an ErrorReply of that code. `bind` picks its endpoint (a restarted server binds the endpoint
+ * its predecessor had).
  */
 export function pongServer(
-  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number; refuseAll?: ErrorCode; bind?: string } = {},
+  options: {
+    dropFirst?: number;
+    failSeqs?: bigint[];
+    answerFirst?: number;
+    answer?: (seq: bigint) => Envelope;
+    refuseAll?: ErrorCode;
+    bind?: string;
+  } = {},
 ): Promise<TestServer> {
   const router = new Router({ linger: 0 });
   return serve(
@@ -49,7 +74,8 @@ export function pongServer(
       const seq = seqOf(m.message) ?? 0n;
       const refusal =
         options.refuseAll ?? (options.failSeqs?.includes(seq) ? ErrorCode.CODE_UNKNOWN_PAYLOAD : undefined);
-      await router.reply(m.peer, refusal === undefined ? pong(seq) : errorReply(refusal, "refused", seq));
+      const answer = refusal === undefined ? (options.answer ?? pong)(seq) : errorReply(refusal, "refused", seq);
+      await router.reply(m.peer, answer);
     },
     options.bind,
   );

@@ -2,8 +2,10 @@
 // is that endpoint (see joiner.ts for the relay, broker.ts for the other end).
 import { ServerError } from "../errors.js";
 import { resolveOptions, type ServerOptions } from "../options.js";
-import { startPool, type RunningServer } from "../server.js";
-import { collectStats } from "../stats.js";
+import { createDurationMemory } from "../durations.js";
+import { WorkerPool } from "../pool.js";
+import { workerUrl, type RunningServer } from "../server.js";
+import { collectStats, createCounterMemory } from "../stats.js";
 import { Uplink } from "./joiner.js";
 import { uplinkSecurity } from "./link-security.js";
 
@@ -29,7 +31,22 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
   });
   await uplink.bind();
   const services = [{ name: "main", backend: uplink.backendAddress, handler: resolved.handler }];
-  const { pool, counters } = await startPool(resolved, services, () => uplink.close());
+  const counters = createCounterMemory(resolved.workers);
+  const { logger: _logger, ...settings } = resolved;
+  const pool = new WorkerPool({
+    workerUrl: workerUrl(),
+    services,
+    counters,
+    durations: createDurationMemory(resolved.workers),
+    settings,
+    logger,
+  });
+  try {
+    await pool.start();
+  } catch (error) {
+    await uplink.close();
+    throw error;
+  }
   uplink.start();
   const startedAt = performance.now();
 
@@ -52,11 +69,11 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
     })();
     return stopping;
   };
-  const { logger: _logger, ...settingsOnly } = resolved;
   return {
     endpoints: { main: [], echo: undefined },
+    metrics: undefined,
     workers: resolved.workers,
-    settings: Object.freeze(settingsOnly),
+    settings: Object.freeze(settings),
     stats: () =>
       collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
     deaths: () => pool.deaths,

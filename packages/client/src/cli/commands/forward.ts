@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { Forwarder } from "@zpb/transport";
+import { endpointArgument } from "../endpoint.js";
 import { count, jsonOption } from "../options.js";
 import { Output } from "../output.js";
 
@@ -13,8 +14,8 @@ interface ForwardFlags {
 export function forwardCommand(signal: AbortSignal): Command {
   return new Command("forward")
     .description("forward PUB/SUB: publishers connect to XSUB, subscribers to XPUB (until Ctrl-C)")
-    .argument("<xsub>", "endpoint to bind for publishers (`zpb publish --connect -e …`)")
-    .argument("<xpub>", "endpoint to bind for subscribers (`zpb subscribe -e …`)")
+    .argument("<xsub>", "endpoint to bind for publishers (`zpb publish --connect -e …`)", endpointArgument(true))
+    .argument("<xpub>", "endpoint to bind for subscribers (`zpb subscribe -e …`)", endpointArgument(true))
     .addOption(
       new Option(
         "--hwm <n>",
