@@ -9,3 +9,40 @@ export { Publisher, type PublisherOptions, type Topic } from "./publish.js";
 export { Subscriber, type Published, type SubscriberOptions } from "./subscribe.js";
 export { Router, RoutedDealer, type RoutedDealerOptions, type RoutedMessage, type RouterOptions } from "./router.js";
 export { Dealer, type DealerOptions } from "./dealer.js";
+export { CurveError, type CurveErrorCode } from "./errors.js";
+export { generateKeyPair, isCurveKey, publicKeyOf, z85Key, type CurveKey, type CurveKeyPair } from "./curve/keys.js";
+export { isZ85, z85Decode, z85Encode } from "./curve/z85.js";
+export {
+  PUBLIC_SUFFIX,
+  SECRET_SUFFIX,
+  loadPublicKeys,
+  parseCertificate,
+  readCertificate,
+  readCertificateSync,
+  readSecretCertificateSync,
+  secretFileModeProblem,
+  writeCertificates,
+  type Certificate,
+  type LoadedKeys,
+  type SecretCertificate,
+  type WriteCertificatesOptions,
+  type WrittenCertificates,
+} from "./curve/certificate.js";
+export {
+  curveClientOptions,
+  curveServerOptions,
+  publicKeyFrom,
+  secretKeyFrom,
+  type CurveClientKeys,
+  type CurveServerKeys,
+  type CurveSocketOptions,
+  type KeySource,
+} from "./curve/options.js";
+export {
+  CurveAllowList,
+  ZapAuthenticator,
+  type CurveAccess,
+  type ZapRefusal,
+  type ZapStats,
+} from "./curve/zap.js";
+export { HandshakeWatch, describeHandshakeFailure, type HandshakeFailure } from "./curve/handshake.js";
