@@ -1,6 +1,7 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import { Dealer, type SocketOptions } from "@zpb/transport";
+import { Dealer, type CurveClientKeys, type SocketOptions } from "@zpb/transport";
 import { whenAborted } from "./abort.js";
+import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { ClientError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
 import { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
@@ -26,6 +27,12 @@ export interface PipelinedClientOptions<T = Envelope> {
   delimiter?: boolean;
   /** libzmq options for the DEALER socket (linger defaults to 0). */
   socket?: SocketOptions;
+  /**
+   * Encrypt with CURVE and authenticate to the server (keys as Z85 text, or certificate files). When the
+   * server refuses the key, requests in flight and new ones fail with HandshakeError "REFUSED" until a
+   * reconnect (every `CLIENT_DEFAULTS.refusedRetryMs`) is accepted.
+   */
+  curve?: CurveClientKeys;
 }
 
 /** Counters kept by a PipelinedClient. */
@@ -70,6 +77,7 @@ export class PipelinedClient<T = Envelope> {
   private sending = false;
   private closed = false;
   private readonly receiving: Promise<void>;
+  private readonly guard: CurveGuard | undefined;
 
   constructor(options: PipelinedClientOptions<T> = {}) {
     const o = stripUndefined(options);
@@ -78,12 +86,25 @@ export class PipelinedClient<T = Envelope> {
     this.timeoutMs = o.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
     this.keyOf = o.keyOf ?? (seqOf as unknown as (message: T) => RequestKey | undefined);
     this.remoteError = o.remoteError === undefined ? envelopeRemoteError : o.remoteError;
+    const curve = clientCurveOptions(o.curve);
     this.dealer = new Dealer<T>({
       linger: CLIENT_DEFAULTS.linger,
       ...o.socket,
+      ...curve,
       ...(o.codec ? { codec: o.codec } : {}),
       delimiter: o.delimiter ?? false,
     });
+    if (curve.curvePublicKey !== undefined) {
+      this.guard = new CurveGuard(
+        this.dealer,
+        this.endpoint,
+        curve.curvePublicKey,
+        (error) => {
+          for (const [key, entry] of [...this.inFlight]) this.fail(key, entry, error);
+        },
+        CLIENT_DEFAULTS.refusedRetryMs,
+      );
+    }
     this.dealer.connect(this.endpoint);
     this.receiving = this.receiveLoop();
   }
@@ -105,6 +126,7 @@ export class PipelinedClient<T = Envelope> {
    */
   async request(message: T, options: CallOptions = {}): Promise<T> {
     if (this.closed) throw new ClosedError("pipelined client");
+    if (this.guard?.error) throw this.guard.error;
     const key = this.keyOf(message);
     if (key === undefined) throw new ClientError("BAD_REQUEST", "request has no key to match its reply by");
     await this.slots.acquire(options.signal);
@@ -128,7 +150,11 @@ export class PipelinedClient<T = Envelope> {
           this.fail(
             key,
             entry,
-            new TimeoutError(`no reply to request ${String(key)} within ${timeoutMs} ms`, 1, timeoutMs),
+            new TimeoutError(
+              `no reply to request ${String(key)} within ${timeoutMs} ms${this.guard?.timeoutHint() ?? ""}`,
+              1,
+              timeoutMs,
+            ),
           );
         }, timeoutMs),
       };
@@ -152,6 +178,7 @@ export class PipelinedClient<T = Envelope> {
       this.slots.rejectWaiters(error);
       for (const [key, entry] of [...this.inFlight]) this.fail(key, entry, error);
       this.sendQueue.length = 0;
+      this.guard?.close();
       this.dealer.close();
     }
     await this.receiving;

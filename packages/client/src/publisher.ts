@@ -1,5 +1,12 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Publisher, type SocketOptions, type Topic } from "@zpb/transport";
+import {
+  CurveServerSecurity,
+  Publisher,
+  type KeySource,
+  type SocketOptions,
+  type Topic,
+  type ZapRefusal,
+} from "@zpb/transport";
 import { CLIENT_DEFAULTS } from "./options.js";
 
 export interface TopicPublisherOptions<T = Envelope> {
@@ -9,6 +16,18 @@ export interface TopicPublisherOptions<T = Envelope> {
   codec?: Codec<T>;
   /** libzmq options for the PUB socket (linger defaults to 1000 ms; PUB drops at sendHighWaterMark). */
   socket?: SocketOptions;
+  /** Publish over CURVE: this publisher is the CURVE server, subscribers authenticate to it. */
+  curve?: TopicPublisherCurve;
+}
+
+/** CURVE for a publisher: its secret key, and optionally which subscribers it accepts. */
+export interface TopicPublisherCurve {
+  /** The publisher's secret key, or its secret certificate file (`NAME.key_secret`). */
+  secretKey: KeySource;
+  /** A directory of subscriber public certificates (`*.key`): only those subscribe. Default: any subscriber that knows the publisher's public key. */
+  authorizedKeys?: string;
+  /** Hears of every refused subscriber (address and public key). */
+  onRefused?: (refusal: ZapRefusal) => void;
 }
 
 /** What publishMany() publishes and how fast. */
@@ -36,22 +55,36 @@ export class TopicPublisher<T = Envelope> {
     private readonly publisher: Publisher<T>,
     /** The endpoint actually bound (with the real port when 0 or * was asked for). */
     readonly endpoint: string,
+    private readonly security: CurveServerSecurity | undefined,
   ) {}
 
   /** Binds a publisher on `endpoint`. */
   static async bind<T = Envelope>(options: TopicPublisherOptions<T> = {}): Promise<TopicPublisher<T>> {
+    const security = options.curve ? await CurveServerSecurity.start(options.curve) : undefined;
     const publisher = new Publisher<T>({
       linger: CLIENT_DEFAULTS.publisherLinger,
       ...options.socket,
+      ...security?.socketOptions,
       ...(options.codec ? { codec: options.codec } : {}),
     });
     try {
       const endpoint = await publisher.bind(options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish);
-      return new TopicPublisher(publisher, endpoint);
+      return new TopicPublisher(publisher, endpoint, security);
     } catch (error) {
       publisher.close();
+      await security?.close();
       throw error;
     }
+  }
+
+  /** The publisher's CURVE public key (what subscribers give as `serverKey`), or undefined without CURVE. */
+  get publicKey(): string | undefined {
+    return this.security?.publicKey;
+  }
+
+  /** Re-reads `curve.authorizedKeys` (subscribers already connected stay connected). */
+  async reloadAuthorizedKeys(): Promise<void> {
+    await this.security?.reload();
   }
 
   /** Publishes one message under `topic`. */
@@ -89,6 +122,7 @@ export class TopicPublisher<T = Envelope> {
   /** Closes the socket; messages already queued for connected subscribers get up to `linger` ms (default 1000) to go out. Idempotent. */
   close(): void {
     this.publisher.close();
+    void this.security?.close();
   }
 }
 

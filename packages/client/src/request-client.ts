@@ -1,6 +1,7 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Requester, type SocketOptions } from "@zpb/transport";
+import { Requester, type CurveClientKeys, type CurveSocketOptions, type SocketOptions } from "@zpb/transport";
 import { whenAborted } from "./abort.js";
+import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { BadReplyError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
 import { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
@@ -19,6 +20,12 @@ export interface RequestClientOptions<T = Envelope> {
   remoteError?: RemoteErrorOf<T> | null;
   /** libzmq options for every socket the client opens (linger defaults to 0). */
   socket?: SocketOptions;
+  /**
+   * Encrypt with CURVE and authenticate to the server: its public key, and this client's key pair (keys as
+   * Z85 text, or certificate files). A server that refuses the key fails the request with
+   * HandshakeError "REFUSED" at once, without retries.
+   */
+  curve?: CurveClientKeys;
   /** Called before each retry with the attempt about to start (2, 3, …). */
   onRetry?: (attempt: number) => void;
 }
@@ -53,7 +60,11 @@ export class RequestClient<T = Envelope> {
   private readonly options: Required<Pick<RequestClientOptions<T>, "timeoutMs" | "retries">> & RequestClientOptions<T>;
   private readonly turn = new Slots(1);
   private readonly remoteError: RemoteErrorOf<T> | null;
+  private readonly curve: CurveSocketOptions;
   private requester: Requester<T> | undefined;
+  private guard: CurveGuard | undefined;
+  /** Why the last attempt may have timed out (a CURVE handshake that never completed), for the TimeoutError. */
+  private hint = "";
   private closed = false;
 
   constructor(options: RequestClientOptions<T> = {}) {
@@ -64,11 +75,13 @@ export class RequestClient<T = Envelope> {
       ...stripUndefined(options),
     };
     this.remoteError = options.remoteError === undefined ? envelopeRemoteError : options.remoteError;
+    this.curve = clientCurveOptions(options.curve);
   }
 
   /**
    * Sends `message` and resolves with the reply. Rejects with TimeoutError after 1 + retries silent
-   * attempts, RemoteError for an ErrorReply, BadReplyError for undecodable bytes, AbortedError, ClosedError.
+   * attempts, RemoteError for an ErrorReply, BadReplyError for undecodable bytes, HandshakeError when
+   * the server refuses this client's CURVE key, AbortedError, ClosedError.
    */
   async request(message: T, options: RequestOptions = {}): Promise<T> {
     if (this.closed) throw new ClosedError("request client");
@@ -104,7 +117,7 @@ export class RequestClient<T = Envelope> {
       if (attempt > retries) {
         this.stats.failures++;
         throw new TimeoutError(
-          `no reply from ${this.endpoint} within ${timeoutMs} ms (${attempt} attempt${attempt === 1 ? "" : "s"})`,
+          `no reply from ${this.endpoint} within ${timeoutMs} ms (${attempt} attempt${attempt === 1 ? "" : "s"})${this.hint}`,
           attempt,
           timeoutMs,
         );
@@ -119,10 +132,14 @@ export class RequestClient<T = Envelope> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, timeoutMs, TIMED_OUT)));
     const aborted = whenAborted(signal);
+    const refused = this.guard?.whenRefused();
     const exchange = requester.request(message);
     try {
-      const received = await Promise.race([exchange, timeout, aborted.promise]);
+      const racers = [exchange, timeout, aborted.promise];
+      if (refused) racers.push(refused.promise);
+      const received = await Promise.race(racers);
       if (received === TIMED_OUT) {
+        this.hint = this.guard?.timeoutHint() ?? "";
         this.dropSocket();
         return TIMED_OUT;
       }
@@ -136,16 +153,20 @@ export class RequestClient<T = Envelope> {
     } finally {
       clearTimeout(timer);
       aborted.dispose();
+      refused?.dispose();
       exchange.catch(() => {}); // settles (undefined or CLOSED) once its socket is closed
     }
   }
 
   private socket(): Requester<T> {
     if (this.requester === undefined) {
-      const socketOptions = { linger: CLIENT_DEFAULTS.linger, ...this.options.socket };
+      const socketOptions = { linger: CLIENT_DEFAULTS.linger, ...this.options.socket, ...this.curve };
       const requester = new Requester<T>(
         this.options.codec ? { ...socketOptions, codec: this.options.codec } : socketOptions,
       );
+      // Watch before connecting, so the first handshake is seen.
+      if (this.curve.curvePublicKey !== undefined)
+        this.guard = new CurveGuard(requester, this.endpoint, this.curve.curvePublicKey);
       requester.connect(this.endpoint);
       this.requester = requester;
     }
@@ -153,6 +174,8 @@ export class RequestClient<T = Envelope> {
   }
 
   private dropSocket(): void {
+    this.guard?.close();
+    this.guard = undefined;
     this.requester?.close();
     this.requester = undefined;
   }

@@ -46,3 +46,8 @@ export {
   type ZapStats,
 } from "./curve/zap.js";
 export { HandshakeWatch, describeHandshakeFailure, type HandshakeFailure } from "./curve/handshake.js";
+export {
+  CurveServerSecurity,
+  type CurveServerSecurityOptions,
+  type CurveServerSocketOptions,
+} from "./curve/server.js";

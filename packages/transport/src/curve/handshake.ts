@@ -1,4 +1,5 @@
-import type * as zmq from "zeromq";
+import * as zmq from "zeromq";
+import type { BaseSocket } from "../base.js";
 
 /** A security handshake that failed, as libzmq's socket monitor reports it (ZMQ_EVENT_HANDSHAKE_FAILED_*). */
 export interface HandshakeFailure {
@@ -27,17 +28,23 @@ export class HandshakeWatch {
   /** Failures since the watch began, and the most recent one. */
   failed = 0;
   lastFailure: HandshakeFailure | undefined;
+  /** Called on each completed handshake. */
+  onSucceeded: () => void = () => {};
   private readonly observer: zmq.Observer;
+  private readonly detach: Array<() => void> = [];
 
-  constructor(socket: zmq.Socket, onFailure: (failure: HandshakeFailure) => void = () => {}) {
-    this.observer = socket.events;
+  constructor(socket: zmq.Socket | BaseSocket<zmq.Socket>, onFailure: (failure: HandshakeFailure) => void = () => {}) {
+    this.observer = (socket instanceof zmq.Socket ? socket : socket.socket).events;
     const report = (failure: HandshakeFailure) => {
       this.failed++;
       this.lastFailure = failure;
       onFailure(failure);
     };
-    this.observer.on("handshake", () => this.succeeded++);
-    this.observer.on("handshake:error:auth", (event) =>
+    this.listen("handshake", () => {
+      this.succeeded++;
+      this.onSucceeded();
+    });
+    this.listen("handshake:error:auth", (event) =>
       report({
         kind: "refused",
         address: event.address,
@@ -45,17 +52,25 @@ export class HandshakeWatch {
         reason: event.error.message || `ZAP status ${event.error.status}`,
       }),
     );
-    this.observer.on("handshake:error:protocol", (event) =>
+    this.listen("handshake:error:protocol", (event) =>
       report({ kind: "protocol", address: event.address, reason: event.error.code ?? event.error.message }),
     );
-    this.observer.on("handshake:error:other", (event) =>
+    this.listen("handshake:error:other", (event) =>
       report({ kind: "other", address: event.address, reason: event.error.code ?? event.error.message }),
     );
   }
 
-  /** Stops watching (closing the socket stops it too). */
+  private listen<E extends zmq.EventType>(type: E, listener: (event: zmq.EventOfType<E>) => void): void {
+    this.observer.on(type, listener);
+    this.detach.push(() => this.observer.off(type, listener));
+  }
+
+  /**
+   * Stops reporting. The monitor itself ends with the socket: zeromq.js's event loop leaves the promise of
+   * an explicitly closed observer unhandled, so it is never closed here.
+   */
   close(): void {
-    if (!this.observer.closed) this.observer.close();
+    for (const detach of this.detach.splice(0)) detach();
   }
 }
 
