@@ -101,7 +101,7 @@ describe("RequestClient over CURVE", () => {
       const error = await client.request(ping(1)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TimeoutError);
       expect((error as Error).message).toMatch(
-        new RegExp(`no CURVE handshake with .* completed.*check the server key.*${escape(allowed.publicKey)}`),
+        new RegExp(`no CURVE handshake with .* completed.*check the server key.*${escapeRegExp(allowed.publicKey)}`),
       );
       expect((error as Error).message).not.toContain(secretOf(allowed).secretKey);
     } finally {
@@ -223,6 +223,6 @@ describe("PUB/SUB over CURVE", () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -121,6 +121,8 @@ export class ZapAuthenticator {
   }
 
   private static readonly shared = new Map<zmq.Context, Promise<ZapAuthenticator>>();
+  /** Handlers being released: a new one for the same context binds only after the old one let go. */
+  private static readonly releasing = new Map<zmq.Context, Promise<void>>();
 
   /**
    * The ZAP handler of `context` (default: the process-wide one, which server sockets use), bound on first
@@ -139,6 +141,7 @@ export class ZapAuthenticator {
   }
 
   private static async start(context: zmq.Context): Promise<ZapAuthenticator> {
+    await ZapAuthenticator.releasing.get(context);
     // linger 0: an answer to a handshake that is gone is worth nothing at close.
     const router = new zmq.Router({ context, linger: 0 });
     try {
@@ -165,8 +168,16 @@ export class ZapAuthenticator {
   async release(): Promise<void> {
     if (--this.users > 0) return;
     ZapAuthenticator.shared.delete(this.context);
-    this.router.close();
-    await this.serving;
+    const releasing = (async () => {
+      // Unbind first: close() frees the endpoint only later, on libzmq's reaper thread, and a server
+      // started right after (tests, restarts in one process) must be able to bind it again.
+      await this.router.unbind(ZAP_ENDPOINT).catch(() => {});
+      this.router.close();
+      await this.serving;
+    })();
+    ZapAuthenticator.releasing.set(this.context, releasing);
+    await releasing;
+    if (ZapAuthenticator.releasing.get(this.context) === releasing) ZapAuthenticator.releasing.delete(this.context);
   }
 
   private async serve(): Promise<void> {
