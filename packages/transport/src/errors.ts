@@ -59,7 +59,9 @@ export type CurveErrorCode =
   /** A secret key was needed but the certificate holds only a public key (the `NAME.key` file, not `NAME.key_secret`). */
   | "NO_SECRET_KEY"
   /** A certificate file or directory could not be read (missing, permissions); `cause` holds the fs error. */
-  | "UNREADABLE";
+  | "UNREADABLE"
+  /** writeCertificates() would replace an existing file and was not asked to. */
+  | "EXISTS";
 
 /** A CURVE key, certificate file or allow-list directory that cannot be used. Messages never contain secret keys. */
 export class CurveError extends ZpbError<CurveErrorCode> {

@@ -166,7 +166,7 @@ export async function writeCertificates(
   );
   if (!options.overwrite) {
     for (const file of [publicFile, secretFile]) {
-      if (await exists(file)) throw new CurveError("BAD_CERTIFICATE", `${file} exists; not overwriting it`);
+      if (await exists(file)) throw new CurveError("EXISTS", `${file} exists; not overwriting it`);
     }
   }
   // The secret file is created 0600 (and chmod-ed, in case it existed with a wider mode) before any byte of
