@@ -87,7 +87,8 @@ describe("CURVE between zpb and pyzmq", { timeout: 60_000 }, () => {
     expect(result.summary).toMatchObject({ ok: false, received: 0 });
   }
 
-  it("says on start-up that clients are encrypted and authenticated, with the server's public key", () => {
+  it("says on start-up that clients are encrypted and authenticated, with the server's public key", async () => {
+    await server!.waitFor("server public key");
     expect(server!.log).toMatch(
       /CURVE encrypted and authenticated: 2 client key\(s\) from .*authorized; server public key/,
     );

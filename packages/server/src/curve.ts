@@ -6,6 +6,7 @@ import {
   type CurveServerSocketOptions,
   type ZapRefusal,
 } from "@zpb/transport";
+import { ServerError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { ServerSettings } from "./settings.js";
 
@@ -88,11 +89,18 @@ export async function startCurve(
   const problem = secretFileModeProblem(settings.curveKey);
   if (problem !== undefined) logger.warn({ file: settings.curveKey }, `WARNING: ${problem}`);
   const refusals = new RefusalLog(logger);
-  const security = await CurveServerSecurity.start({
-    secretKey: settings.curveKey,
-    ...(settings.authorizedKeys === undefined ? {} : { authorizedKeys: settings.authorizedKeys }),
-    onRefused: (refusal) => refusals.record(refusal),
-  });
+  let security: CurveServerSecurity;
+  try {
+    security = await CurveServerSecurity.start({
+      secretKey: settings.curveKey,
+      ...(settings.authorizedKeys === undefined ? {} : { authorizedKeys: settings.authorizedKeys }),
+      onRefused: (refusal) => refusals.record(refusal),
+    });
+  } catch (cause) {
+    // CurveError messages name the file and never quote a key.
+    const text = cause instanceof Error ? cause.message : String(cause);
+    throw new ServerError("INVALID_OPTION", `CURVE: ${text}`, { cause });
+  }
   for (const { file, reason } of security.allowList?.skipped ?? [])
     logger.warn({ file }, `skipped ${file} in the authorized keys: ${reason}`);
   const state: ServerCurve = {

@@ -1,5 +1,6 @@
 import * as zmq from "zeromq";
-import { RoutedDealer, Router } from "@zpb/transport";
+import { RoutedDealer, Router, type CurveServerSocketOptions } from "@zpb/transport";
+import { startCurve, type ServerCurve } from "./curve.js";
 import { ServerError } from "./errors.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { workerSettingsOf, type Forwarder, type ServerSettings } from "./settings.js";
@@ -22,6 +23,8 @@ export interface RunningServer {
   readonly workers: number;
   /** The settings in effect (every default applied). */
   readonly settings: Readonly<ServerSettings>;
+  /** CURVE on the fronts (public key, allow-list, refusals, reload), or undefined when serving plaintext. */
+  readonly curve: ServerCurve | undefined;
   /** Counters summed and per worker (cheap: reads shared memory, no messages to the workers). */
   stats(): ServerStats;
   /** Every worker death since start (each was replaced unless the server was stopping). */
@@ -60,8 +63,11 @@ class Front {
     readonly name: string,
     private readonly endpoints: string[],
     options: ResolvedOptions,
+    /** CURVE server options (key, ZAP domain) for the front ROUTER, when the server encrypts. */
+    security: CurveServerSocketOptions | undefined,
   ) {
     this.router = new Router<unknown>({
+      ...security,
       // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
       // before its reply arrives. Loss is prevented by the send HWM instead (0 = replies are never dropped).
       mandatory: false,
@@ -154,12 +160,15 @@ function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readon
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
   const { logger } = resolved;
+  // Before any front binds, so no client is ever judged without the server's ZAP policy in place.
+  const curve = await startCurve(resolved, logger);
   const fronts: Front[] = [];
-  if (resolved.bind.length > 0) fronts.push(new Front("main", resolved.bind, resolved));
-  if (resolved.echo !== false) fronts.push(new Front("echo", [resolved.echo], resolved));
+  if (resolved.bind.length > 0) fronts.push(new Front("main", resolved.bind, resolved, curve?.socketOptions));
+  if (resolved.echo !== false) fronts.push(new Front("echo", [resolved.echo], resolved, curve?.socketOptions));
 
   const closeFronts = async (): Promise<void> => {
     await Promise.all(fronts.map((front) => front.stop()));
+    await curve?.close();
   };
   try {
     for (const front of fronts) await front.bind();
@@ -236,6 +245,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     workers: resolved.workers,
     settings: settingsOnly(resolved),
+    curve: curve?.state,
     stats: () =>
       collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
     deaths: () => pool.deaths,
