@@ -1,7 +1,14 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { envelopeCodec, ping } from "@zpb/proto";
+import { generateKeyPair, writeCertificates } from "@zpb/transport";
+import * as zmq from "zeromq";
 import { describe, expect, it } from "vitest";
-import { RefusalLog } from "./curve.js";
+import { describeSecurity, RefusalLog } from "./curve.js";
 import { isLoopbackEndpoint } from "./endpoints.js";
 import { resolveOptions } from "./options.js";
+import { startServer } from "./server.js";
 
 describe("isLoopbackEndpoint", () => {
   it.each([
@@ -76,5 +83,60 @@ describe("RefusalLog", () => {
     log.record(refusal);
     expect(lines[5]?.message).toMatch(/^15 more client\(s\) refused in the last 10 s/);
     expect(lines[6]?.message).toMatch(/^refused CURVE client/);
+  });
+});
+
+describe("startServer with curveKey", () => {
+  it("encrypts every front; without authorizedKeys any client with the server key gets in; the CLI line says so", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "zpb-server-curve-"));
+    const written = await writeCertificates(dir, "server");
+    const server = await startServer({
+      bind: ["tcp://127.0.0.1:0"],
+      echo: "tcp://127.0.0.1:0",
+      workers: 1,
+      curveKey: written.secretFile,
+    });
+    try {
+      expect(server.curve?.publicKey).toBe(written.publicKey);
+      expect(server.curve?.authorizedKeys).toBeUndefined();
+      expect(describeSecurity(server.curve, false)).toBe(
+        `CURVE encrypted, not authenticated: any client with the server key is accepted; server public key ${written.publicKey}`,
+      );
+      const client = generateKeyPair();
+      const keys = {
+        curveServerKey: written.publicKey,
+        curvePublicKey: client.publicKey,
+        curveSecretKey: client.secretKey,
+      };
+      const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 5000, ...keys });
+      const echo = new zmq.Request({ linger: 0, receiveTimeout: 5000, ...keys });
+      const plain = new zmq.Request({ linger: 0, receiveTimeout: 500 });
+      try {
+        dealer.connect(server.endpoints.main[0]!);
+        await dealer.send(envelopeCodec.encode(ping(9n)));
+        const [reply] = await dealer.receive();
+        expect(envelopeCodec.decode(reply!).payload).toMatchObject({ case: "pong" });
+        echo.connect(server.endpoints.echo!);
+        await echo.send("secret bytes");
+        expect((await echo.receive())[0]?.toString()).toBe("secret bytes");
+        plain.connect(server.endpoints.main[0]!); // the same front in plaintext: nothing comes back
+        await plain.send(envelopeCodec.encode(ping(1n)));
+        await expect(plain.receive()).rejects.toMatchObject({ code: "EAGAIN" });
+      } finally {
+        dealer.close();
+        echo.close();
+        plain.close();
+      }
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails to start with a named reason when the key file is missing or public", async () => {
+    await expect(startServer({ workers: 1, curveKey: "/nonexistent/server.key_secret" })).rejects.toMatchObject({
+      code: "INVALID_OPTION",
+      message: expect.stringMatching(/CURVE: cannot read \/nonexistent\/server\.key_secret: no such file/),
+    });
   });
 });
