@@ -36,7 +36,7 @@ export class CurveGuard {
   ) {
     this.watch = new HandshakeWatch(socket, (failure) => {
       if (failure.kind === "other") return;
-      const error = new HandshakeError(failure);
+      const error = new HandshakeError(failure, publicKey);
       this.error = error;
       for (const reject of [...this.waiters]) reject(error);
       onRefused(error);

@@ -82,7 +82,13 @@ export class BadReplyError extends ClientError {
 export class HandshakeError extends ClientError {
   override name = "HandshakeError";
 
-  constructor(readonly failure: HandshakeFailure) {
-    super(failure.kind === "refused" ? "REFUSED" : "HANDSHAKE", describeHandshakeFailure(failure));
+  constructor(
+    readonly failure: HandshakeFailure,
+    /** This client's public key (Z85): what the server's operator would add to the allow-list. */
+    readonly publicKey?: string,
+  ) {
+    const key =
+      publicKey === undefined || failure.kind !== "refused" ? "" : ` (this client's public key: ${publicKey})`;
+    super(failure.kind === "refused" ? "REFUSED" : "HANDSHAKE", `${describeHandshakeFailure(failure)}${key}`);
   }
 }
