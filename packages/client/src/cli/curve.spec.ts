@@ -33,6 +33,9 @@ beforeAll(async () => {
 
 afterEach(() => killLeftovers());
 
+/** `args` with the server's public certificate and the authorized client's secret one. */
+const withKeys = (args: string[]): string[] => [...args, "--server-key", keys.server, "--key", keys.clientSecret];
+
 afterAll(async () => {
   await pongs?.close();
   await echo?.close();
@@ -67,17 +70,7 @@ describe("zpb keygen", () => {
 
 describe("zpb with --server-key and --key", () => {
   it("ping and echo get through with the server's public certificate and the client's secret one", async () => {
-    const ping = await zpb([
-      "ping",
-      "-e",
-      pongs.endpoint,
-      "-c",
-      "3",
-      "--server-key",
-      keys.server,
-      "--key",
-      keys.clientSecret,
-    ]);
+    const ping = await zpb(withKeys(["ping", "-e", pongs.endpoint, "-c", "3"]));
     expect(ping.stderr).toBe("");
     expect(ping.code).toBe(0);
     expect(ping.stdout).toContain("3 sent, 3 received, 0 lost");
@@ -87,20 +80,7 @@ describe("zpb with --server-key and --key", () => {
   });
 
   it("dealer runs a window over CURVE", async () => {
-    const run = await zpb([
-      "dealer",
-      "-e",
-      pongs.endpoint,
-      "-c",
-      "200",
-      "-w",
-      "20",
-      "--server-key",
-      keys.server,
-      "--key",
-      keys.clientSecret,
-      "--json",
-    ]);
+    const run = await zpb(withKeys(["dealer", "-e", pongs.endpoint, "-c", "200", "-w", "20", "--json"]));
     expect(run.code).toBe(0);
     expect(jsonLines(run.stdout).at(-1)).toMatchObject({ received: 200, lost: 0 });
   });
@@ -147,17 +127,7 @@ describe("zpb with --server-key and --key", () => {
   it("warns, as ssh does, when the secret certificate is readable by others", async () => {
     await chmod(keys.clientSecret, 0o644);
     try {
-      const run = await zpb([
-        "ping",
-        "-e",
-        pongs.endpoint,
-        "-c",
-        "1",
-        "--server-key",
-        keys.server,
-        "--key",
-        keys.clientSecret,
-      ]);
+      const run = await zpb(withKeys(["ping", "-e", pongs.endpoint, "-c", "1"]));
       expect(run.code).toBe(0);
       expect(run.stderr).toMatch(/WARNING: .*client\.key_secret is accessible by others \(mode 0644\).*chmod 600/);
     } finally {
@@ -199,19 +169,7 @@ describe("zpb publish --key / subscribe --server-key", () => {
       20_000,
     );
     await pub.waitFor("CURVE: encrypted");
-    const sub = await zpb([
-      "subscribe",
-      "-e",
-      endpoint,
-      "--topic",
-      "T",
-      "-c",
-      "3",
-      "--server-key",
-      keys.server,
-      "--key",
-      keys.clientSecret,
-    ]);
+    const sub = await zpb(withKeys(["subscribe", "-e", endpoint, "--topic", "T", "-c", "3"]));
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain("received 3 messages");
     const stranger = await zpb([
