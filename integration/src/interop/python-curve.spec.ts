@@ -178,7 +178,9 @@ describe("CURVE between zpb and pyzmq", { timeout: 60_000 }, () => {
 describe("zpb-server's protected mode", { timeout: 40_000 }, () => {
   it("refuses to bind 0.0.0.0 without --curve-key, naming the flag; starts with --insecure", async () => {
     const port = await freePort();
-    const refused = await new Child([SERVER_CLI, "--bind", `tcp://0.0.0.0:${port}`, "--echo", "off"], 20_000).done;
+    const refused = await new Child([SERVER_CLI, "--bind", `tcp://0.0.0.0:${port}`, "--echo", "off"], {
+      boundMs: 20_000,
+    }).done;
     expect(refused.code).toBe(1);
     expect(refused.stdout + refused.stderr).toMatch(
       /refusing to serve plaintext on tcp:\/\/0\.0\.0\.0:\d+ .*--curve-key/,
@@ -186,7 +188,7 @@ describe("zpb-server's protected mode", { timeout: 40_000 }, () => {
 
     const insecure = new Child(
       [SERVER_CLI, "--bind", `tcp://0.0.0.0:${port}`, "--echo", "off", "--insecure", "--workers", "1"],
-      30_000,
+      { boundMs: 30_000 },
     );
     try {
       await insecure.waitFor("zpb server:", 20_000);
