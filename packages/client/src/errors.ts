@@ -1,5 +1,6 @@
 import { ZpbError } from "@zpb/proto";
-import { describeHandshakeFailure, type HandshakeFailure, type ReceiveError } from "@zpb/transport";
+import type { HandshakeFailure, ReceiveError } from "@zpb/transport";
+import { describeHandshakeFailure } from "@zpb/transport/internal";
 
 /** Why a client call failed; stable strings a caller can switch on. */
 export type ClientErrorCode =

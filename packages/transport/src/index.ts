@@ -11,11 +11,9 @@ export { Subscriber, type Published, type SubscriberOptions } from "./subscribe.
 export { Router, RoutedDealer, type RoutedDealerOptions, type RoutedMessage, type RouterOptions } from "./router.js";
 export { Dealer, type DealerOptions } from "./dealer.js";
 export { CurveError, type CurveErrorCode } from "./errors.js";
-export { generateKeyPair, isCurveKey, publicKeyOf, z85Key, type CurveKey, type CurveKeyPair } from "./curve/keys.js";
-export { isZ85, z85Decode, z85Encode } from "./curve/z85.js";
+export { generateKeyPair, isCurveKey, publicKeyOf, type CurveKey, type CurveKeyPair } from "./curve/keys.js";
+export { z85Decode, z85Encode } from "./curve/z85.js";
 export {
-  PUBLIC_SUFFIX,
-  SECRET_SUFFIX,
   loadPublicKeys,
   parseCertificate,
   readCertificate,
@@ -32,8 +30,6 @@ export {
 export {
   curveClientOptions,
   curveServerOptions,
-  publicKeyFrom,
-  secretKeyFrom,
   type CurveClientKeys,
   type CurveServerKeys,
   type CurveSocketOptions,
@@ -46,7 +42,7 @@ export {
   type ZapRefusal,
   type ZapStats,
 } from "./curve/zap.js";
-export { HandshakeWatch, describeHandshakeFailure, type HandshakeFailure } from "./curve/handshake.js";
+export { HandshakeWatch, type HandshakeFailure } from "./curve/handshake.js";
 export {
   CurveServerSecurity,
   type CurveServerSecurityOptions,

@@ -2,9 +2,11 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CurveServerSecurity, readCertificate, readSecretCertificateSync, writeCertificates } from "@zpb/transport";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { echoServer, pongServer, type TestServer } from "../test-support/servers.js";
-import { freePort, jsonLines, killLeftovers, start, ZPB, zpb } from "../test-support/run.js";
+import { freePort } from "@zpb/test-support";
+import { killChildrenAfterEach } from "@zpb/test-support/vitest";
+import { jsonLines, start, ZPB, zpb } from "../test-support/run.js";
 
 // The zpb CLI's CURVE flags against CURVE servers in this test process (allow-list: one client key).
 let dir: string;
@@ -31,7 +33,7 @@ beforeAll(async () => {
   echo = await echoServer(security.socketOptions);
 });
 
-afterEach(() => killLeftovers());
+killChildrenAfterEach();
 
 /** `args` with the server's public certificate and the authorized client's secret one. */
 const withKeys = (args: string[]): string[] => [...args, "--server-key", keys.server, "--key", keys.clientSecret];
@@ -188,7 +190,7 @@ describe("zpb publish --key / subscribe --server-key", () => {
     expect(stranger.code).toBe(1);
     expect(stranger.stderr).toContain("REFUSED");
     await pub.waitFor("refused subscriber 127.0.0.1 with key");
-    pub.child.kill("SIGINT");
+    pub.kill("SIGINT");
     await pub.done;
   });
 });
