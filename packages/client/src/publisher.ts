@@ -3,10 +3,12 @@ import {
   CurveServerSecurity,
   Publisher,
   type KeySource,
+  type OptionsFor,
   type SocketOptions,
   type Topic,
   type ZapRefusal,
 } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { CLIENT_DEFAULTS } from "./options.js";
 
 export interface TopicPublisherOptions<T = Envelope> {
@@ -15,7 +17,7 @@ export interface TopicPublisherOptions<T = Envelope> {
    * (tcp://127.0.0.1:6000).
    */
   endpoint?: string;
-  /** How messages are encoded. Default: envelopeCodec. */
+  /** How messages are encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** libzmq options for the PUB socket (linger defaults to 1000 ms; PUB drops at sendHighWaterMark). */
   socket?: SocketOptions;
@@ -65,13 +67,15 @@ export class TopicPublisher<T = Envelope> {
   ) {}
 
   /** Binds a publisher on `endpoint`. */
-  static async bind<T = Envelope>(options: TopicPublisherOptions<T> = {}): Promise<TopicPublisher<T>> {
+  static async bind<T = Envelope>(
+    ...[options = {}]: OptionsFor<T, TopicPublisherOptions<T>>
+  ): Promise<TopicPublisher<T>> {
     const security = options.curve ? await CurveServerSecurity.start(options.curve) : undefined;
     const publisher = new Publisher<T>({
       linger: CLIENT_DEFAULTS.publisherLinger,
       ...options.socket,
       ...security?.socketOptions,
-      ...(options.codec ? { codec: options.codec } : {}),
+      codec: codecOrDefault(options.codec),
     });
     try {
       const endpoint = await publisher.bind(options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish);

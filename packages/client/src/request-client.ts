@@ -1,5 +1,12 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Requester, type CurveClientKeys, type CurveSocketOptions, type SocketOptions } from "@zpb/transport";
+import {
+  Requester,
+  type CurveClientKeys,
+  type CurveSocketOptions,
+  type OptionsFor,
+  type SocketOptions,
+} from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { BadReplyError, ClosedError, TimeoutError } from "./errors.js";
@@ -10,7 +17,7 @@ import { Slots } from "./slots.js";
 export interface RequestClientOptions<T = Envelope> {
   /** The REP/ROUTER endpoint to connect to. Default: DEFAULT_ENDPOINTS.reply (tcp://127.0.0.1:5555). */
   endpoint?: string;
-  /** How requests are encoded and replies decoded. Default: envelopeCodec. */
+  /** How requests are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Per-attempt reply timeout in ms. Default 1000. */
   timeoutMs?: number;
@@ -65,9 +72,11 @@ export class RequestClient<T = Envelope> {
   private guard: CurveGuard | undefined;
   /** Why the last attempt may have timed out (a CURVE handshake that never completed), for the TimeoutError. */
   private hint = "";
+  private readonly codec: Codec<T>;
   private closed = false;
 
-  constructor(options: RequestClientOptions<T> = {}) {
+  constructor(...[options = {}]: OptionsFor<T, RequestClientOptions<T>>) {
+    this.codec = codecOrDefault(options.codec);
     this.endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.reply;
     this.options = {
       timeoutMs: CLIENT_DEFAULTS.timeoutMs,
@@ -160,10 +169,12 @@ export class RequestClient<T = Envelope> {
 
   private socket(): Requester<T> {
     if (this.requester === undefined) {
-      const socketOptions = { linger: CLIENT_DEFAULTS.linger, ...this.options.socket, ...this.curve };
-      const requester = new Requester<T>(
-        this.options.codec ? { ...socketOptions, codec: this.options.codec } : socketOptions,
-      );
+      const requester = new Requester<T>({
+        linger: CLIENT_DEFAULTS.linger,
+        ...this.options.socket,
+        ...this.curve,
+        codec: this.codec,
+      });
       // Watch before connecting, so the first handshake is seen.
       if (this.curve.curvePublicKey !== undefined)
         this.guard = new CurveGuard(requester, this.endpoint, this.curve.curvePublicKey);

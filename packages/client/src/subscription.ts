@@ -1,5 +1,13 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import { Subscriber, type CurveClientKeys, type Published, type SocketOptions, type Topic } from "@zpb/transport";
+import {
+  Subscriber,
+  type CurveClientKeys,
+  type OptionsFor,
+  type Published,
+  type SocketOptions,
+  type Topic,
+} from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { TimeoutError, type HandshakeError } from "./errors.js";
@@ -10,9 +18,12 @@ export interface SubscriptionOptions<T = Envelope> {
   endpoint?: string;
   /** Topic prefixes to receive ("" = everything). Default [""]. */
   topics?: Topic[];
-  /** How payloads are decoded. Default: envelopeCodec. */
+  /** How payloads are decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
-  /** The sequence number gaps are detected on, per topic (default: the Envelope's seq); null turns it off. */
+  /**
+   * The sequence number gaps are detected on, per topic (default: the Envelope's seq); null turns it off.
+   * Required (a function or null) when T is not Envelope.
+   */
   seqOf?: ((message: T) => bigint | undefined) | null;
   /** Closes the subscription when it fires (iteration then ends). */
   signal?: AbortSignal;
@@ -66,15 +77,16 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
   /** Set when the publisher refused us: the socket was closed and next() throws this. */
   private refusal: HandshakeError | undefined;
 
-  constructor(options: SubscriptionOptions<T> = {}) {
+  constructor(...[options = {}]: OptionsFor<T, SubscriptionOptions<T>, "seqOf">) {
     this.endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish;
-    this.seqOf = options.seqOf === undefined ? (seqOf as unknown as (m: T) => bigint | undefined) : options.seqOf;
+    // OptionsFor lets seqOf be left out only when T is Envelope, where the Envelope's seq is the right one.
+    this.seqOf = (options.seqOf === undefined ? seqOf : options.seqOf) as ((m: T) => bigint | undefined) | null;
     const curve = clientCurveOptions(options.curve);
     this.subscriber = new Subscriber<T>({
       linger: CLIENT_DEFAULTS.linger,
       ...options.socket,
       ...curve,
-      ...(options.codec ? { codec: options.codec } : {}),
+      codec: codecOrDefault(options.codec),
       topics: options.topics ?? [""],
     });
     if (curve.curvePublicKey !== undefined) {

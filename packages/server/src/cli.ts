@@ -32,6 +32,11 @@ async function main(): Promise<void> {
     { endpoints: server.endpoints, workers: server.workers, curvePublicKey: server.curve?.publicKey },
     `zpb server: ${describe(server, String(options.handler ?? server.settings.handler))} — ${server.workers} worker thread(s); ${describeSecurity(server.curve, server.settings.insecure)}`,
   );
+  if (server.metrics !== undefined)
+    logger.info(
+      { metrics: server.metrics },
+      `metrics on ${server.metrics}/metrics, health on ${server.metrics}/healthz`,
+    );
   const hup =
     server.curve?.authorizedKeys === undefined ? "" : `; re-read the authorized keys with kill -HUP ${process.pid}`;
   logger.info({}, `stop with Ctrl-C (SIGINT) or SIGTERM; counters with kill -USR2 ${process.pid}${hup}`);

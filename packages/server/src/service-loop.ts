@@ -2,6 +2,7 @@ import { ErrorCode } from "@zpb/proto";
 import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
 import { ErrorReplies } from "./error-replies.js";
 import type { HandlerContext, LoadedHandler } from "./handler.js";
+import type { DurationRecorder } from "./durations.js";
 import type { OutgoingReply } from "./outbox.js";
 import { ReplySender } from "./reply-sender.js";
 import { Counter } from "./stats.js";
@@ -37,6 +38,8 @@ export class ServiceLoop<T> {
     private readonly counters: Float64Array,
     private readonly context: HandlerContext,
     private readonly concurrency: number,
+    /** Where handler durations go (shared memory, read by the metrics endpoint); none in some tests. */
+    private readonly durations?: DurationRecorder,
   ) {
     this.sender = new ReplySender(dealer, counters);
     this.errors = new ErrorReplies(handler, counters);
@@ -105,20 +108,32 @@ export class ServiceLoop<T> {
     let result: T | PromiseLike<T>;
     this.current = request;
     this.currentPeer = peer;
+    const durations = this.durations?.sample() === true ? this.durations : undefined;
+    const started = durations === undefined ? 0 : performance.now();
     try {
       result = this.handler.handle(request, this.context);
     } catch (error) {
+      durations?.observe(performance.now() - started);
       return this.errors.forFailure(error, request);
     } finally {
       this.currentPeer = undefined;
       this.current = undefined;
     }
-    if (!isThenable(result)) return this.encode(result, request);
+    if (!isThenable(result)) {
+      durations?.observe(performance.now() - started);
+      return this.encode(result, request);
+    }
     this.asyncInFlight++;
     this.awaiting.set(peer, request);
     result.then(
-      (reply) => this.settle(peer, this.encode(reply, request)),
-      (error: unknown) => this.settle(peer, this.errors.forFailure(error, request)),
+      (reply) => {
+        durations?.observe(performance.now() - started);
+        this.settle(peer, this.encode(reply, request));
+      },
+      (error: unknown) => {
+        durations?.observe(performance.now() - started);
+        this.settle(peer, this.errors.forFailure(error, request));
+      },
     );
     return undefined;
   }
