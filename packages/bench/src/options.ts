@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { ClientKind } from "./result.js";
 
 /** The scenarios the runner knows; resources are measured with throughput. */
-export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec"] as const;
+export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec", "curve"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /**
@@ -104,6 +104,8 @@ export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): numbe
       return o.pubsubHwms.length * 60_000;
     case "codec":
       return 10 * o.codecSampleMs * o.codecSamples + 30_000;
+    case "curve":
+      return 2 * (o.durationMs + 15_000 + o.durationMs * 4 + 15_000) + 15_000;
   }
 }
 
@@ -130,5 +132,7 @@ export function plannedSteps(o: BenchOptions, scenario: ScenarioName): number {
       return o.pubsubHwms.length;
     case "codec":
       return 1;
+    case "curve":
+      return 4; // plaintext and CURVE: a throughput run and a latency run each
   }
 }

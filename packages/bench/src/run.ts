@@ -22,6 +22,7 @@ import { runLatency } from "./scenarios/latency.js";
 import { runThroughput } from "./scenarios/throughput.js";
 import { runPubSub } from "./scenarios/pubsub.js";
 import { runCodec } from "./scenarios/codec.js";
+import { runCurve } from "./scenarios/curve.js";
 import { judgeTargets } from "./report/targets.js";
 import { renderReport } from "./report/table.js";
 import { renderCharts } from "./report/charts.js";
@@ -32,6 +33,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<v
   scaling: (ctx) => runThroughput(ctx, "cpu"),
   pubsub: runPubSub,
   codec: runCodec,
+  curve: runCurve,
 };
 
 /** Median µs of one CPU-heavy request's busy work, measured in this (idle) process. */
@@ -74,6 +76,7 @@ export async function runBench(
     latency: [],
     throughput: [],
     pubsub: [],
+    curve: [],
     codec: [],
     resources: [],
     targets: [],

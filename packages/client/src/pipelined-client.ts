@@ -1,7 +1,8 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import type { OptionsFor, SocketOptions } from "@zpb/transport";
+import type { CurveClientKeys, OptionsFor, SocketOptions } from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
+import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { ClientError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, endpointsOf, stripUndefined, type RequestOptions } from "./options.js";
 import { envelopeRemoteError, isUnavailable, type RemoteErrorOf } from "./remote.js";
@@ -45,6 +46,12 @@ export interface PipelinedClientOptions<T = Envelope> {
   delimiter?: boolean;
   /** libzmq options for the DEALER socket (linger defaults to 0). */
   socket?: SocketOptions;
+  /**
+   * Encrypt with CURVE and authenticate to the server (keys as Z85 text, or certificate files). When the
+   * server refuses the key, requests in flight and new ones fail with HandshakeError "REFUSED" until a
+   * reconnect (every `CLIENT_DEFAULTS.refusedRetryMs`) is accepted.
+   */
+  curve?: CurveClientKeys;
 }
 
 /** Counters kept by a PipelinedClient. */
@@ -104,6 +111,7 @@ export class PipelinedClient<T = Envelope> {
   private sending = false;
   private closed = false;
   private readonly receiving: Promise<void>;
+  private readonly guard: CurveGuard | undefined;
 
   constructor(...[options = {}]: OptionsFor<T, PipelinedClientOptions<T>, "keyOf">) {
     const o: PipelinedClientOptions<T> = stripUndefined(options);
@@ -119,15 +127,30 @@ export class PipelinedClient<T = Envelope> {
     this.remoteError = o.remoteError === undefined ? envelopeRemoteError : o.remoteError;
     const several = this.endpoints.length > 1;
     const { backOff, ...failoverSocket } = CLIENT_DEFAULTS.failover;
+    const curve = clientCurveOptions(o.curve);
     const routeOptions = {
       codec: codecOrDefault(o.codec),
       delimiter: o.delimiter ?? false,
-      socket: { linger: CLIENT_DEFAULTS.linger, ...(several ? failoverSocket : {}), ...o.socket },
+      socket: { linger: CLIENT_DEFAULTS.linger, ...(several ? failoverSocket : {}), ...o.socket, ...curve },
       backOff,
     };
-    this.route = several
+    const route = several
       ? new ServersRoute<T>(this.endpoints, routeOptions)
       : new DealerRoute<T>(this.endpoint, routeOptions);
+    this.route = route;
+    // A refused CURVE key fails fast with one server; with several, a refusing server times out and sits out.
+    if (curve.curvePublicKey !== undefined && route instanceof DealerRoute) {
+      this.guard = new CurveGuard(
+        route.dealer,
+        this.endpoint,
+        curve.curvePublicKey,
+        (error) => {
+          for (const [key, entry] of [...this.inFlight]) this.fail(key, entry, error);
+        },
+        CLIENT_DEFAULTS.refusedRetryMs,
+      );
+    }
+    route.connect();
     this.receiving = this.receiveLoop();
   }
 
@@ -149,6 +172,7 @@ export class PipelinedClient<T = Envelope> {
    */
   async request(message: T, options: RequestOptions = {}): Promise<T> {
     if (this.closed) throw new ClosedError("pipelined client");
+    if (this.guard?.error) throw this.guard.error;
     const key = this.keyOf(message);
     if (key === undefined) throw new ClientError("BAD_REQUEST", "request has no key to match its reply by");
     await this.slots.acquire(options.signal);
@@ -195,6 +219,7 @@ export class PipelinedClient<T = Envelope> {
       this.slots.rejectWaiters(error);
       for (const [key, entry] of [...this.inFlight]) this.fail(key, entry, error);
       this.sendQueue.length = 0;
+      this.guard?.close();
       this.route.close();
     }
     await this.receiving;
@@ -225,7 +250,11 @@ export class PipelinedClient<T = Envelope> {
         this.fail(
           key,
           entry,
-          new TimeoutError(`no reply to request ${String(key)} within ${timeoutMs} ms${tries}`, attempts, timeoutMs),
+          new TimeoutError(
+            `no reply to request ${String(key)} within ${timeoutMs} ms${tries}${this.guard?.timeoutHint() ?? ""}`,
+            attempts,
+            timeoutMs,
+          ),
         );
       }
     }, entry.timeoutMs);

@@ -1,5 +1,13 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Publisher, type OptionsFor, type SocketOptions, type Topic } from "@zpb/transport";
+import {
+  CurveServerSecurity,
+  Publisher,
+  type KeySource,
+  type OptionsFor,
+  type SocketOptions,
+  type Topic,
+  type ZapRefusal,
+} from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
 import { CLIENT_DEFAULTS } from "./options.js";
 
@@ -13,6 +21,18 @@ export interface TopicPublisherOptions<T = Envelope> {
   codec?: Codec<T>;
   /** libzmq options for the PUB socket (linger defaults to 1000 ms; PUB drops at sendHighWaterMark). */
   socket?: SocketOptions;
+  /** Publish over CURVE: this publisher is the CURVE server, subscribers authenticate to it. */
+  curve?: TopicPublisherCurve;
+}
+
+/** CURVE for a publisher: its secret key, and optionally which subscribers it accepts. */
+export interface TopicPublisherCurve {
+  /** The publisher's secret key, or its secret certificate file (`NAME.key_secret`). */
+  secretKey: KeySource;
+  /** A directory of subscriber public certificates (`*.key`): only those subscribe. Default: any subscriber that knows the publisher's public key. */
+  authorizedKeys?: string;
+  /** Hears of every refused subscriber (address and public key). */
+  onRefused?: (refusal: ZapRefusal) => void;
 }
 
 /** What publishMany() publishes and how fast. */
@@ -43,28 +63,42 @@ export class TopicPublisher<T = Envelope> {
     private readonly publisher: Publisher<T>,
     /** The endpoint actually bound (with the real port when 0 or * was asked for). */
     readonly endpoint: string,
+    private readonly security: CurveServerSecurity | undefined,
   ) {}
 
   /** Binds a publisher on `endpoint`. */
   static async bind<T = Envelope>(
     ...[options = {}]: OptionsFor<T, TopicPublisherOptions<T>>
   ): Promise<TopicPublisher<T>> {
-    const publisher = TopicPublisher.socket(options);
+    const security = options.curve ? await CurveServerSecurity.start(options.curve) : undefined;
+    const publisher = new Publisher<T>({
+      linger: CLIENT_DEFAULTS.publisherLinger,
+      ...options.socket,
+      ...security?.socketOptions,
+      codec: codecOrDefault(options.codec),
+    });
     try {
       const endpoint = await publisher.bind(options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish);
-      return new TopicPublisher(publisher, endpoint);
+      return new TopicPublisher(publisher, endpoint, security);
     } catch (error) {
       publisher.close();
+      await security?.close();
       throw error;
     }
   }
 
   /**
    * Connects a publisher to `endpoint` instead of binding: to a forwarder's publisher side (`zpb forward`,
-   * `Forwarder` in @zpb/transport), where many publishers meet many subscribers at one address.
+   * `Forwarder` in @zpb/transport), where many publishers meet many subscribers at one address. The forwarder
+   * speaks plain tcp, so `curve` is refused here.
    */
   static connect<T = Envelope>(...[options = {}]: OptionsFor<T, TopicPublisherOptions<T>>): TopicPublisher<T> {
-    const publisher = TopicPublisher.socket(options);
+    if (options.curve) throw new RangeError("a publisher that connects to a forwarder cannot use curve");
+    const publisher = new Publisher<T>({
+      linger: CLIENT_DEFAULTS.publisherLinger,
+      ...options.socket,
+      codec: codecOrDefault(options.codec),
+    });
     const endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish;
     try {
       publisher.connect(endpoint);
@@ -72,15 +106,17 @@ export class TopicPublisher<T = Envelope> {
       publisher.close();
       throw error;
     }
-    return new TopicPublisher(publisher, endpoint);
+    return new TopicPublisher(publisher, endpoint, undefined);
   }
 
-  private static socket<T>(options: TopicPublisherOptions<T>): Publisher<T> {
-    return new Publisher<T>({
-      linger: CLIENT_DEFAULTS.publisherLinger,
-      ...options.socket,
-      codec: codecOrDefault(options.codec),
-    });
+  /** The publisher's CURVE public key (what subscribers give as `serverKey`), or undefined without CURVE. */
+  get publicKey(): string | undefined {
+    return this.security?.publicKey;
+  }
+
+  /** Re-reads `curve.authorizedKeys` (subscribers already connected stay connected). */
+  async reloadAuthorizedKeys(): Promise<void> {
+    await this.security?.reload();
   }
 
   /** Publishes one message under `topic`. */
@@ -123,6 +159,7 @@ export class TopicPublisher<T = Envelope> {
    */
   close(): void {
     this.publisher.close();
+    void this.security?.close();
   }
 }
 

@@ -1,8 +1,15 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Requester, type OptionsFor, type SocketOptions } from "@zpb/transport";
+import {
+  Requester,
+  type CurveClientKeys,
+  type CurveSocketOptions,
+  type OptionsFor,
+  type SocketOptions,
+} from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { ServerChoice } from "./server-choice.js";
+import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { BadReplyError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, endpointsOf, stripUndefined, type RequestOptions } from "./options.js";
 import { envelopeRemoteError, isUnavailable, type RemoteErrorOf } from "./remote.js";
@@ -30,6 +37,12 @@ export interface RequestClientOptions<T = Envelope> {
   remoteError?: RemoteErrorOf<T> | null;
   /** libzmq options for every socket the client opens (linger defaults to 0). */
   socket?: SocketOptions;
+  /**
+   * Encrypt with CURVE and authenticate to the server: its public key, and this client's key pair (keys as
+   * Z85 text, or certificate files). A server that refuses the key fails the request with
+   * HandshakeError "REFUSED" at once, without retries.
+   */
+  curve?: CurveClientKeys;
   /** Called before each retry with the attempt about to start (2, 3, …). */
   onRetry?: (attempt: number) => void;
 }
@@ -61,9 +74,13 @@ export class RequestClient<T = Envelope> {
   private readonly options: Required<Pick<RequestClientOptions<T>, "timeoutMs" | "retries">> & RequestClientOptions<T>;
   private readonly turn = new Slots(1);
   private readonly remoteError: RemoteErrorOf<T> | null;
-  /** One REQ socket per server, opened on first use and dropped after a timeout. */
+  private readonly curve: CurveSocketOptions;
+  /** One REQ socket per server, opened on first use and dropped after a timeout; each with its CURVE guard. */
   private readonly requesters: Array<Requester<T> | undefined>;
+  private readonly guards: Array<CurveGuard | undefined>;
   private readonly choice: ServerChoice;
+  /** Why the last attempt may have timed out (a CURVE handshake that never completed), for the TimeoutError. */
+  private hint = "";
   private readonly codec: Codec<T>;
   private closed = false;
 
@@ -77,14 +94,17 @@ export class RequestClient<T = Envelope> {
       ...stripUndefined(options),
     };
     this.remoteError = options.remoteError === undefined ? envelopeRemoteError : options.remoteError;
+    this.curve = clientCurveOptions(options.curve);
     this.requesters = this.endpoints.map(() => undefined);
+    this.guards = this.endpoints.map(() => undefined);
     this.choice = new ServerChoice(this.endpoints.length, CLIENT_DEFAULTS.failover.backOff);
   }
 
   /**
    * Sends `message` and resolves with the reply. Rejects with TimeoutError after 1 + retries silent
    * attempts, RemoteError for an ErrorReply (a CODE_UNAVAILABLE one only once the retries are spent),
-   * BadReplyError for undecodable bytes, AbortedError, ClosedError.
+   * BadReplyError for undecodable bytes, HandshakeError when the server refuses this client's CURVE key,
+   * AbortedError, ClosedError.
    */
   async request(message: T, options: RequestOptions = {}): Promise<T> {
     if (this.closed) throw new ClosedError("request client");
@@ -133,7 +153,7 @@ export class RequestClient<T = Envelope> {
         if (attempt > retries) {
           this.stats.failures++;
           throw new TimeoutError(
-            `no reply from ${this.endpoints.join(", ")} within ${timeoutMs} ms (${attempt} attempt${attempt === 1 ? "" : "s"})`,
+            `no reply from ${this.endpoints.join(", ")} within ${timeoutMs} ms (${attempt} attempt${attempt === 1 ? "" : "s"})${this.hint}`,
             attempt,
             timeoutMs,
           );
@@ -154,10 +174,14 @@ export class RequestClient<T = Envelope> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, timeoutMs, TIMED_OUT)));
     const aborted = whenAborted(signal);
+    const refused = this.guards[server]?.whenRefused();
     const exchange = requester.request(message);
     try {
-      const received = await Promise.race([exchange, timeout, aborted.promise]);
+      const racers = [exchange, timeout, aborted.promise];
+      if (refused) racers.push(refused.promise);
+      const received = await Promise.race(racers);
       if (received === TIMED_OUT) {
+        this.hint = this.guards[server]?.timeoutHint() ?? "";
         this.dropSocket(server);
         return TIMED_OUT;
       }
@@ -171,6 +195,7 @@ export class RequestClient<T = Envelope> {
     } finally {
       clearTimeout(timer);
       aborted.dispose();
+      refused?.dispose();
       exchange.catch(() => {}); // settles (undefined or CLOSED) once its socket is closed
     }
   }
@@ -178,14 +203,25 @@ export class RequestClient<T = Envelope> {
   private socket(server: number): Requester<T> {
     let requester = this.requesters[server];
     if (requester === undefined) {
-      requester = new Requester<T>({ linger: CLIENT_DEFAULTS.linger, ...this.options.socket, codec: this.codec });
-      requester.connect(this.endpoints[server]!);
+      requester = new Requester<T>({
+        linger: CLIENT_DEFAULTS.linger,
+        ...this.options.socket,
+        ...this.curve,
+        codec: this.codec,
+      });
+      const endpoint = this.endpoints[server]!;
+      // Watch before connecting, so the first handshake is seen.
+      if (this.curve.curvePublicKey !== undefined)
+        this.guards[server] = new CurveGuard(requester, endpoint, this.curve.curvePublicKey);
+      requester.connect(endpoint);
       this.requesters[server] = requester;
     }
     return requester;
   }
 
   private dropSocket(server: number): void {
+    this.guards[server]?.close();
+    this.guards[server] = undefined;
     this.requesters[server]?.close();
     this.requesters[server] = undefined;
   }

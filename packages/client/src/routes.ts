@@ -10,6 +10,8 @@ import { ServerChoice, type BackOff } from "./server-choice.js";
 export interface Route<T> extends AsyncIterable<Received<T>> {
   /** Sends `message` to one server, preferring any but `avoid`; resolves to that server's index. */
   send(message: T, avoid?: number): Promise<number>;
+  /** Starts connecting (after the caller has attached what watches the socket's events). */
+  connect(): void;
   /** A request sent to `server` failed (timed out, or was refused as unavailable): route around it for a while. */
   failed(server: number): void;
   close(): void;
@@ -24,11 +26,18 @@ export interface RouteOptions<T> {
 
 /** One server, one DEALER: libzmq queues requests until the connection is up. */
 export class DealerRoute<T = Envelope> implements Route<T> {
-  private readonly dealer: Dealer<T>;
+  /** The socket (a CURVE guard watches its handshakes). */
+  readonly dealer: Dealer<T>;
 
-  constructor(endpoint: string, options: RouteOptions<T>) {
+  constructor(
+    private readonly endpoint: string,
+    options: RouteOptions<T>,
+  ) {
     this.dealer = new Dealer<T>({ ...options.socket, codec: options.codec, delimiter: options.delimiter });
-    this.dealer.connect(endpoint);
+  }
+
+  connect(): void {
+    this.dealer.connect(this.endpoint);
   }
 
   async send(message: T): Promise<number> {
@@ -74,16 +83,20 @@ export class ServersRoute<T = Envelope> implements Route<T> {
     const events = this.router.socket.events;
     events.on("disconnect", (event) => this.onConnection(event.address, false));
     events.on("handshake", (event) => this.onConnection(event.address, true));
-    this.peers = withoutNextConnectWarning(() =>
-      endpoints.map((endpoint, index) => {
-        // Routing ids are ours to choose when connecting (ZMQ_CONNECT_ROUTING_ID); a leading zero byte is reserved.
-        const routingId = `zpb-server-${index}`;
-        this.indexOf.set(routingId, index);
-        this.router.socket.connect(endpoint, { routingId });
-        const identity = Buffer.from(routingId);
-        return { identity, route: [identity], delimited: options.delimiter };
-      }),
-    );
+    this.peers = endpoints.map((_, index) => {
+      // Routing ids are ours to choose when connecting (ZMQ_CONNECT_ROUTING_ID); a leading zero byte is reserved.
+      const routingId = `zpb-server-${index}`;
+      this.indexOf.set(routingId, index);
+      const identity = Buffer.from(routingId);
+      return { identity, route: [identity], delimited: options.delimiter };
+    });
+  }
+
+  connect(): void {
+    withoutNextConnectWarning(() => {
+      for (const [index, endpoint] of this.endpoints.entries())
+        this.router.socket.connect(endpoint, { routingId: this.peers[index]!.identity.toString() });
+    });
   }
 
   async send(message: T, avoid?: number): Promise<number> {

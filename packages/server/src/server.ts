@@ -1,5 +1,7 @@
 // startServer: wires the fronts (ROUTER, forwarder, backend DEALER per service) to the worker pool, and
 // owns the stop order. See the README, "How it works" and "Shutdown".
+import { startCurve, type CurveSetup, type ServerCurve } from "./curve.js";
+import type { CurveServerSocketOptions } from "@zpb/transport";
 import { ServerError } from "./errors.js";
 import { closeFronts, openFronts, type ServiceFront } from "./front.js";
 import type { Logger } from "./log.js";
@@ -31,6 +33,8 @@ export interface RunningServer {
   readonly workers: number;
   /** The settings in effect (every default applied). */
   readonly settings: Readonly<ServerSettings>;
+  /** CURVE on the fronts (public key, allow-list, refusals, reload), or undefined when serving plaintext. */
+  readonly curve: ServerCurve | undefined;
   /** The metrics endpoint's base URL (`http://127.0.0.1:9464`; `/metrics`, `/healthz`), or undefined when off. */
   readonly metrics: string | undefined;
   /** Counters summed and per worker (cheap: reads shared memory, no messages to the workers). */
@@ -93,12 +97,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   // Up before anything else, so /healthz answers 503 while the server starts.
   const metrics = await openMetrics(resolved, status, readStats, durations);
+  // Before any front binds, so no client is ever judged without the server's ZAP policy in place.
+  let curve: CurveSetup | undefined;
   let fronts: ServiceFront[];
   let broker: Broker | undefined;
   try {
-    broker = await brokerFor(resolved);
-    fronts = await openFronts(resolved, broker);
+    curve = await startCurve(resolved, resolved.logger);
+    broker = await brokerFor(resolved, curve?.socketOptions);
+    fronts = await openFronts(resolved, curve?.socketOptions, broker);
   } catch (error) {
+    await curve?.close();
     await metrics?.close();
     throw error;
   }
@@ -116,19 +124,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await pool.start();
   } catch (error) {
     await closeFronts(fronts);
+    await curve?.close();
     await metrics?.close();
     throw error;
   }
   status.state = "serving";
-  return new Server(resolved, fronts, pool, readStats, status, metrics, broker);
+  return new Server(resolved, fronts, pool, readStats, status, metrics, curve, broker);
 }
 
 /** With `backend`, the Envelope service routes through the broker, so worker hosts can join (scale/). */
-async function brokerFor(resolved: ResolvedOptions): Promise<Broker | undefined> {
+async function brokerFor(
+  resolved: ResolvedOptions,
+  security: CurveServerSocketOptions | undefined,
+): Promise<Broker | undefined> {
   const { logger, ...settings } = resolved;
   if (settings.backend === false || settings.bind.length === 0) return undefined;
   const unavailable = await unavailableReplyOf(settings.handler);
-  return new Broker(settings, settings.backend, logger, unavailable, backendSecurity(settings));
+  return new Broker(settings, settings.backend, logger, unavailable, backendSecurity(settings), security);
 }
 
 /** What a server needs of its pool. */
@@ -179,6 +191,7 @@ class Server implements RunningServer {
   readonly endpoints: BoundEndpoints;
   readonly workers: number;
   readonly settings: Readonly<ServerSettings>;
+  readonly curve: ServerCurve | undefined;
   readonly metrics: string | undefined;
   readonly closed: Promise<void>;
   private readonly logger: Logger;
@@ -194,8 +207,10 @@ class Server implements RunningServer {
     private readonly readStats: () => ServerStats,
     private readonly status: ServerStatus,
     private readonly metricsEndpoint: MetricsEndpoint | undefined,
+    private readonly curveSetup: CurveSetup | undefined,
     private readonly broker: Broker | undefined,
   ) {
+    this.curve = curveSetup?.state;
     const { logger, ...settings } = resolved;
     this.logger = logger;
     this.settings = Object.freeze(settings);
@@ -237,6 +252,7 @@ class Server implements RunningServer {
     await this.stopWorkers();
     await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
     await closeFronts(this.fronts, this.settings.drainTimeout);
+    await this.curveSetup?.close(); // after the fronts: their sockets were the ones asking it
     await this.metricsEndpoint?.close();
     this.settleClosed(this.failure);
   }

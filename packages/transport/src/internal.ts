@@ -11,3 +11,9 @@ export { routeTo, singlePayload, splitRouted, type RoutedFrames } from "./routin
 export { createSocket, zmqOptions } from "./options.js";
 /** Frames → `Received<T>` values, counting decode and frame errors. */
 export { badFrames, codecOrDefault, decodeFrame, decodeSingle, newCounters } from "./received.js";
+/** CURVE keys from keys or certificate files, Z85 checks, certificate file names, handshake failures in words. */
+export { publicKeyFrom, secretKeyFrom } from "./curve/options.js";
+export { z85Key } from "./curve/keys.js";
+export { isZ85 } from "./curve/z85.js";
+export { PUBLIC_SUFFIX, SECRET_SUFFIX } from "./curve/certificate.js";
+export { describeHandshakeFailure } from "./curve/handshake.js";

@@ -1,7 +1,7 @@
 // Small servers for tests, built on @zpb/transport, bound on free loopback ports.
 import { afterEach } from "vitest";
 import { ErrorCode, errorReply, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
-import { Router, type Peer, type RoutedMessage } from "@zpb/transport";
+import { Router, type Peer, type RoutedMessage, type SocketOptions } from "@zpb/transport";
 
 export const ANY_PORT = "tcp://127.0.0.1:*";
 
@@ -64,9 +64,10 @@ export function pongServer(
     answer?: (seq: bigint) => Envelope;
     refuseAll?: ErrorCode;
     bind?: string;
+    socket?: SocketOptions;
   } = {},
 ): Promise<TestServer> {
-  const router = new Router({ linger: 0 });
+  const router = new Router({ linger: 0, ...options.socket });
   return serve(
     router,
     async (m, index) => {
@@ -82,8 +83,8 @@ export function pongServer(
 }
 
 /** Echoes raw bytes back (the echo tutorial's server). */
-export function echoServer(): Promise<TestServer> {
-  const router = new Router<Uint8Array>({ linger: 0, codec: rawCodec });
+export function echoServer(socket: SocketOptions = {}): Promise<TestServer> {
+  const router = new Router<Uint8Array>({ linger: 0, ...socket, codec: rawCodec });
   return serve(router, async (m) => {
     if (m.ok) await router.reply(m.peer, m.message);
   });

@@ -13,6 +13,7 @@
 // connection is gone, is dropped, and every request it held is answered CODE_UNAVAILABLE ("may have run",
 // so a client retries it only when it is safe: see @zpb/client's `retries`). A host that comes back sends
 // `ready` again and is used again.
+import type { CurveServerSocketOptions } from "@zpb/transport";
 import * as zmq from "zeromq";
 import { ServerError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -122,10 +123,17 @@ export class Broker {
     private readonly unavailableReply: UnavailableReply,
     /** Extra options for the backend ROUTER (link-security.ts: CURVE on the host-to-host link). */
     backendSocket: ConstructorParameters<typeof zmq.Router>[0] = {},
+    /** The server's CURVE options for the clients' ROUTER, as the proxy fronts get them. */
+    frontSecurity: CurveServerSocketOptions | undefined = undefined,
   ) {
     const { linger, maxMessageSize } = settings;
     // Not mandatory: a reply to a client that left is dropped, which is right; HWM 0 (by default) never drops otherwise.
-    this.front = new zmq.Router({ linger, maxMessageSize, sendHighWaterMark: settings.replyHighWaterMark });
+    this.front = new zmq.Router({
+      linger,
+      maxMessageSize,
+      sendHighWaterMark: settings.replyHighWaterMark,
+      ...frontSecurity,
+    });
     this.local = new zmq.Dealer({ linger, sendHighWaterMark: settings.requestHighWaterMark, receiveHighWaterMark: 0 });
     this.remote = new zmq.Router({
       linger: 0,

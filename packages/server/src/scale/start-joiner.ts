@@ -72,6 +72,7 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
   return {
     endpoints: { main: [], echo: undefined },
     metrics: undefined,
+    curve: undefined,
     workers: resolved.workers,
     settings: Object.freeze(settings),
     stats: () =>

@@ -7,8 +7,9 @@ import { perSecond, seconds } from "../format.js";
 import { count, endpointOption, jsonOption, positive, progressOption, rate, type CommonFlags } from "../options.js";
 import { Output } from "../output.js";
 import { Progress } from "../progress.js";
+import { publisherCurve, withServerCurveOptions, type CurveFlags } from "../curve.js";
 
-interface PublishFlags extends CommonFlags {
+interface PublishFlags extends CommonFlags, CurveFlags {
   connect?: boolean;
   topic: string;
   count: number;
@@ -21,7 +22,7 @@ interface PublishFlags extends CommonFlags {
 
 /** `zpb publish`: the PUB side of the Rust prost + zmq example, Ping{seq} under a topic, paced and bounded. */
 export function publishCommand(signal: AbortSignal): Command {
-  return new Command("publish")
+  const command = new Command("publish")
     .description(
       "bind a PUB socket and publish Envelope{ping{seq}} messages (seq 1, 2, …) under a topic, as pyzmq and Rust publishers do",
     )
@@ -55,46 +56,56 @@ export function publishCommand(signal: AbortSignal): Command {
         .argParser(count),
     )
     .addOption(jsonOption())
-    .addOption(progressOption())
-    .action(async (flags: PublishFlags) => {
-      const out = new Output(flags.json ?? false);
-      const options = { endpoint: flags.endpoint, socket: { sendHighWaterMark: flags.hwm, linger: flags.linger } };
-      const publisher = flags.connect ? TopicPublisher.connect(options) : await TopicPublisher.bind(options);
-      const progress = new Progress("publish", flags.count, flags.progress);
-      try {
-        out.note(`publishing on ${publisher.endpoint}, topic "${flags.topic}"`);
-        if (flags.waitSubscribers > 0) {
-          try {
-            await publisher.waitForSubscribers(flags.waitSubscribers, { topic: flags.topic, timeoutMs: flags.timeout });
-          } catch {
-            throw new CommandFailure(
-              `fewer than ${flags.waitSubscribers} subscriber(s) to "${flags.topic}" on ${publisher.endpoint} within ${flags.timeout} ms`,
-            );
-          }
-        }
-        const result = await publisher.publishMany({
-          topic: flags.topic,
-          count: flags.count === 0 ? Infinity : flags.count,
-          rate: flags.rate,
-          message: (i) => ping(i),
-          signal,
-          onProgress: (sent) => progress.update(sent),
-        });
-        progress.stop();
-        out.event(
-          "summary",
-          {
-            endpoint: publisher.endpoint,
-            topic: flags.topic,
-            sent: result.sent,
-            elapsedMs: Math.round(result.elapsedMs),
-            perSecond: perSecond(result.sent, result.elapsedMs),
-          },
-          `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msg/s)`,
-        );
-      } finally {
-        progress.stop();
-        publisher.close();
+    .addOption(progressOption());
+  return withServerCurveOptions(command).action(async (flags: PublishFlags) => {
+    const out = new Output(flags.json ?? false);
+    const curve = publisherCurve(flags, out);
+    const socket = { sendHighWaterMark: flags.hwm, linger: flags.linger };
+    if (flags.connect && curve) throw new CommandFailure("--connect (to a forwarder) works without CURVE keys");
+    const publisher = flags.connect
+      ? TopicPublisher.connect({ endpoint: flags.endpoint, socket })
+      : await TopicPublisher.bind({ endpoint: flags.endpoint, ...(curve ? { curve } : {}), socket });
+    const progress = new Progress("publish", flags.count, flags.progress);
+    try {
+      out.note(`publishing on ${publisher.endpoint}, topic "${flags.topic}"`);
+      if (publisher.publicKey !== undefined) {
+        const who = flags.authorizedKeys
+          ? `subscribers listed in ${flags.authorizedKeys}`
+          : "any subscriber with the key";
+        out.note(`CURVE: encrypted; public key ${publisher.publicKey}; accepting ${who}`);
       }
-    });
+      if (flags.waitSubscribers > 0) {
+        try {
+          await publisher.waitForSubscribers(flags.waitSubscribers, { topic: flags.topic, timeoutMs: flags.timeout });
+        } catch {
+          throw new CommandFailure(
+            `fewer than ${flags.waitSubscribers} subscriber(s) to "${flags.topic}" on ${publisher.endpoint} within ${flags.timeout} ms`,
+          );
+        }
+      }
+      const result = await publisher.publishMany({
+        topic: flags.topic,
+        count: flags.count === 0 ? Infinity : flags.count,
+        rate: flags.rate,
+        message: (i) => ping(i),
+        signal,
+        onProgress: (sent) => progress.update(sent),
+      });
+      progress.stop();
+      out.event(
+        "summary",
+        {
+          endpoint: publisher.endpoint,
+          topic: flags.topic,
+          sent: result.sent,
+          elapsedMs: Math.round(result.elapsedMs),
+          perSecond: perSecond(result.sent, result.elapsedMs),
+        },
+        `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msg/s)`,
+      );
+    } finally {
+      progress.stop();
+      publisher.close();
+    }
+  });
 }
