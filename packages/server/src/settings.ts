@@ -279,6 +279,12 @@ export const SERVER_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] =
       "(`zpb keygen` makes one), or --insecure (insecure: true) to serve plaintext anyway"
     );
   },
+  // The host link has no CURVE yet (scale/link-security.ts): a backend other hosts can reach is plaintext.
+  (s) =>
+    s.backend !== false && !isLoopbackEndpoint(s.backend) && !s.insecure
+      ? `refusing to let hosts join over plaintext on ${s.backend} (not loopback): the host link has no CURVE yet; ` +
+        "bind --backend on a network only your worker hosts reach and pass --insecure (insecure: true)"
+      : undefined,
   (s) =>
     s.maxMessageSize < s.maxPayload
       ? `maxMessageSize (${s.maxMessageSize}) must be at least maxPayload (${s.maxPayload}), or large requests could never be answered`

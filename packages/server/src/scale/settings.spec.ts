@@ -13,6 +13,7 @@ describe("scale-out settings", () => {
     });
     expect(resolveOptions({ workers: 2, backend: "tcp://127.0.0.1:*" }).backend).toBe("tcp://127.0.0.1:*");
     expect(resolveOptions({ workers: 1, join: "tcp://192.0.2.1:7001" }).join).toBe("tcp://192.0.2.1:7001");
+    expect(resolveOptions({ backend: "tcp://192.0.2.1:7001", insecure: true }).backend).toBe("tcp://192.0.2.1:7001");
   });
 
   it.each([
@@ -21,6 +22,7 @@ describe("scale-out settings", () => {
     [{ join: "tcp://127.0.0.1:1", backend: "tcp://127.0.0.1:2" }, /does not take joiners/],
     [{ join: "tcp://127.0.0.1:1", workers: 0 }, /needs workers/],
     [{ credit: 0 }, /credit must be an integer ≥ 1/],
+    [{ backend: "tcp://192.0.2.1:7001" }, /host link has no CURVE yet/],
   ])("refuse %j", (options, message) => {
     expect(() => resolveOptions(options)).toThrow(message);
   });
