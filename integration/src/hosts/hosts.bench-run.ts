@@ -172,7 +172,7 @@ it.skipIf(NETNS_SKIP !== undefined)(
         network.run(front, [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "0", "--backend", backend]),
         "hosts join on",
       );
-      const local = network.run(front, [SERVER_CLI, "--insecure", "--stats-interval", "0", "--join", backend, "--workers", "1"]);
+      const local = network.run(front, [SERVER_CLI, "--stats-interval", "0", "--join", backend, "--workers", "1"]);
       await pure.waitFor("1 joined", 20_000);
       rows.push(await measure(network, client, endpoint, [pure, local], "1 worker, tcp backend hop (same host)", 1));
       await local.stop();
