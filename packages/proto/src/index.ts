@@ -1,4 +1,15 @@
 export { createCodec, rawCodec, type Codec, type CodecOptions, type StaticMessageType } from "./codec.js";
+export {
+  BATCH_LIMITS,
+  BATCH_MARKER,
+  BatchWriter,
+  createBatchCodec,
+  isBatchMarker,
+  joinBatch,
+  splitBatch,
+  type BatchCodec,
+  type BatchLimits,
+} from "./batch.js";
 export { DecodeError, EncodeError, ZpbError, type DecodeErrorCode, type EncodeErrorCode } from "./errors.js";
 export { UINT64_MAX, bigIntToUint64, uint64ToBigInt, type WireUint64 } from "./uint64.js";
 export {
