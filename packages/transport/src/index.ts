@@ -1,11 +1,18 @@
 export { DEFAULT_ENDPOINTS, DEFAULT_SOCKET_OPTIONS, type SocketOptions } from "./options.js";
 export { FrameError, TransportError, type ReceiveError, type TransportErrorCode } from "./errors.js";
-export type { Received, SocketCounters } from "./received.js";
+export type { Incoming, Received, SocketCounters } from "./received.js";
 export { BaseSocket, ReceivingSocket } from "./base.js";
-export { routeTo, splitRouted, type Peer, type RoutedFrames } from "./routing.js";
+export { routeBatchTo, routeTo, splitRouted, type Peer, type RoutedFrames } from "./routing.js";
 export { Requester, type RequesterOptions } from "./request.js";
 export { Replier, type ReplierOptions } from "./reply.js";
 export { Publisher, type PublisherOptions, type Topic } from "./publish.js";
-export { Subscriber, type Published, type SubscriberOptions } from "./subscribe.js";
-export { Router, RoutedDealer, type RoutedDealerOptions, type RoutedMessage, type RouterOptions } from "./router.js";
+export { Subscriber, type IncomingPublished, type Published, type SubscriberOptions } from "./subscribe.js";
+export {
+  Router,
+  RoutedDealer,
+  type RoutedDealerOptions,
+  type RoutedIncoming,
+  type RoutedMessage,
+  type RouterOptions,
+} from "./router.js";
 export { Dealer, type DealerOptions } from "./dealer.js";
