@@ -14,6 +14,8 @@ export const CLIENT_DEFAULTS = {
    * prost + zmq example, pyzmq and libzmq programs do not.
    */
   maxBatch: 1,
+  /** Messages a publisher packs into one batch: 1 = one frame per message, which every subscriber reads. */
+  publishBatch: 1,
   /** How long (µs) a queued request may wait for others to join its batch: 0 = only those of the same event-loop turn. */
   lingerMicros: 0,
   /**
