@@ -16,6 +16,7 @@ interface PublishFlags extends CommonFlags {
   timeout: number;
   hwm: number;
   linger: number;
+  batch: number;
 }
 
 /** `zpb publish`: the seed's PUB side, Ping{seq} under a topic, paced and bounded. */
@@ -50,6 +51,14 @@ export function publishCommand(signal: AbortSignal): Command {
         .default(CLIENT_DEFAULTS.publisherLinger)
         .argParser(count),
     )
+    .addOption(
+      new Option(
+        "-b, --batch <n>",
+        "pack up to n messages into one ZeroMQ message (1 = off; only zpb subscribers read batches)",
+      )
+        .default(CLIENT_DEFAULTS.publishBatch)
+        .argParser(positive),
+    )
     .addOption(jsonOption())
     .addOption(progressOption())
     .action(async (flags: PublishFlags) => {
@@ -57,6 +66,7 @@ export function publishCommand(signal: AbortSignal): Command {
       const publisher = await TopicPublisher.bind({
         endpoint: flags.endpoint,
         socket: { sendHighWaterMark: flags.hwm, linger: flags.linger },
+        batch: flags.batch,
       });
       const progress = new Progress("publish", flags.count, flags.progress);
       try {
@@ -84,11 +94,12 @@ export function publishCommand(signal: AbortSignal): Command {
           {
             endpoint: publisher.endpoint,
             topic: flags.topic,
+            batch: flags.batch,
             sent: result.sent,
             elapsedMs: Math.round(result.elapsedMs),
             perSecond: perSecond(result.sent, result.elapsedMs),
           },
-          `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msg/s)`,
+          `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msgs/s, batch ${flags.batch})`,
         );
       } finally {
         progress.stop();
