@@ -5,6 +5,7 @@ import {
   BATCH_MARKER,
   BatchWriter,
   createBatchCodec,
+  firstBatchItem,
   isBatchMarker,
   joinBatch,
   splitBatch,
@@ -113,6 +114,16 @@ describe("batch limits and malformed frames: typed DecodeErrors", () => {
     ["no item at all", "", "EMPTY_BATCH"],
   ])("%s → %s", (_what, hex, code) => {
     expect(decodeError(() => splitBatch(fromHex(hex))).code).toBe(code);
+  });
+
+  it("firstBatchItem reads the first item of a frame too big or too long to split, and nothing of a broken one", () => {
+    const frame = joinBatch(Array.from({ length: 5000 }, (_, i) => envelopeCodec.encode(ping(i + 1))));
+    expect(decodeError(() => splitBatch(frame)).code).toBe("TOO_MANY_ITEMS");
+    expect(envelopeCodec.decode(firstBatchItem(frame)!)).toEqual(ping(1));
+    expect(firstBatchItem(fromHex("02 08 01 ff"))).toEqual(fromHex("08 01"));
+    expect(firstBatchItem(fromHex("05 08 01"))).toBeUndefined();
+    expect(firstBatchItem(fromHex("80 80 80 80 80 01"))).toBeUndefined();
+    expect(firstBatchItem(fromHex(""))).toBeUndefined();
   });
 
   it("refuses what is not bytes", () => {

@@ -79,6 +79,22 @@ export function splitBatch<B extends Uint8Array>(frame: B, limits: BatchLimits =
   return items;
 }
 
+/**
+ * The first item of a batch frame (a view), or undefined when even that does not parse: what a server reads
+ * to key the one error reply that refuses a whole batch (a limit exceeded, a later item cut off).
+ */
+export function firstBatchItem<B extends Uint8Array>(frame: B): B | undefined {
+  let length = 0;
+  let pos = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (pos >= frame.length || pos === MAX_PREFIX_BYTES) return undefined;
+    const byte = frame[pos++]!;
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  return length <= frame.length - pos ? (frame.subarray(pos, pos + length) as B) : undefined;
+}
+
 /** A writer grown past this by one large batch is dropped on finish(), so one burst does not pin memory. */
 const MAX_RETAINED_BYTES = 1024 * 1024;
 const INITIAL_BYTES = 4096;

@@ -4,6 +4,7 @@ export {
   BATCH_MARKER,
   BatchWriter,
   createBatchCodec,
+  firstBatchItem,
   isBatchMarker,
   joinBatch,
   splitBatch,
