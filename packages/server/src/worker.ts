@@ -98,6 +98,7 @@ async function openService(
   const dealer = track(
     new RoutedDealer<unknown>({
       codec: limitPayload(handler.codec, settings.maxPayload),
+      batchLimits: { maxItems: settings.maxBatchItems, maxBytes: settings.maxBatchBytes },
       // Replies never wait here (unbounded, but never more than the requests this worker took in); see README "Nothing lost".
       sendHighWaterMark: 0,
       receiveHighWaterMark: settings.requestHighWaterMark,
