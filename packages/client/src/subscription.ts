@@ -142,9 +142,17 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
   async *[Symbol.asyncIterator](): AsyncGenerator<TopicMessage<T>, void, undefined> {
     try {
       for (;;) {
-        // The rest of a batch is handed out without going back to the socket.
-        const m = this.takeBuffered() ?? (await this.nextUnbounded());
-        if (m === undefined) return;
+        // The rest of a batch is handed out without going back to the socket; otherwise one await per
+        // ZeroMQ message, straight on the socket's receive (no extra async layer: this is the hot path).
+        let m = this.takeBuffered();
+        while (m === undefined) {
+          const pending = this.pendingReceive ?? this.subscriber.receiveMany();
+          this.pendingReceive = undefined;
+          const incoming = await pending;
+          if (incoming === undefined) return;
+          this.accept(incoming);
+          m = this.takeBuffered();
+        }
         yield m;
       }
     } finally {

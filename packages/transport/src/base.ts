@@ -67,6 +67,18 @@ export abstract class BaseSocket<S extends zmq.Socket> {
     return TransportError.from(cause, "send");
   }
 
+  /**
+   * Receives one multipart message and maps it, or undefined once the socket is closed: the hot path of a
+   * receive loop, one promise per message (`.then` on zeromq's own) where an async wrapper adds another.
+   */
+  protected receiveMapped<R>(map: (frames: Buffer[]) => R): Promise<R | undefined> {
+    if (this.socket.closed) return Promise.resolve(undefined);
+    return (this.socket as unknown as zmq.Readable).receive().then(map, (cause: unknown) => {
+      if (this.socket.closed) return undefined;
+      throw TransportError.from(cause, "receive");
+    });
+  }
+
   /** Receives one multipart message, or undefined once the socket is closed. */
   protected async receiveFrames(): Promise<Buffer[] | undefined> {
     if (this.socket.closed) return undefined;

@@ -29,6 +29,7 @@ export interface SubscriberOptions<T = Envelope> extends SocketOptions {
   batchLimits?: BatchLimits;
 }
 
+const EMPTY = Buffer.alloc(0);
 const EXPECTED = "2 frames [topic, payload] or 3 frames [topic, marker, batch]";
 
 /**
@@ -39,6 +40,8 @@ const EXPECTED = "2 frames [topic, payload] or 3 frames [topic, marker, batch]";
 export class Subscriber<T = Envelope> extends ReceivingSocket<zmq.Subscriber, Published<T>> {
   private readonly codec: Codec<T>;
   private readonly batchLimits: BatchLimits | undefined;
+  private lastTopicBytes: Buffer | undefined;
+  private lastTopic = "";
 
   constructor(options: SubscriberOptions<T> = {}) {
     super(createSocket(zmq.Subscriber, zmqOptions(options)));
@@ -63,8 +66,8 @@ export class Subscriber<T = Envelope> extends ReceivingSocket<zmq.Subscriber, Pu
     if (held !== undefined) return held;
     const frames = await this.receiveFrames();
     if (frames === undefined) return undefined;
-    const topicBytes = frames[0] ?? Buffer.alloc(0);
-    const topic = topicBytes.toString("utf8");
+    const topicBytes = frames[0] ?? EMPTY;
+    const topic = this.topicText(topicBytes);
     if (frames.length === 2) {
       const received = decodeFrame(this.codec, frames[1]!, frames, this.counters) as Published<T>;
       received.topic = topic;
@@ -80,20 +83,42 @@ export class Subscriber<T = Envelope> extends ReceivingSocket<zmq.Subscriber, Pu
   }
 
   /** Everything the next ZeroMQ message carried (one message, or a batch's items in order), or undefined once closed. */
-  async receiveMany(): Promise<IncomingPublished<T> | undefined> {
+  receiveMany(): Promise<IncomingPublished<T> | undefined> {
     const held = this.drainBacklog();
     if (held.length > 0) {
       const { topic, topicBytes, frames } = held[0]!;
-      return { batch: true, items: held, refused: undefined, frames, topic, topicBytes };
+      return Promise.resolve({ batch: true, items: held, refused: undefined, frames, topic, topicBytes });
     }
-    const frames = await this.receiveFrames();
-    if (frames === undefined) return undefined;
-    const topicBytes = frames[0] ?? Buffer.alloc(0);
-    const incoming =
-      frames.length === 2
-        ? incomingSingle(decodeFrame(this.codec, frames[1]!, frames, this.counters))
-        : this.classify(frames);
-    return Object.assign(incoming, { topic: topicBytes.toString("utf8"), topicBytes });
+    return this.receiveMapped(this.toIncoming);
+  }
+
+  private readonly toIncoming = (frames: Buffer[]): IncomingPublished<T> => {
+    const topicBytes = frames[0] ?? EMPTY;
+    const topic = this.topicText(topicBytes);
+    if (frames.length === 2) {
+      const item = decodeFrame(this.codec, frames[1]!, frames, this.counters);
+      return { batch: false, items: [item], refused: undefined, frames, topic, topicBytes };
+    }
+    const { batch, items, refused } = this.classify(frames);
+    return { batch, items, refused, frames, topic, topicBytes };
+  };
+
+  /** The topic as text; a stream usually repeats one topic, so the last decoding is reused when the bytes match. */
+  private topicText(bytes: Buffer): string {
+    const last = this.lastTopicBytes;
+    if (last !== undefined && last.length === bytes.length) {
+      let same = true;
+      for (let i = 0; i < bytes.length; i++) {
+        if (last[i] !== bytes[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastTopic;
+    }
+    this.lastTopicBytes = bytes;
+    this.lastTopic = bytes.toString("utf8");
+    return this.lastTopic;
   }
 
   private classify(frames: Buffer[]): Incoming<T> {
