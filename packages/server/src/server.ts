@@ -1,6 +1,7 @@
 import * as zmq from "zeromq";
 import { RoutedDealer, Router } from "@zpb/transport";
 import { ServerError } from "./errors.js";
+import { pinThread, zmqIoThreadIds } from "./pin.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { workerSettingsOf, type Forwarder, type ServerSettings } from "./settings.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
@@ -37,6 +38,13 @@ export interface RunningServer {
    * "STOP_TIMEOUT" if a worker never stopped (its thread still holds sockets: only killing the process ends it).
    */
   readonly closed: Promise<void>;
+}
+
+/** `pin`: libzmq's I/O threads (started by the first socket, so bound fronts guarantee they exist) to core 0. */
+async function pinIoThreads(): Promise<void> {
+  const ids = zmqIoThreadIds();
+  if (ids.length === 0) throw new Error("cannot pin: no libzmq I/O thread found under /proc/self/task");
+  for (const tid of ids) await pinThread(tid, 0);
 }
 
 /** How long the proxies get to move the workers' last replies to the front before they are stopped. */
@@ -167,6 +175,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await closeFronts();
     const text = cause instanceof Error ? cause.message : String(cause);
     throw new ServerError("SOCKET", `cannot start: ${text}`, { cause });
+  }
+
+  if (resolved.pin) {
+    try {
+      await pinIoThreads();
+    } catch (cause) {
+      await closeFronts();
+      throw new ServerError("PIN", (cause as Error).message, { cause });
+    }
   }
 
   const services: ServiceSpec[] = fronts.map((front) => ({

@@ -10,6 +10,7 @@ import { DEFAULT_ENDPOINTS } from "@zpb/transport";
 import { availableParallelism } from "node:os";
 import { resolveHandlerSpec } from "./handler.js";
 import {
+  boolean,
   type Constraint,
   type InputOf,
   InvalidSetting,
@@ -109,6 +110,16 @@ export const SERVER_SETTINGS = {
     doc: "largest batch frame; a larger one is refused whole with `CODE_TOO_LARGE` (each item is also held to max-payload)",
     default: BATCH_LIMITS.maxBytes,
     min: 1,
+    worker: true,
+  }),
+  /**
+   * Pin libzmq's I/O thread to core 0 and worker slot i to core (i + 1) mod cores (Linux, util-linux
+   * `taskset`). Off by default: see the README's "Pinning threads to cores" for what it measured.
+   */
+  pin: boolean({
+    flag: "--pin",
+    doc: "pin libzmq's I/O thread to core 0 and worker i to core (i + 1) mod cores (Linux; off by default)",
+    default: false,
     worker: true,
   }),
   /** Async handler calls in flight per worker and service; the worker stops receiving at this many. */

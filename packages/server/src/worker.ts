@@ -8,6 +8,7 @@ import * as echoModule from "./handlers/echo.js";
 import * as pingModule from "./handlers/ping.js";
 import { limitPayload } from "./limits.js";
 import { ServiceLoop } from "./service-loop.js";
+import { coreForWorker, currentThreadId, pinThread } from "./pin.js";
 import { slotView } from "./stats.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { ServerError } from "./errors.js";
@@ -48,6 +49,7 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
 
   const loops: ServiceLoop<unknown>[] = [];
   try {
+    if (task.settings.pin) await pinSelf(task.slot);
     for (const service of task.services) loops.push(await openService(service, task, counters, abort.signal));
   } catch (error) {
     closeTracked();
@@ -85,6 +87,17 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
   if (stop === undefined)
     throw new ServerError("SOCKET", `worker ${task.slot}: a serving loop ended on its own`, { cause: failed });
   return { slot: task.slot, drainTimedOut };
+}
+
+/** `pin`: this worker's own thread to its core (see pin.ts); failing to is failing to start. */
+async function pinSelf(slot: number): Promise<void> {
+  const tid = currentThreadId();
+  if (tid === undefined) throw new ServerError("PIN", `worker ${slot}: cannot find its thread id (/proc/thread-self)`);
+  try {
+    await pinThread(tid, coreForWorker(slot));
+  } catch (cause) {
+    throw new ServerError("PIN", `worker ${slot}: ${(cause as Error).message}`, { cause });
+  }
 }
 
 async function openService(
