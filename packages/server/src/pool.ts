@@ -6,18 +6,17 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:wor
 import { Piscina } from "piscina";
 import { ServerError } from "./errors.js";
 import type { Logger } from "./log.js";
-import type { WorkerSettings } from "./settings.js";
+import { workerSettingsOf, type ServerSettings, type WorkerSettings } from "./settings.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 
 /** What the pool needs to start serving tasks. */
 export interface PoolOptions {
-  size: number;
   /** The built worker entry (dist/worker.js). */
   workerUrl: URL;
   services: ServiceSpec[];
   counters: SharedArrayBuffer;
-  /** Handed to every serving task as is. */
-  settings: WorkerSettings;
+  /** The server's settings: `workers` sizes the pool; those marked `worker: true` go to every serving task. */
+  settings: ServerSettings;
   logger: Logger;
 }
 
@@ -46,14 +45,19 @@ export class WorkerPool {
   private readonly slots: Array<Slot | undefined>;
   private readonly earlyDeaths: number[];
   private stopping = false;
+  private readonly size: number;
+  /** What every serving task gets (the settings marked `worker: true`). */
+  private readonly workerSettings: WorkerSettings;
   /** Every death since start, oldest first. */
   readonly deaths: WorkerDeath[] = [];
 
   constructor(private readonly options: PoolOptions) {
+    this.size = options.settings.workers;
+    this.workerSettings = workerSettingsOf(options.settings);
     this.piscina = new Piscina<WorkerTask, WorkerResult>({
       filename: options.workerUrl.href,
-      minThreads: options.size,
-      maxThreads: options.size,
+      minThreads: this.size,
+      maxThreads: this.size,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       // Long tasks: a worker blocked in Atomics.wait would never see its own socket events.
@@ -63,13 +67,13 @@ export class WorkerPool {
     });
     // With no task on a dying thread piscina reports the death as an 'error' event; it is counted via the task.
     this.piscina.on("error", (error: unknown) => options.logger.error({ err: error }, "worker pool error"));
-    this.slots = new Array<Slot | undefined>(options.size).fill(undefined);
-    this.earlyDeaths = new Array<number>(options.size).fill(0);
+    this.slots = new Array<Slot | undefined>(this.size).fill(undefined);
+    this.earlyDeaths = new Array<number>(this.size).fill(0);
   }
 
   /** Starts one serving task per slot; resolves when all are ready, rejects if any fails before that. */
   async start(): Promise<void> {
-    const ready = Array.from({ length: this.options.size }, (_, slot) => this.launch(slot));
+    const ready = Array.from({ length: this.size }, (_, slot) => this.launch(slot));
     try {
       await Promise.all(ready);
     } catch (error) {
@@ -148,7 +152,7 @@ export class WorkerPool {
       services: this.options.services,
       counters: this.options.counters,
       control: workerPort,
-      settings: this.options.settings,
+      settings: this.workerSettings,
     };
     entry.done = this.piscina.run(task, { transferList: [workerPort] }).then(
       (result) => {

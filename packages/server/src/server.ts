@@ -1,10 +1,12 @@
-import * as zmq from "zeromq";
-import { RoutedDealer, Router } from "@zpb/transport";
+// startServer: wires the fronts (ROUTER, forwarder, backend DEALER per service) to the worker pool, and
+// owns the stop order. See the README, "How it works" and "Shutdown".
 import { ServerError } from "./errors.js";
+import { closeFronts, openFronts, type Front } from "./front.js";
 import { pinThread, zmqIoThreadIds } from "./pin.js";
+import type { Logger } from "./log.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
-import { workerSettingsOf, type Forwarder, type ServerSettings } from "./settings.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
+import type { ServerSettings } from "./settings.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
 import type { ServiceSpec } from "./task.js";
 
@@ -40,107 +42,8 @@ export interface RunningServer {
   readonly closed: Promise<void>;
 }
 
-/** `pin`: libzmq's I/O threads (started by the first socket, so bound fronts guarantee they exist) to core 0. */
-async function pinIoThreads(): Promise<void> {
-  const ids = zmqIoThreadIds();
-  if (ids.length === 0) throw new Error("cannot pin: no libzmq I/O thread found under /proc/self/task");
-  for (const tid of ids) await pinThread(tid, 0);
-}
-
 /** How long the proxies get to move the workers' last replies to the front before they are stopped. */
 const PROXY_FLUSH_MS = 50;
-/** Bound on waiting for a terminated proxy's run() to settle. */
-const PROXY_STOP_TIMEOUT_MS = 2000;
-
-let instances = 0;
-
-/** One front ROUTER, its backend DEALER and libzmq's proxy between them (run on a libuv pool thread). */
-class Front {
-  readonly router: Router<unknown>;
-  readonly backend: RoutedDealer<unknown>;
-  readonly bound: string[] = [];
-  readonly backendAddress: string;
-  private proxy: zmq.Proxy<zmq.Router, zmq.Dealer> | undefined;
-  private running: Promise<void> | undefined;
-  private terminated = false;
-
-  constructor(
-    readonly name: string,
-    private readonly endpoints: string[],
-    options: ResolvedOptions,
-  ) {
-    this.router = new Router<unknown>({
-      // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
-      // before its reply arrives. Loss is prevented by the send HWM instead (0 = replies are never dropped).
-      mandatory: false,
-      sendHighWaterMark: options.replyHighWaterMark,
-      linger: options.linger,
-      maxMessageSize: options.maxMessageSize,
-    });
-    this.backend = new RoutedDealer<unknown>({
-      sendHighWaterMark: options.requestHighWaterMark,
-      // The reply direction never blocks, so the proxy (one thread, both directions) cannot deadlock.
-      receiveHighWaterMark: 0,
-      linger: options.linger,
-    });
-    this.backendAddress = `inproc://zpb-server-${process.pid}-${++instances}-${name}`;
-  }
-
-  async bind(): Promise<void> {
-    for (const endpoint of this.endpoints) this.bound.push(await this.router.bind(endpoint));
-    await this.backend.bind(this.backendAddress);
-  }
-
-  /** Starts forwarding; `onFailure` hears of it stopping on its own. */
-  start(forwarder: Forwarder, onFailure: (error: ServerError) => void): void {
-    const forwarding = forwarder === "js" ? this.forwardInJs() : this.runProxy();
-    this.running = forwarding.then(
-      () => {
-        if (!this.terminated) onFailure(new ServerError("PROXY", `the ${this.name} proxy stopped on its own`));
-      },
-      (cause: unknown) => {
-        const text = cause instanceof Error ? cause.message : String(cause);
-        if (!this.terminated) onFailure(new ServerError("PROXY", `the ${this.name} proxy failed: ${text}`, { cause }));
-      },
-    );
-  }
-
-  private runProxy(): Promise<void> {
-    this.proxy = new zmq.Proxy(this.router.socket, this.backend.socket);
-    return this.proxy.run();
-  }
-
-  /** The same job as the proxy in two JS loops: slower (see README), kept to measure against. */
-  private async forwardInJs(): Promise<void> {
-    const front = this.router.socket;
-    const back = this.backend.socket;
-    const pump = async (from: zmq.Router | zmq.Dealer, to: zmq.Router | zmq.Dealer): Promise<void> => {
-      try {
-        for (;;) await to.send(await from.receive());
-      } catch (error) {
-        if (!this.terminated) throw error;
-      }
-    };
-    await Promise.all([pump(front, back), pump(back, front)]);
-  }
-
-  /** Stops forwarding and closes both sockets (the proxy closes them itself). */
-  async stop(): Promise<void> {
-    this.terminated = true;
-    if (this.proxy === undefined || this.running === undefined) {
-      this.router.close();
-      this.backend.close();
-      if (this.running !== undefined) await this.running;
-      return;
-    }
-    try {
-      this.proxy.terminate();
-    } catch {
-      // Already terminated (its sockets are closed): nothing left to stop.
-    }
-    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, PROXY_STOP_TIMEOUT_MS).unref())]);
-  }
-}
 
 /**
  * The URL of the built worker entry: beside this module in dist/, or ../dist/worker.js when this module
@@ -151,8 +54,20 @@ function workerUrl(): URL {
   return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
 }
 
-function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readonly<ServerSettings> {
-  return Object.freeze(settings);
+/** `pin`: libzmq's I/O threads (started by the first socket, so open fronts guarantee they exist) to core 0. */
+async function pinIoThreads(): Promise<void> {
+  const ids = zmqIoThreadIds();
+  if (ids.length === 0) throw new Error("cannot pin: no libzmq I/O thread found under /proc/self/task");
+  for (const tid of ids) await pinThread(tid, 0);
+}
+
+/** What each worker serves: one service per front, the echo front with the built-in echo handler. */
+function servicesOf(fronts: readonly Front[], handler: string): ServiceSpec[] {
+  return fronts.map((front) => ({
+    name: front.name,
+    backend: front.backendAddress,
+    handler: front.name === "echo" ? "echo" : handler,
+  }));
 }
 
 /**
@@ -161,102 +76,110 @@ function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readon
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
-  const { logger } = resolved;
-  const fronts: Front[] = [];
-  if (resolved.bind.length > 0) fronts.push(new Front("main", resolved.bind, resolved));
-  if (resolved.echo !== false) fronts.push(new Front("echo", [resolved.echo], resolved));
-
-  const closeFronts = async (): Promise<void> => {
-    await Promise.all(fronts.map((front) => front.stop()));
-  };
-  try {
-    for (const front of fronts) await front.bind();
-  } catch (cause) {
-    await closeFronts();
-    const text = cause instanceof Error ? cause.message : String(cause);
-    throw new ServerError("SOCKET", `cannot start: ${text}`, { cause });
-  }
-
+  const fronts = await openFronts(resolved);
   if (resolved.pin) {
     try {
       await pinIoThreads();
     } catch (cause) {
-      await closeFronts();
+      await closeFronts(fronts);
       throw new ServerError("PIN", (cause as Error).message, { cause });
     }
   }
-
-  const services: ServiceSpec[] = fronts.map((front) => ({
-    name: front.name,
-    backend: front.backendAddress,
-    handler: front.name === "echo" ? "echo" : resolved.handler,
-  }));
   const counters = createCounterMemory(resolved.workers);
+  const { logger, ...settings } = resolved;
   const pool = new WorkerPool({
-    size: resolved.workers,
     workerUrl: workerUrl(),
-    services,
+    services: servicesOf(fronts, resolved.handler),
     counters,
-    settings: workerSettingsOf(resolved),
+    settings,
     logger,
   });
   try {
     await pool.start();
   } catch (error) {
-    await closeFronts();
+    await closeFronts(fronts);
     throw error;
   }
+  return new Server(resolved, fronts, pool, counters);
+}
 
-  const startedAt = performance.now();
-  let stopping: Promise<void> | undefined;
-  let settleClosed!: (error?: unknown) => void;
-  const closed = new Promise<void>((resolve, reject) => {
-    settleClosed = (error) => (error === undefined ? resolve() : reject(error));
-  });
-  // A caller that never looks at `closed` must not get an unhandled rejection from it.
-  closed.catch(() => undefined);
-  let failure: ServerError | undefined;
+/** A started server: the stop order and the failure that ends it. */
+class Server implements RunningServer {
+  readonly endpoints: BoundEndpoints;
+  readonly workers: number;
+  readonly settings: Readonly<ServerSettings>;
+  readonly closed: Promise<void>;
+  private readonly logger: Logger;
+  private readonly startedAt = performance.now();
+  private settleClosed!: (error?: unknown) => void;
+  private stopping: Promise<void> | undefined;
+  /** What `closed` rejects with: the first failure seen. */
+  private failure: ServerError | undefined;
 
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      const { drainTimedOut, stuck } = await pool.stop(resolved.drainTimeout);
-      if (drainTimedOut > 0)
-        logger.warn(
-          { workers: drainTimedOut },
-          `${drainTimedOut} worker(s) hit the ${resolved.drainTimeout} ms drain deadline`,
-        );
-      if (stuck.length > 0) {
-        failure ??= new ServerError(
-          "STOP_TIMEOUT",
-          `worker(s) ${stuck.join(", ")} did not stop (stuck in synchronous code?); their threads still hold open sockets, so this process cannot end them safely`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
-      await closeFronts();
-      settleClosed(failure);
-    })();
-    return stopping;
-  };
-
-  for (const front of fronts) {
-    front.start(resolved.forwarder, (error) => {
-      failure ??= error;
-      logger.error({ err: error }, error.message);
-      void stop();
-    });
-  }
-
-  return {
-    endpoints: {
+  constructor(
+    resolved: ResolvedOptions,
+    private readonly fronts: readonly Front[],
+    private readonly pool: WorkerPool,
+    private readonly counters: SharedArrayBuffer,
+  ) {
+    const { logger, ...settings } = resolved;
+    this.logger = logger;
+    this.settings = Object.freeze(settings);
+    this.workers = settings.workers;
+    this.endpoints = {
       main: fronts.find((f) => f.name === "main")?.bound ?? [],
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
-    },
-    workers: resolved.workers,
-    settings: settingsOnly(resolved),
-    stats: () =>
-      collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
-    deaths: () => pool.deaths,
-    stop,
-    closed,
-  };
+    };
+    this.closed = new Promise<void>((resolve, reject) => {
+      this.settleClosed = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // A caller that never looks at `closed` must not get an unhandled rejection from it.
+    this.closed.catch(() => undefined);
+    for (const front of fronts) front.start(settings.forwarder, (error) => this.fail(error));
+  }
+
+  stats(): ServerStats {
+    const { counters, workers, pool } = this;
+    return collectStats(counters, workers, pool.deaths.length, pool.serving, performance.now() - this.startedAt);
+  }
+
+  deaths(): readonly WorkerDeath[] {
+    return this.pool.deaths;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /** Workers first (they drain and close their sockets), then, after a moment for the last replies, the fronts. */
+  private async shutdown(): Promise<void> {
+    await this.stopWorkers();
+    await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
+    await closeFronts(this.fronts);
+    this.settleClosed(this.failure);
+  }
+
+  private async stopWorkers(): Promise<void> {
+    const { drainTimeout } = this.settings;
+    const { drainTimedOut, stuck } = await this.pool.stop(drainTimeout);
+    if (drainTimedOut > 0)
+      this.logger.warn(
+        { workers: drainTimedOut },
+        `${drainTimedOut} worker(s) hit the ${drainTimeout} ms drain deadline`,
+      );
+    if (stuck.length > 0) {
+      this.failure ??= new ServerError(
+        "STOP_TIMEOUT",
+        `worker(s) ${stuck.join(", ")} did not stop (stuck in synchronous code?); their threads still hold open sockets, so this process cannot end them safely`,
+      );
+    }
+  }
+
+  /** A front can no longer route: log it and stop the whole server, whose `closed` then rejects. */
+  private fail(error: ServerError): void {
+    this.failure ??= error;
+    this.logger.error({ err: error }, error.message);
+    void this.stop();
+  }
 }
