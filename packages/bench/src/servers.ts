@@ -16,6 +16,8 @@ export interface ServerSpec {
   iterations: number;
   /** The compiled program of a native server ("native-router"). */
   binary?: string;
+  /** Our server only: start it with `--pin` (I/O thread and workers pinned to cores). */
+  pin?: boolean;
 }
 
 /** A server that answered a Ping and is ready for load. */
@@ -80,6 +82,7 @@ export async function startServer(
     const address = `tcp://127.0.0.1:${port}`;
     const args = [serverCli, "--bind", address, "--workers", String(spec.workers), "--no-echo"];
     if (spec.iterations > 0) args.push("--handler", HEAVY_HANDLER);
+    if (spec.pin) args.push("--pin");
     const proc = registry.spawnProgram(`zpb-server×${spec.workers}`, process.execPath, args);
     const exited = proc.exited.then(() => {
       throw new Error(

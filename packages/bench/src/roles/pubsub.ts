@@ -9,6 +9,8 @@ const DATA = Buffer.from("bench.data");
 const HELLO = Buffer.from("bench.hello");
 const END = Buffer.from("bench.end");
 const PREFIX = "bench.";
+/** Hello and end are [topic, empty payload]: a subscriber that reads only [topic, payload] (our Subscription) sees them too. */
+const NO_PAYLOAD = Buffer.alloc(0);
 
 /** HWM option: null leaves libzmq's default (1000); 0 is unlimited. */
 export interface PubConfig {
@@ -26,7 +28,7 @@ export async function runPublisher({ hwm, count }: PubConfig): Promise<void> {
   const go = waitFor("go").then(() => (started = true));
   tell({ type: "ready", info: { endpoint: socket.lastEndpoint } });
   while (!started && !stopped) {
-    await socket.send([HELLO]);
+    await socket.send([HELLO, NO_PAYLOAD]);
     await Promise.race([sleep(10), go]);
   }
   const cpu = process.cpuUsage();
@@ -40,7 +42,7 @@ export async function runPublisher({ hwm, count }: PubConfig): Promise<void> {
   const result: PublisherResult = { sent, seconds, msgsPerSec: sent / seconds, cpuSeconds: cpuSecondsSince(cpu) };
   tell({ type: "result", data: result });
   while (!stopped) {
-    await socket.send([END]);
+    await socket.send([END, NO_PAYLOAD]);
     await sleep(20);
   }
   socket.close();
