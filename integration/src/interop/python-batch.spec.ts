@@ -5,7 +5,8 @@ import { BATCH_MARKER, createBatchCodec, envelopeCodec, ping, seqOf } from "@zpb
 import { PipelinedClient, Subscription, TopicPublisher } from "@zpb/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess } from "../support/processes.js";
-import { PythonPeers, generatePythonCode, requirePrerequisites, within, type PeerResult } from "./python-peer.js";
+import { within } from "@zpb/test-support";
+import { PythonPeers, generatePythonCode, requirePrerequisites, type PeerResult } from "./python-peer.js";
 
 const ANY_PORT = "tcp://127.0.0.1:*";
 const PEER_TIMEOUT_S = "10";
@@ -86,7 +87,7 @@ describe("batches between Python peers and @zpb/client", { timeout: 30_000 }, ()
       "--timeout",
       PEER_TIMEOUT_S,
     ]);
-    await within(publisher.waitForSubscribers(1, { topic: "PING" }), WAIT_MS, "the Python subscription");
+    await within(publisher.waitForSubscribers(1, { topic: "PING" }), "the Python subscription", WAIT_MS);
     await publisher.publishMany({ topic: "PING", count: COUNT, message: (i) => ping(i) });
     const summary = expectClean(await sub.result());
     expect(summary).toMatchObject({ received: COUNT, batches: COUNT / 10 });

@@ -1,3 +1,5 @@
+// @zpb/proto — the zpb schema (docs/wire.md), its generated code and typed codecs: what applications use. The
+// pieces sibling zpb packages share beyond that are in "@zpb/proto/internal".
 export { createCodec, rawCodec, type Codec, type CodecOptions, type StaticMessageType } from "./codec.js";
 export {
   BATCH_LIMITS,

@@ -14,7 +14,10 @@ import {
 } from "./received.js";
 import type { Topic } from "./publish.js";
 
-/** A published message: its topic (as UTF-8 text and as the raw bytes, for binary topics) plus the decoded message or why it could not be decoded. */
+/**
+ * A published message: its topic (as UTF-8 text and as the raw bytes, for binary topics) plus the decoded message or
+ * why it could not be decoded.
+ */
 export type Published<T> = Received<T> & { topic: string; topicBytes: Buffer };
 
 /** Everything one published ZeroMQ message carried (one message, or a batch's items), with its topic. */
@@ -33,9 +36,9 @@ const EMPTY = Buffer.alloc(0);
 const EXPECTED = "2 frames [topic, payload] or 3 frames [topic, marker, batch]";
 
 /**
- * A subscriber (the Rust prost + zmq example's SUB): receives `[topic, payload]` for the topic prefixes it
- * subscribed to, and batches `[topic, marker, batch]` (docs/wire.md, "Batches"), which receive() hands out
- * one message at a time and receiveMany() whole.
+ * A subscriber (as the SUB of the Rust prost + zmq example): receives `[topic, payload]` for the topic prefixes it
+ * subscribed to, and batches `[topic, marker, batch]` (docs/wire.md, "Batches"), which receive() hands out one
+ * message at a time and receiveMany() whole.
  */
 export class Subscriber<T = Envelope> extends ReceivingSocket<zmq.Subscriber, Published<T>> {
   private readonly codec: Codec<T>;
