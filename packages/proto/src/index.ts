@@ -6,7 +6,6 @@ export {
   BATCH_MARKER,
   BatchWriter,
   createBatchCodec,
-  firstBatchItem,
   isBatchMarker,
   joinBatch,
   splitBatch,

@@ -1,4 +1,5 @@
-import { BatchWriter, ErrorCode, firstBatchItem } from "@zpb/proto";
+import { BatchWriter, ErrorCode } from "@zpb/proto";
+import { firstBatchItem } from "@zpb/proto/internal";
 import type { Peer, Received, RoutedDealer, RoutedIncoming, RoutedMessage } from "@zpb/transport";
 import { BatchReplies } from "./batch-replies.js";
 import { ErrorReplies } from "./error-replies.js";
