@@ -181,9 +181,18 @@ export class ServiceLoop<T> {
   /** The encoded reply now, or undefined when an async handler will enqueue it later. */
   private answer(received: RoutedMessage<T>): Uint8Array | undefined {
     if (!received.ok) return this.errors.forReceiveError(received.error);
-    const request = received.message;
+    return this.handle(received.message, received.peer, undefined, 0);
+  }
+
+  /** Like answer(), for request `index` of `batch`: its reply now, or undefined when an async handler fills it in later. */
+  private answerItem(item: Received<T>, batch: BatchReplies, index: number): Uint8Array | undefined {
+    if (!item.ok) return this.errors.forReceiveError(item.error);
+    return this.handle(item.message, batch.peer, batch, index);
+  }
+
+  /** Runs the handler for one request: its encoded reply now, or undefined when it is async (see settle()). */
+  private handle(request: T, peer: Peer, batch: BatchReplies | undefined, index: number): Uint8Array | undefined {
     if (this.draining) return this.errors.build(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
-    const peer = received.peer;
     let result: T | PromiseLike<T>;
     this.current = request;
     this.currentPeer = peer;
@@ -196,28 +205,7 @@ export class ServiceLoop<T> {
       this.current = undefined;
     }
     if (!isThenable(result)) return this.encode(result, request);
-    this.await(result, { peer, request, batch: undefined, index: 0 });
-    return undefined;
-  }
-
-  /** Like answer(), for request `index` of `batch`: its reply now, or undefined when an async handler fills it in later. */
-  private answerItem(item: Received<T>, batch: BatchReplies, index: number): Uint8Array | undefined {
-    if (!item.ok) return this.errors.forReceiveError(item.error);
-    const request = item.message;
-    if (this.draining) return this.errors.build(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
-    let result: T | PromiseLike<T>;
-    this.current = request;
-    this.currentPeer = batch.peer;
-    try {
-      result = this.handler.handle(request, this.context);
-    } catch (error) {
-      return this.errors.forFailure(error, request);
-    } finally {
-      this.currentPeer = undefined;
-      this.current = undefined;
-    }
-    if (!isThenable(result)) return this.encode(result, request);
-    this.await(result, { peer: batch.peer, request, batch, index });
+    this.await(result, { peer, request, batch, index });
     return undefined;
   }
 

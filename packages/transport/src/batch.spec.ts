@@ -1,6 +1,7 @@
 // The batch wire on every pattern that carries it (docs/wire.md, "Batches"), over real sockets.
 import { randomUUID } from "node:crypto";
 import { BATCH_MARKER, DecodeError, envelopeCodec, joinBatch, ping, pong, type Envelope } from "@zpb/proto";
+import { within } from "@zpb/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import { Dealer } from "./dealer.js";
@@ -10,7 +11,6 @@ import { Router } from "./router.js";
 import { Subscriber } from "./subscribe.js";
 
 const EMPTY = Buffer.alloc(0);
-const WAIT_MS = 5_000;
 const bytes = (message: Envelope) => Buffer.from(envelopeCodec.encode(message));
 const hexes = (frames: Buffer[]) => frames.map((f) => f.toString("hex"));
 
@@ -22,18 +22,6 @@ function own<S extends { close(): void }>(socket: S): S {
 afterEach(() => {
   for (const socket of open.splice(0)) socket.close();
 });
-
-async function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const address = (kind: "tcp" | "inproc") =>
   kind === "tcp" ? "tcp://127.0.0.1:*" : `inproc://zpb-batch-${randomUUID()}`;

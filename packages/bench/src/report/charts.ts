@@ -60,12 +60,7 @@ function throughputChart(
     series: windows.map((window) => ({
       name: `window ${window}`,
       type: "bar" as const,
-      label: {
-        show: true,
-        position: "top" as const,
-        fontSize: 9,
-        formatter: (p: { value: unknown }) => kilo(Number(p.value)),
-      },
+      label: BAR_LABEL,
       data: servers.map(([k, w, client]) => {
         const c = cell(result, scenario, k, window, w, client);
         return c && !c.error && c.msgsPerSec > 0 ? c.msgsPerSec : null;
@@ -73,6 +68,14 @@ function throughputChart(
     })),
   });
 }
+
+/** A bar's value above it, as 71k / 1.20M. */
+const BAR_LABEL = {
+  show: true,
+  position: "top" as const,
+  fontSize: 9,
+  formatter: (p: { value: unknown }) => kilo(Number(p.value)),
+};
 
 function kilo(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${Math.round(n / 1e3)}k` : String(Math.round(n));
@@ -134,12 +137,7 @@ function batchChart(result: BenchResult): string | undefined {
     series: sizes.map((batch) => ({
       name: `batch ${batch}`,
       type: "bar" as const,
-      label: {
-        show: true,
-        position: "top" as const,
-        fontSize: 9,
-        formatter: (p: { value: unknown }) => kilo(Number(p.value)),
-      },
+      label: BAR_LABEL,
       data: [
         ...columns.map((c) =>
           bar(

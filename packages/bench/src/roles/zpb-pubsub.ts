@@ -6,7 +6,7 @@ import { Subscription, TopicPublisher } from "@zpb/client";
 import { ping } from "@zpb/proto";
 import { cpuSecondsSince, nowSeconds, onStop, sleep, tell, waitFor } from "../ipc.js";
 import type { PublisherResult, SubscriberResult } from "../result.js";
-import type { PubConfig, SubConfig } from "./pubsub.js";
+import { DataTally, type PubConfig, type SubConfig } from "./pubsub.js";
 
 const DATA = "bench.data";
 const HELLO = "bench.hello";
@@ -56,14 +56,8 @@ export async function runZpbSubscriber({ endpoint, hwm, count, idleMs }: SubConf
     socket: { linger: 0, ...(hwm === null ? {} : { receiveHighWaterMark: hwm }) },
   });
   onStop(() => subscription.close());
-  const seen = new Uint8Array(count + 1);
+  const tally = new DataTally(count);
   let ready = false;
-  let received = 0;
-  let duplicates = 0;
-  let gaps = 0;
-  let lastSeq = 0;
-  let firstAt = 0;
-  let lastAt = 0;
   let sawEnd = false;
   let cpu = process.cpuUsage();
   // Idle bound: one timer re-armed lazily, as `zpb subscribe` does, instead of one per message.
@@ -86,32 +80,11 @@ export async function runZpbSubscriber({ endpoint, hwm, count, idleMs }: SubConf
         sawEnd = true;
         break;
       }
-      if (m.message.payload.case !== "ping") continue;
-      const seq = Number(m.message.payload.value.seq);
-      lastAt = lastMessageAt;
-      if (firstAt === 0) firstAt = lastAt;
-      if (seq !== lastSeq + 1) gaps++;
-      lastSeq = seq;
-      if (seq < 1 || seq > count) continue;
-      if (seen[seq] === 1) duplicates++;
-      else {
-        seen[seq] = 1;
-        received++;
-      }
+      if (m.message.payload.case === "ping") tally.add(Number(m.message.payload.value.seq));
     }
   } finally {
     clearInterval(idle);
     subscription.close();
   }
-  const measuredSeconds = Math.max(lastAt - firstAt, 1e-9);
-  return {
-    received,
-    lost: count - received,
-    gaps,
-    duplicates,
-    msgsPerSec: received / measuredSeconds,
-    measuredSeconds,
-    sawEnd,
-    cpuSeconds: cpuSecondsSince(cpu),
-  };
+  return tally.result(sawEnd, cpuSecondsSince(cpu));
 }
