@@ -1,5 +1,6 @@
-import { BatchWriter, type Codec, type Envelope, envelopeCodec } from "@zpb/proto";
-import { Publisher, type SocketOptions, type Topic } from "@zpb/transport";
+import { BatchWriter, type Codec, type Envelope } from "@zpb/proto";
+import { Publisher, type OptionsFor, type SocketOptions, type Topic } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { CLIENT_DEFAULTS } from "./options.js";
 
 export interface TopicPublisherOptions<T = Envelope> {
@@ -8,7 +9,7 @@ export interface TopicPublisherOptions<T = Envelope> {
    * (tcp://127.0.0.1:6000).
    */
   endpoint?: string;
-  /** How messages are encoded. Default: envelopeCodec. */
+  /** How messages are encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /**
    * Messages publishMany() packs into one batch `[topic, marker, batch]` (docs/wire.md, "Batches"). Default 1:
@@ -57,16 +58,18 @@ export class TopicPublisher<T = Envelope> {
   ) {}
 
   /** Binds a publisher on `endpoint`. */
-  static async bind<T = Envelope>(options: TopicPublisherOptions<T> = {}): Promise<TopicPublisher<T>> {
+  static async bind<T = Envelope>(
+    ...[options = {}]: OptionsFor<T, TopicPublisherOptions<T>>
+  ): Promise<TopicPublisher<T>> {
     const batch = batchSize(options.batch ?? CLIENT_DEFAULTS.publishBatch);
     const publisher = new Publisher<T>({
       linger: CLIENT_DEFAULTS.publisherLinger,
       ...options.socket,
-      ...(options.codec ? { codec: options.codec } : {}),
+      codec: codecOrDefault(options.codec),
     });
     try {
       const endpoint = await publisher.bind(options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish);
-      const codec = options.codec ?? (envelopeCodec as unknown as Codec<T>);
+      const codec = codecOrDefault(options.codec);
       return new TopicPublisher(publisher, endpoint, codec, batch);
     } catch (error) {
       publisher.close();

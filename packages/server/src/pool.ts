@@ -15,6 +15,8 @@ export interface PoolOptions {
   workerUrl: URL;
   services: ServiceSpec[];
   counters: SharedArrayBuffer;
+  /** Handler-duration histogram slots (durations.ts), one per worker like `counters`. */
+  durations: SharedArrayBuffer;
   /** The server's settings: `workers` sizes the pool; those marked `worker: true` go to every serving task. */
   settings: ServerSettings;
   logger: Logger;
@@ -50,6 +52,8 @@ export class WorkerPool {
   private readonly workerSettings: WorkerSettings;
   /** Every death since start, oldest first. */
   readonly deaths: WorkerDeath[] = [];
+  /** Replacement workers that came up and serve (a death whose replacement failed too is not counted). */
+  replacements = 0;
 
   constructor(private readonly options: PoolOptions) {
     this.size = options.settings.workers;
@@ -62,6 +66,9 @@ export class WorkerPool {
       concurrentTasksPerWorker: 1,
       // Long tasks: a worker blocked in Atomics.wait would never see its own socket events.
       atomics: "disabled",
+      // No execArgv: left unset, Node gives each worker the server's own Node options (`--import tsx` for
+      // TypeScript handlers, see handler-import.ts). An explicit copy would be refused as soon as it held a
+      // process-wide flag such as --max-old-space-size (ERR_WORKER_INVALID_EXEC_ARGV).
       // Our tasks resolve on our own stop signal; this only bounds close() if one never does.
       closeTimeout: 30_000,
     });
@@ -151,6 +158,7 @@ export class WorkerPool {
       slot,
       services: this.options.services,
       counters: this.options.counters,
+      durations: this.options.durations,
       control: workerPort,
       settings: this.workerSettings,
     };
@@ -197,7 +205,10 @@ export class WorkerPool {
     const restart = (): void => {
       if (this.stopping) return;
       this.launch(slot).then(
-        () => this.options.logger.info({ worker: slot }, `worker ${slot} replaced and serving`),
+        () => {
+          this.replacements++;
+          this.options.logger.info({ worker: slot }, `worker ${slot} replaced and serving`);
+        },
         () => undefined,
       );
     };

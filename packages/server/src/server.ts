@@ -8,6 +8,8 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./opti
 import { WorkerPool, type WorkerDeath } from "./pool.js";
 import type { ServerSettings } from "./settings.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
+import { createDurationMemory, readDurations } from "./durations.js";
+import { startMetrics, type MetricsEndpoint, type ServingState } from "./metrics.js";
 import type { ServiceSpec } from "./task.js";
 
 /** The endpoints a running server actually bound (a `:0` or `:*` port shows the port the OS picked). */
@@ -25,6 +27,8 @@ export interface RunningServer {
   readonly workers: number;
   /** The settings in effect (every default applied). */
   readonly settings: Readonly<ServerSettings>;
+  /** The metrics endpoint's base URL (`http://127.0.0.1:9464`; `/metrics`, `/healthz`), or undefined when off. */
+  readonly metrics: string | undefined;
   /** Counters summed and per worker (cheap: reads shared memory, no messages to the workers). */
   stats(): ServerStats;
   /** Every worker death since start (each was replaced unless the server was stopping). */
@@ -76,31 +80,83 @@ function servicesOf(fronts: readonly Front[], handler: string): ServiceSpec[] {
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
-  const fronts = await openFronts(resolved);
+  const counters = createCounterMemory(resolved.workers);
+  const durations = createDurationMemory(resolved.workers);
+  const startedAt = performance.now();
+  const status: ServerStatus = { state: "starting", pool: undefined };
+  const readStats = (): ServerStats =>
+    collectStats(
+      counters,
+      resolved.workers,
+      status.pool?.deaths.length ?? 0,
+      status.pool?.serving ?? 0,
+      performance.now() - startedAt,
+    );
+  // Up before anything else, so /healthz answers 503 while the server starts.
+  const metrics = await openMetrics(resolved, status, readStats, durations);
+  let fronts: Front[];
+  try {
+    fronts = await openFronts(resolved);
+  } catch (error) {
+    await metrics?.close();
+    throw error;
+  }
   if (resolved.pin) {
     try {
       await pinIoThreads();
     } catch (cause) {
       await closeFronts(fronts);
+      await metrics?.close();
       throw new ServerError("PIN", (cause as Error).message, { cause });
     }
   }
-  const counters = createCounterMemory(resolved.workers);
   const { logger, ...settings } = resolved;
   const pool = new WorkerPool({
     workerUrl: workerUrl(),
     services: servicesOf(fronts, resolved.handler),
     counters,
+    durations,
     settings,
     logger,
   });
+  status.pool = pool;
   try {
     await pool.start();
   } catch (error) {
     await closeFronts(fronts);
+    await metrics?.close();
     throw error;
   }
-  return new Server(resolved, fronts, pool, counters);
+  status.state = "serving";
+  return new Server(resolved, fronts, pool, readStats, status, metrics);
+}
+
+/** What the metrics endpoint reads about the server while it starts, serves and stops. */
+interface ServerStatus {
+  state: ServingState;
+  pool: WorkerPool | undefined;
+}
+
+/** The metrics endpoint when `metrics` is set: it reads the server's shared memory at scrape time. */
+async function openMetrics(
+  resolved: ResolvedOptions,
+  status: ServerStatus,
+  stats: () => ServerStats,
+  durations: SharedArrayBuffer,
+): Promise<MetricsEndpoint | undefined> {
+  if (resolved.metrics === false) return undefined;
+  try {
+    return await startMetrics(resolved.metrics, {
+      workers: resolved.workers,
+      stats,
+      replacements: () => status.pool?.replacements ?? 0,
+      durations: () => readDurations(durations, resolved.workers),
+      state: () => status.state,
+    });
+  } catch (cause) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    throw new ServerError("SOCKET", `cannot start the metrics endpoint on ${resolved.metrics}: ${text}`, { cause });
+  }
 }
 
 /** A started server: the stop order and the failure that ends it. */
@@ -108,9 +164,9 @@ class Server implements RunningServer {
   readonly endpoints: BoundEndpoints;
   readonly workers: number;
   readonly settings: Readonly<ServerSettings>;
+  readonly metrics: string | undefined;
   readonly closed: Promise<void>;
   private readonly logger: Logger;
-  private readonly startedAt = performance.now();
   private settleClosed!: (error?: unknown) => void;
   private stopping: Promise<void> | undefined;
   /** What `closed` rejects with: the first failure seen. */
@@ -120,12 +176,15 @@ class Server implements RunningServer {
     resolved: ResolvedOptions,
     private readonly fronts: readonly Front[],
     private readonly pool: WorkerPool,
-    private readonly counters: SharedArrayBuffer,
+    private readonly readStats: () => ServerStats,
+    private readonly status: ServerStatus,
+    private readonly metricsEndpoint: MetricsEndpoint | undefined,
   ) {
     const { logger, ...settings } = resolved;
     this.logger = logger;
     this.settings = Object.freeze(settings);
     this.workers = settings.workers;
+    this.metrics = metricsEndpoint?.url;
     this.endpoints = {
       main: fronts.find((f) => f.name === "main")?.bound ?? [],
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
@@ -139,8 +198,7 @@ class Server implements RunningServer {
   }
 
   stats(): ServerStats {
-    const { counters, workers, pool } = this;
-    return collectStats(counters, workers, pool.deaths.length, pool.serving, performance.now() - this.startedAt);
+    return this.readStats();
   }
 
   deaths(): readonly WorkerDeath[] {
@@ -154,9 +212,11 @@ class Server implements RunningServer {
 
   /** Workers first (they drain and close their sockets), then, after a moment for the last replies, the fronts. */
   private async shutdown(): Promise<void> {
+    this.status.state = "draining";
     await this.stopWorkers();
     await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
     await closeFronts(this.fronts);
+    await this.metricsEndpoint?.close();
     this.settleClosed(this.failure);
   }
 

@@ -4,6 +4,7 @@ import type { Peer, Received, RoutedDealer, RoutedIncoming, RoutedMessage } from
 import { BatchReplies } from "./batch-replies.js";
 import { ErrorReplies } from "./error-replies.js";
 import type { HandlerContext, LoadedHandler } from "./handler.js";
+import type { DurationRecorder } from "./durations.js";
 import type { OutgoingReply } from "./outbox.js";
 import { ReplySender } from "./reply-sender.js";
 import { Counter } from "./stats.js";
@@ -51,6 +52,8 @@ export class ServiceLoop<T> {
     private readonly counters: Float64Array,
     private readonly context: HandlerContext,
     private readonly concurrency: number,
+    /** Where handler durations go (shared memory, read by the metrics endpoint); none in some tests. */
+    private readonly durations?: DurationRecorder,
   ) {
     this.sender = new ReplySender(dealer, counters);
     this.errors = new ErrorReplies(handler, counters);
@@ -196,25 +199,43 @@ export class ServiceLoop<T> {
     let result: T | PromiseLike<T>;
     this.current = request;
     this.currentPeer = peer;
+    const durations = this.durations?.sample() === true ? this.durations : undefined;
+    const started = durations === undefined ? 0 : performance.now();
     try {
       result = this.handler.handle(request, this.context);
     } catch (error) {
+      durations?.observe(performance.now() - started);
       return this.errors.forFailure(error, request);
     } finally {
       this.currentPeer = undefined;
       this.current = undefined;
     }
-    if (!isThenable(result)) return this.encode(result, request);
-    this.await(result, { peer, request, batch, index });
+    if (!isThenable(result)) {
+      durations?.observe(performance.now() - started);
+      return this.encode(result, request);
+    }
+    this.await(result, { peer, request, batch, index }, durations, started);
     return undefined;
   }
 
-  private await(result: PromiseLike<T>, waiting: Awaiting<T>): void {
+  /** Waits for an async handler's result (counted against the concurrency limit) and settles its request. */
+  private await(
+    result: PromiseLike<T>,
+    waiting: Awaiting<T>,
+    durations: DurationRecorder | undefined,
+    started: number,
+  ): void {
     this.asyncInFlight++;
     this.awaiting.add(waiting);
     result.then(
-      (reply) => this.settle(waiting, this.encode(reply, waiting.request)),
-      (error: unknown) => this.settle(waiting, this.errors.forFailure(error, waiting.request)),
+      (reply) => {
+        durations?.observe(performance.now() - started);
+        this.settle(waiting, this.encode(reply, waiting.request));
+      },
+      (error: unknown) => {
+        durations?.observe(performance.now() - started);
+        this.settle(waiting, this.errors.forFailure(error, waiting.request));
+      },
     );
   }
 

@@ -18,6 +18,8 @@ export interface WorkerTask {
   slot: number;
   services: ServiceSpec[];
   counters: SharedArrayBuffer;
+  /** Handler-duration histogram slots (durations.ts), one per worker like `counters`. */
+  durations: SharedArrayBuffer;
   control: MessagePort;
   /** The settings marked `worker: true` in SERVER_SETTINGS. */
   settings: WorkerSettings;

@@ -4,12 +4,14 @@
 import { RoutedDealer } from "@zpb/transport";
 import { closeTracked, installGuard, setLastWords, track } from "./guard.js";
 import { toLoadedHandler, type HandlerModule, type LoadedHandler } from "./handler.js";
+import { importHandler } from "./handler-import.js";
 import * as echoModule from "./handlers/echo.js";
 import * as pingModule from "./handlers/ping.js";
 import { limitPayload } from "./limits.js";
 import { ServiceLoop } from "./service-loop.js";
 import { coreForWorker, currentThreadId, pinThread } from "./pin.js";
 import { slotView } from "./stats.js";
+import { DurationRecorder } from "./durations.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { ServerError } from "./errors.js";
 
@@ -29,8 +31,9 @@ async function loadHandler(spec: string): Promise<LoadedHandler> {
   if (builtin !== undefined) return toLoadedHandler(builtin, spec);
   let module: Partial<HandlerModule<unknown>>;
   try {
-    module = (await import(spec)) as Partial<HandlerModule<unknown>>;
+    module = (await importHandler(spec)) as Partial<HandlerModule<unknown>>;
   } catch (cause) {
+    if (cause instanceof ServerError) throw cause;
     const text = cause instanceof Error ? cause.message : String(cause);
     throw new ServerError("HANDLER_LOAD", `cannot load handler module ${spec}: ${text}`, { cause });
   }
@@ -125,6 +128,7 @@ async function openService(
     counters,
     { workerId: task.slot, service: service.name, signal },
     settings.concurrency,
+    new DurationRecorder(task.durations, task.slot),
   );
 }
 

@@ -9,6 +9,7 @@ import {
   type Envelope,
 } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
+import type { OptionsFor } from "./codec-args.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import {
   badFrames,
@@ -22,7 +23,7 @@ import {
 } from "./received.js";
 
 export interface DealerOptions<T = Envelope> extends SocketOptions {
-  /** How messages are encoded and replies decoded. Default: envelopeCodec. */
+  /** How messages are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /**
    * Put an empty delimiter frame before each payload, as REQ does. Default false: one frame per message,
@@ -49,11 +50,11 @@ export class Dealer<T = Envelope> extends ReceivingSocket<zmq.Dealer, Received<T
   private readonly batchLimits: BatchLimits | undefined;
   private batchCodec: BatchCodec<T> | undefined;
 
-  constructor(options: DealerOptions<T> = {}) {
+  constructor(...[options]: OptionsFor<T, DealerOptions<T>>) {
     super(createSocket(zmq.Dealer, zmqOptions(options)));
-    this.codec = codecOrDefault(options.codec);
-    this.delimiter = options.delimiter ?? false;
-    this.batchLimits = options.batchLimits;
+    this.codec = codecOrDefault(options?.codec);
+    this.delimiter = options?.delimiter ?? false;
+    this.batchLimits = options?.batchLimits;
   }
 
   /** Encodes and queues one message; resolves when queued (not delivered). */

@@ -2,6 +2,7 @@ import * as zmq from "zeromq";
 import { isBatchMarker, type BatchLimits, type Codec, type Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
 import { FrameError, TransportError } from "./errors.js";
+import type { OptionsFor } from "./codec-args.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import {
   badFrames,
@@ -22,7 +23,7 @@ export type RoutedMessage<T> = Received<T> & { peer: Peer };
 export type RoutedIncoming<T> = Incoming<T> & { peer: Peer };
 
 export interface RouterOptions<T = Envelope> extends SocketOptions {
-  /** How payloads are decoded and replies encoded. Default: envelopeCodec. */
+  /** How payloads are decoded and replies encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Bounds on a received batch (default BATCH_LIMITS); a larger one comes back refused. */
   batchLimits?: BatchLimits;
@@ -111,7 +112,7 @@ export class Router<T = Envelope> extends RoutedSocket<T, zmq.Router> {
   private readonly replyTimeout: number;
   private immediateSends = 0;
 
-  constructor(options: RouterOptions<T> = {}) {
+  constructor(...[options = {}]: OptionsFor<T, RouterOptions<T>>) {
     const mandatory = options.mandatory ?? true;
     const { sendTimeout = -1, ...rest } = options;
     // With mandatory, libzmq's "writable" means "some peer has room", not "this peer has room": zeromq.js
@@ -174,7 +175,7 @@ const SENDS_BETWEEN_YIELDS = 512;
 const MAX_WAIT_SLICE_MS = 100;
 
 export interface RoutedDealerOptions<T = Envelope> extends SocketOptions {
-  /** How payloads are decoded and replies encoded. Default: envelopeCodec. */
+  /** How payloads are decoded and replies encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Bounds on a received batch (default BATCH_LIMITS); a larger one comes back refused. */
   batchLimits?: BatchLimits;
@@ -185,7 +186,7 @@ export interface RoutedDealerOptions<T = Envelope> extends SocketOptions {
  * routing envelope the front ROUTER added and replies with it, so the front routes the reply home.
  */
 export class RoutedDealer<T = Envelope> extends RoutedSocket<T, zmq.Dealer> {
-  constructor(options: RoutedDealerOptions<T> = {}) {
-    super(createSocket(zmq.Dealer, zmqOptions(options)), codecOrDefault(options.codec), options.batchLimits);
+  constructor(...[options]: OptionsFor<T, RoutedDealerOptions<T>>) {
+    super(createSocket(zmq.Dealer, zmqOptions(options)), codecOrDefault(options?.codec), options?.batchLimits);
   }
 }

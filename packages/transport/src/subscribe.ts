@@ -1,6 +1,7 @@
 import * as zmq from "zeromq";
 import { isBatchMarker, type BatchLimits, type Codec, type Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
+import type { OptionsFor } from "./codec-args.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import {
   badFrames,
@@ -24,7 +25,7 @@ export type Published<T> = Received<T> & { topic: string; topicBytes: Buffer };
 export type IncomingPublished<T> = Incoming<T> & { topic: string; topicBytes: Buffer };
 
 export interface SubscriberOptions<T = Envelope> extends SocketOptions {
-  /** How payloads are decoded. Default: envelopeCodec. */
+  /** How payloads are decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Topic prefixes to subscribe to at once ("" = everything). Default: none; call subscribe(). */
   topics?: Topic[];
@@ -46,11 +47,11 @@ export class Subscriber<T = Envelope> extends ReceivingSocket<zmq.Subscriber, Pu
   private lastTopicBytes: Buffer | undefined;
   private lastTopic = "";
 
-  constructor(options: SubscriberOptions<T> = {}) {
+  constructor(...[options]: OptionsFor<T, SubscriberOptions<T>>) {
     super(createSocket(zmq.Subscriber, zmqOptions(options)));
-    this.codec = codecOrDefault(options.codec);
-    this.batchLimits = options.batchLimits;
-    for (const topic of options.topics ?? []) this.subscribe(topic);
+    this.codec = codecOrDefault(options?.codec);
+    this.batchLimits = options?.batchLimits;
+    for (const topic of options?.topics ?? []) this.subscribe(topic);
   }
 
   /** Adds a topic prefix filter ("" receives everything). */

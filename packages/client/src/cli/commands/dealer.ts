@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { CLIENT_DEFAULTS } from "../../options.js";
 import { PipelinedClient } from "../../pipelined-client.js";
+import { checkHostResolves } from "../endpoint.js";
 import { dealerFailure, reportDealer } from "../dealer/report.js";
 import { runDealer } from "../dealer/run.js";
 import { endpointOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
@@ -41,6 +42,7 @@ export function dealerCommand(signal: AbortSignal): Command {
     .addOption(jsonOption())
     .addOption(progressOption())
     .action(async (flags: DealerFlags) => {
+      await checkHostResolves(flags.endpoint);
       const run = { endpoint: flags.endpoint, window: flags.window, batch: flags.batch, timeoutMs: flags.timeout };
       const client = new PipelinedClient({
         endpoint: flags.endpoint,
@@ -49,7 +51,13 @@ export function dealerCommand(signal: AbortSignal): Command {
         maxBatch: flags.batch,
       });
       const progress = new Progress("dealer", flags.count, flags.progress);
-      const tally = await runDealer(client, { count: flags.count, window: flags.window, signal, progress });
+      const tally = await runDealer(client, {
+        count: flags.count,
+        window: flags.window,
+        signal,
+        progress,
+        endpoint: flags.endpoint,
+      });
       reportDealer(new Output(flags.json ?? false), run, tally, client.stats.unmatched);
       const failure = dealerFailure(run, tally, signal.aborted);
       if (failure !== undefined) throw failure;

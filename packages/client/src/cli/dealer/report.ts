@@ -25,11 +25,12 @@ export function reportDealer(out: Output, run: DealerRunSettings, tally: DealerT
       received,
       lost: tally.lost,
       errorReplies: tally.errorReplies,
+      wrongReplies: tally.wrongReplies,
       unmatched,
       elapsedMs: Math.round(tally.elapsedMs),
       perSecond: rate,
       latency: tally.latency.summary() ?? null,
-      ok: tally.lost === 0 && tally.errorReplies === 0,
+      ok: tally.lost === 0 && tally.errorReplies === 0 && tally.wrongReplies === 0,
     },
     `${tally.sent} sent, ${received} received, ${tally.lost} lost, ${tally.errorReplies} error replies, ${unmatched} unmatched in ${seconds(tally.elapsedMs)} s: ` +
       `${rate} msgs/s (window ${run.window}, batch ${run.batch})\n${tally.latency.line()}`,

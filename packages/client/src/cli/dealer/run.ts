@@ -2,6 +2,7 @@ import { ping } from "@zpb/proto";
 import { RemoteError, TimeoutError } from "../../errors.js";
 import type { PipelinedClient } from "../../pipelined-client.js";
 import { Latency } from "../latency.js";
+import { notPongFor } from "../pong.js";
 import type { Progress } from "../progress.js";
 
 /** How one `zpb dealer` run went, counted by its callers. */
@@ -14,6 +15,10 @@ export interface DealerTally {
   lost: number;
   /** Requests answered with an ErrorReply: not lost, and proof the server is alive. */
   errorReplies: number;
+  /** Replies that were not the Pong asked for (an echo service, say): the run stops at the first. */
+  wrongReplies: number;
+  /** Why the first wrong reply was wrong, when there was one. */
+  mismatch: string | undefined;
   /** True when the run stopped because the server stopped answering. */
   unreachable: boolean;
   elapsedMs: number;
@@ -26,9 +31,9 @@ export interface DealerTally {
  */
 export async function runDealer(
   client: PipelinedClient,
-  options: { count: number; window: number; signal: AbortSignal; progress: Progress },
+  options: { count: number; window: number; signal: AbortSignal; progress: Progress; endpoint: string },
 ): Promise<DealerTally> {
-  const { count, window, signal, progress } = options;
+  const { count, window, signal, progress, endpoint } = options;
   const latency = new Latency();
   let next = 1;
   let lost = 0;
@@ -36,22 +41,32 @@ export async function runDealer(
   let errorReplies = 0;
   let consecutiveTimeouts = 0;
   let unreachable = false;
+  let mismatch: string | undefined;
+  let wrongReplies = 0;
   // One listener for the whole run (not one per request): Ctrl-C closes the client, which settles everything.
   const onAbort = () => void client.close();
   signal.addEventListener("abort", onAbort, { once: true });
   const started = performance.now();
   const caller = async () => {
-    while (next <= count && !signal.aborted && !unreachable) {
+    while (next <= count && !signal.aborted && !unreachable && mismatch === undefined) {
       const seq = next++;
       const sentAt = performance.now();
       try {
-        await client.request(ping(seq));
+        const reply = await client.request(ping(seq));
+        // Replies are matched by seq, so an echo service would pass for a server: check what came back.
+        const wrong = notPongFor(BigInt(seq), reply, endpoint);
+        if (wrong !== undefined) {
+          wrongReplies++;
+          mismatch ??= wrong;
+          void client.close();
+          return;
+        }
         latency.record(performance.now() - sentAt);
         consecutiveTimeouts = 0;
         progress.update(latency.count + lost + errorReplies);
       } catch (error) {
         if ((error as { code?: string }).code === "CLOSED") {
-          // In flight when we gave up on the server: lost. Cut short by Ctrl-C: neither sent nor lost.
+          // In flight when we gave up on the server: lost. Cut short by Ctrl-C or a wrong reply: neither.
           if (unreachable) lost++;
           else abandoned++;
           return;
@@ -81,5 +96,6 @@ export async function runDealer(
   const elapsedMs = performance.now() - started;
   const sent = Math.min(next - 1, count) - abandoned;
   // What was sent and neither answered nor refused is lost, whether it timed out or was cut off by close().
-  return { latency, sent, lost: sent - latency.count - errorReplies, errorReplies, unreachable, elapsedMs };
+  const lostCount = sent - latency.count - errorReplies - wrongReplies;
+  return { latency, sent, lost: lostCount, errorReplies, wrongReplies, mismatch, unreachable, elapsedMs };
 }
