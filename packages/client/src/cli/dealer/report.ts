@@ -43,6 +43,7 @@ export function dealerFailure(
   tally: DealerTally,
   aborted: boolean,
 ): CommandFailure | undefined {
+  if (tally.mismatch !== undefined) return new CommandFailure(tally.mismatch);
   if (tally.unreachable) {
     return new CommandFailure(
       tally.latency.count === 0
