@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 from typing import Any, Callable
@@ -27,6 +28,8 @@ from typing import Any, Callable
 import zmq
 from google.protobuf.internal.decoder import _DecodeVarint32
 from google.protobuf.internal.encoder import _VarintBytes
+import zmq.auth
+from zmq.auth.thread import ThreadAuthenticator
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 # Bounded problem list: a run with thousands of bad replies should still print one readable line.
@@ -158,10 +161,36 @@ class Run:
         return EXIT_OK if self.summary["ok"] else EXIT_MISMATCH
 
 
+def apply_curve(ctx: zmq.Context, sock: zmq.Socket, args: argparse.Namespace) -> None:
+    """CURVE as pyzmq's own zmq.auth does it: certificates read with load_certificate(); a server with
+    --authorized-keys runs a ThreadAuthenticator with configure_curve(location=DIR)."""
+    if args.curve_cert is None and args.curve_server_key is None:
+        return
+    if args.bind:  # the CURVE server
+        _, secret = zmq.auth.load_certificate(args.curve_cert)
+        sock.curve_secretkey = secret
+        sock.curve_server = True
+        if args.authorized_keys:
+            auth = ThreadAuthenticator(ctx)
+            auth.start()
+            auth.configure_curve(domain="*", location=args.authorized_keys)
+            args.authenticator = auth
+        return
+    key = args.curve_server_key
+    sock.curve_serverkey = zmq.auth.load_certificate(key)[0] if os.path.exists(key) else key.encode()
+    if args.curve_cert:
+        public, secret = zmq.auth.load_certificate(args.curve_cert)
+    else:
+        public, secret = zmq.curve_keypair()
+    sock.curve_publickey = public
+    sock.curve_secretkey = secret
+
+
 def open_socket(ctx: zmq.Context, kind: int, args: argparse.Namespace) -> zmq.Socket:
     """A socket with linger 0 (a dead peer must never hold the process), bound or connected per args."""
     sock = ctx.socket(kind)
     sock.setsockopt(zmq.LINGER, 0)
+    apply_curve(ctx, sock, args)
     if args.bind:
         sock.bind(args.bind)
         endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -514,6 +543,14 @@ def run_decode_batch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_keygen(args: argparse.Namespace) -> int:
+    """pyzmq's own certificate writer, so tests can hand zpb keys it did not make."""
+    public_file, secret_file = zmq.auth.create_certificates(args.out, args.name)
+    public, _ = zmq.auth.load_certificate(public_file)
+    print(json.dumps({"publicFile": public_file, "secretFile": secret_file, "publicKey": public.decode()}))
+    return EXIT_OK
+
+
 # --- command line ---------------------------------------------------------------------------------
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -531,7 +568,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--count", type=int, default=1, help="messages to handle before exiting (default 1)")
         sub.add_argument("--timeout", type=float, default=10.0, help="seconds for the whole run (default 10)")
         sub.add_argument("--start-seq", type=int, default=1, help="first seq (default 1; up to 2^64-1)")
-        sub.set_defaults(run=run, server=server)
+        sub.add_argument("--curve-cert", metavar="FILE",
+                         help="CURVE: this peer's secret certificate (NAME.key_secret), read with load_certificate()")
+        sub.add_argument("--curve-server-key", metavar="FILE|Z85",
+                         help="CURVE client: the server's public certificate or Z85 key (no --curve-cert: a new pair)")
+        sub.add_argument("--authorized-keys", metavar="DIR",
+                         help="CURVE server: accept only clients whose *.key is in DIR (ThreadAuthenticator)")
+        sub.set_defaults(run=run, server=server, authenticator=None)
         return sub
 
     for name, helptext, run in (("req", "REQ client: ping N times, check each pong's seq", run_req),
@@ -571,6 +614,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     dec = commands.add_parser("decode", help="parse hex bytes as an Envelope and print it")
     dec.add_argument("hex")
     dec.set_defaults(run=lambda _ctx, a: run_decode(a), server=None)
+    key = commands.add_parser("keygen", help="write NAME.key and NAME.key_secret with zmq.auth.create_certificates")
+    key.add_argument("--out", required=True)
+    key.add_argument("--name", required=True)
+    key.set_defaults(run=lambda _ctx, a: run_keygen(a), server=None)
 
     args = parser.parse_args(argv)
     if args.server is not None:
@@ -594,6 +641,8 @@ def main(argv: list[str]) -> int:
     try:
         return args.run(ctx, args)
     finally:
+        if getattr(args, "authenticator", None) is not None:
+            args.authenticator.stop()
         ctx.term()
 
 

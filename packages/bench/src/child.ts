@@ -21,9 +21,9 @@ import {
 } from "./roles/grpc.js";
 
 /** Tells the runner this client is set up (after a Ping got its Pong, for zeromq servers) and waits for go. */
-function readyThenGo(probeEndpoint?: string): () => Promise<void> {
+function readyThenGo(probeEndpoint?: string, curve?: ReqClientConfig["curve"]): () => Promise<void> {
   return async () => {
-    if (probeEndpoint !== undefined) await probeZmq(probeEndpoint, 10_000);
+    if (probeEndpoint !== undefined) await probeZmq(probeEndpoint, 10_000, 200, curve);
     tell({ type: "ready", info: {} });
     await waitFor("go");
   };
@@ -39,11 +39,11 @@ async function main(role: Role, config: never): Promise<void> {
       return runPublisher(config as PubConfig);
     case "req-client": {
       const c = config as ReqClientConfig;
-      return tell({ type: "result", data: await runReqClient(c, readyThenGo(c.endpoint)) });
+      return tell({ type: "result", data: await runReqClient(c, readyThenGo(c.endpoint, c.curve)) });
     }
     case "dealer-client": {
       const c = config as DealerClientConfig;
-      return tell({ type: "result", data: await runDealerClient(c, readyThenGo(c.endpoint)) });
+      return tell({ type: "result", data: await runDealerClient(c, readyThenGo(c.endpoint, c.curve)) });
     }
     case "pipelined-client": {
       const c = config as PipelinedClientConfig;

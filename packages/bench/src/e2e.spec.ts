@@ -149,6 +149,18 @@ describe("zpb-bench end to end", () => {
     ]);
     for (const c of r.codec) expect(c.opsPerSec).toBeGreaterThan(1000);
 
+    // 7. CURVE + allow-list vs plaintext: both rows of our server, every request answered, a real p50
+    expect((r.curve ?? []).map((c) => c.security)).toEqual(["plaintext", "curve"]);
+    for (const c of r.curve ?? []) {
+      expectOk("zpb", c.error);
+      if (c.error) continue;
+      expect(c.sent).toBeGreaterThan(0);
+      expect(c.received).toBe(c.sent);
+      expect(c.lost).toBe(0);
+      expect(c.latency!.p50Us).toBeGreaterThan(0);
+    }
+    expect(stdout).toContain("### 7. The cost of encryption");
+
     // 6. resources of every server of scenario 2
     for (const res of r.resources) {
       // a Node server holds tens of MiB; the C ROUTER a few

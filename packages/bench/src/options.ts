@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { ClientKind } from "./result.js";
 
 /** The scenarios the runner knows; resources are measured with throughput. */
-export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec", "batch"] as const;
+export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec", "curve", "batch"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /**
@@ -112,6 +112,8 @@ export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): numbe
       return 10 * o.codecSampleMs * o.codecSamples + 30_000;
     case "batch":
       return (plannedSteps(o, "batch") + 2) * (perRun + 5_000);
+    case "curve":
+      return 2 * (o.durationMs + 15_000 + o.durationMs * 4 + 15_000) + 15_000;
   }
 }
 
@@ -145,5 +147,7 @@ export function plannedSteps(o: BenchOptions, scenario: ScenarioName): number {
       const pinned = o.batchPin ? o.batchSizes.length * kinds : 0;
       return reqRep + pinned + o.batchSizes.length + 2;
     }
+    case "curve":
+      return 4; // plaintext and CURVE: a throughput run and a latency run each
   }
 }

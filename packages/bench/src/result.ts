@@ -206,6 +206,21 @@ export interface LatencyRecord {
   error?: string;
 }
 
+/** One row of the CURVE scenario: our server plaintext or with CURVE + an allow-list, same run, same clients. */
+export interface CurveRecord {
+  security: "plaintext" | "curve";
+  workers: number;
+  /** Pipelined Ping/Pong (zeromq.js DEALER client, one process). */
+  window: number;
+  sent: number;
+  received: number;
+  lost: number;
+  msgsPerSec: number;
+  /** Sequential REQ round trips. */
+  latency?: LatencySummary;
+  error?: string;
+}
+
 /** One publish/subscribe run. */
 export interface PubSubRecord {
   /** sendHighWaterMark on PUB and receiveHighWaterMark on SUB; "default" leaves libzmq's 1000; 0 = unlimited. */
@@ -317,6 +332,8 @@ export interface BenchResult {
   /** Scenario "batch": batched Ping/Pong through our server, and batched publish/subscribe (files before it lack both). */
   batch?: BatchRecord[];
   batchPubsub?: BatchPubSubRecord[];
+  /** CURVE vs plaintext (absent in files written before the scenario existed). */
+  curve?: CurveRecord[];
   codec: CodecResult[];
   resources: ResourceRecord[];
   targets: TargetRecord[];

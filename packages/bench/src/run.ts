@@ -23,6 +23,7 @@ import { runThroughput } from "./scenarios/throughput.js";
 import { runPubSub } from "./scenarios/pubsub.js";
 import { runCodec } from "./scenarios/codec.js";
 import { runBatch } from "./scenarios/batch.js";
+import { runCurve } from "./scenarios/curve.js";
 import { judgeTargets } from "./report/targets.js";
 import { renderReport } from "./report/table.js";
 import { renderCharts } from "./report/charts.js";
@@ -34,6 +35,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<v
   pubsub: runPubSub,
   codec: runCodec,
   batch: runBatch,
+  curve: runCurve,
 };
 
 /** Median µs of one CPU-heavy request's busy work, measured in this (idle) process. */
@@ -78,6 +80,7 @@ export async function runBench(
     pubsub: [],
     batch: [],
     batchPubsub: [],
+    curve: [],
     codec: [],
     resources: [],
     targets: [],

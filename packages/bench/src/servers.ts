@@ -6,6 +6,7 @@ import { probeZmq } from "./probe.js";
 import { freePort } from "@zpb/test-support";
 import { resourcesOf, type Proc, type ProcessRegistry } from "./procs.js";
 import type { ProcessResources, ServerKind } from "./result.js";
+import type { CurveRunKeys } from "./curve-keys.js";
 
 /** The bench package's folder (dist/.. when built). */
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -19,6 +20,8 @@ export interface ServerSpec {
   binary?: string;
   /** Our server only: start it with `--pin` (I/O thread and workers pinned to cores). */
   pin?: boolean;
+  /** Our server with --curve-key and --authorized-keys; clients use `curve.client` (the CURVE rows). */
+  curve?: CurveRunKeys;
 }
 
 /** A server that answered a Ping and is ready for load. */
@@ -84,7 +87,13 @@ export async function startServer(
     const args = [serverCli, "--bind", address, "--workers", String(spec.workers), "--no-echo"];
     if (spec.iterations > 0) args.push("--handler", HEAVY_HANDLER);
     if (spec.pin) args.push("--pin");
-    const proc = registry.spawnProgram(`zpb-server×${spec.workers}`, process.execPath, args);
+    if (spec.curve)
+      args.push("--curve-key", spec.curve.serverSecretFile, "--authorized-keys", spec.curve.authorizedKeys);
+    const proc = registry.spawnProgram(
+      `zpb-server×${spec.workers}${spec.curve ? "-curve" : ""}`,
+      process.execPath,
+      args,
+    );
     const exited = proc.exited.then(() => {
       throw new Error(
         `our server exited (${proc.exitCode ?? proc.signal}) before answering: ${proc.stderr.slice(-800)}`,
@@ -92,7 +101,7 @@ export async function startServer(
     });
     exited.catch(() => {}); // only the race below cares
     try {
-      await Promise.race([probeZmq(address, timeoutMs), exited]);
+      await Promise.race([probeZmq(address, timeoutMs, 200, spec.curve?.client), exited]);
     } catch (err) {
       await proc.stop(2000);
       throw err;

@@ -25,6 +25,11 @@ export const CLIENT_DEFAULTS = {
   linger: 0,
   /** A publisher's close() still delivers what it queued for connected subscribers, for up to this long. */
   publisherLinger: 1000,
+  /**
+   * After the server refuses a CURVE client (libzmq does not retry such a connection itself), a pipelined
+   * client or subscription reconnects this long after, so a key authorized meanwhile gets in.
+   */
+  refusedRetryMs: 1000,
   endpoints: DEFAULT_ENDPOINTS,
 } as const;
 

@@ -1,7 +1,8 @@
 import { BatchWriter, EncodeError, seqOf, type Codec, type Envelope } from "@zpb/proto";
-import { Dealer, type OptionsFor, type Received, type SocketOptions } from "@zpb/transport";
+import { Dealer, type CurveClientKeys, type OptionsFor, type Received, type SocketOptions } from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
 import { onAbort } from "./abort.js";
+import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { AbortedError, ClientError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
 import { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
@@ -42,6 +43,12 @@ export interface PipelinedClientOptions<T = Envelope> {
   lingerMicros?: number;
   /** libzmq options for the DEALER socket (linger defaults to 0). */
   socket?: SocketOptions;
+  /**
+   * Encrypt with CURVE and authenticate to the server (keys as Z85 text, or certificate files). When the
+   * server refuses the key, requests in flight and new ones fail with HandshakeError "REFUSED" until a
+   * reconnect (every `CLIENT_DEFAULTS.refusedRetryMs`) is accepted.
+   */
+  curve?: CurveClientKeys;
 }
 
 /** Counters kept by a PipelinedClient. */
@@ -123,6 +130,7 @@ export class PipelinedClient<T = Envelope> {
   private deadlineTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly receiving: Promise<void>;
+  private readonly guard: CurveGuard | undefined;
 
   constructor(...[options = {}]: OptionsFor<T, PipelinedClientOptions<T>, "keyOf">) {
     const o: PipelinedClientOptions<T> = stripUndefined(options);
@@ -137,14 +145,27 @@ export class PipelinedClient<T = Envelope> {
     this.keyOf = (o.keyOf ?? seqOf) as (message: T) => RequestKey | undefined;
     this.remoteError = o.remoteError === undefined ? envelopeRemoteError : o.remoteError;
     this.codec = codecOrDefault(o.codec);
+    const curve = clientCurveOptions(o.curve);
     this.dealer = new Dealer<T>({
       linger: CLIENT_DEFAULTS.linger,
       ...o.socket,
+      ...curve,
       codec: this.codec,
       delimiter: o.delimiter ?? false,
       // Replies come back in batches no larger than the requests we sent.
       batchLimits: { maxItems: Math.max(this.maxBatch, 4096) },
     });
+    if (curve.curvePublicKey !== undefined) {
+      this.guard = new CurveGuard(
+        this.dealer,
+        this.endpoint,
+        curve.curvePublicKey,
+        (error) => {
+          for (const entry of [...this.inFlight.values()]) this.fail(entry, error);
+        },
+        CLIENT_DEFAULTS.refusedRetryMs,
+      );
+    }
     this.dealer.connect(this.endpoint);
     this.receiving = this.receiveLoop();
   }
@@ -166,6 +187,7 @@ export class PipelinedClient<T = Envelope> {
    */
   request(message: T, options: CallOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(new ClosedError("pipelined client"));
+    if (this.guard?.error) return Promise.reject(this.guard.error);
     const key = this.keyOf(message);
     if (key === undefined) {
       return Promise.reject(new ClientError("BAD_REQUEST", "request has no key to match its reply by"));
@@ -185,6 +207,7 @@ export class PipelinedClient<T = Envelope> {
       for (const entry of [...this.inFlight.values()]) this.fail(entry, error);
       this.sendQueue = [];
       this.sendHead = 0;
+      this.guard?.close();
       this.dealer.close();
     }
     await this.receiving;
@@ -264,7 +287,8 @@ export class PipelinedClient<T = Envelope> {
     if (entry.done) return;
     this.stats.timeouts++;
     const key = String(entry.key);
-    this.fail(entry, new TimeoutError(`no reply to request ${key} within ${timeoutMs} ms`, 1, timeoutMs));
+    const hint = this.guard?.timeoutHint() ?? "";
+    this.fail(entry, new TimeoutError(`no reply to request ${key} within ${timeoutMs} ms${hint}`, 1, timeoutMs));
   }
 
   // Settled entries at the front of the deadline queue are dropped now; an empty queue stops the timer, so an

@@ -1,5 +1,13 @@
 import { BatchWriter, type Codec, type Envelope } from "@zpb/proto";
-import { Publisher, type OptionsFor, type SocketOptions, type Topic } from "@zpb/transport";
+import {
+  CurveServerSecurity,
+  Publisher,
+  type KeySource,
+  type OptionsFor,
+  type SocketOptions,
+  type Topic,
+  type ZapRefusal,
+} from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
 import { CLIENT_DEFAULTS } from "./options.js";
 
@@ -19,6 +27,18 @@ export interface TopicPublisherOptions<T = Envelope> {
   batch?: number;
   /** libzmq options for the PUB socket (linger defaults to 1000 ms; PUB drops at sendHighWaterMark). */
   socket?: SocketOptions;
+  /** Publish over CURVE: this publisher is the CURVE server, subscribers authenticate to it. */
+  curve?: TopicPublisherCurve;
+}
+
+/** CURVE for a publisher: its secret key, and optionally which subscribers it accepts. */
+export interface TopicPublisherCurve {
+  /** The publisher's secret key, or its secret certificate file (`NAME.key_secret`). */
+  secretKey: KeySource;
+  /** A directory of subscriber public certificates (`*.key`): only those subscribe. Default: any subscriber that knows the publisher's public key. */
+  authorizedKeys?: string;
+  /** Hears of every refused subscriber (address and public key). */
+  onRefused?: (refusal: ZapRefusal) => void;
 }
 
 /** What publishMany() publishes and how fast. */
@@ -55,6 +75,7 @@ export class TopicPublisher<T = Envelope> {
     readonly endpoint: string,
     private readonly codec: Codec<T>,
     private readonly batch: number,
+    private readonly security: CurveServerSecurity | undefined,
   ) {}
 
   /** Binds a publisher on `endpoint`. */
@@ -62,19 +83,32 @@ export class TopicPublisher<T = Envelope> {
     ...[options = {}]: OptionsFor<T, TopicPublisherOptions<T>>
   ): Promise<TopicPublisher<T>> {
     const batch = batchSize(options.batch ?? CLIENT_DEFAULTS.publishBatch);
+    const security = options.curve ? await CurveServerSecurity.start(options.curve) : undefined;
     const publisher = new Publisher<T>({
       linger: CLIENT_DEFAULTS.publisherLinger,
       ...options.socket,
+      ...security?.socketOptions,
       codec: codecOrDefault(options.codec),
     });
     try {
       const endpoint = await publisher.bind(options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish);
       const codec = codecOrDefault(options.codec);
-      return new TopicPublisher(publisher, endpoint, codec, batch);
+      return new TopicPublisher(publisher, endpoint, codec, batch, security);
     } catch (error) {
       publisher.close();
+      await security?.close();
       throw error;
     }
+  }
+
+  /** The publisher's CURVE public key (what subscribers give as `serverKey`), or undefined without CURVE. */
+  get publicKey(): string | undefined {
+    return this.security?.publicKey;
+  }
+
+  /** Re-reads `curve.authorizedKeys` (subscribers already connected stay connected). */
+  async reloadAuthorizedKeys(): Promise<void> {
+    await this.security?.reload();
   }
 
   /** Publishes one message under `topic`. */
@@ -147,6 +181,7 @@ export class TopicPublisher<T = Envelope> {
    */
   close(): void {
     this.publisher.close();
+    void this.security?.close();
   }
 }
 

@@ -1,8 +1,16 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import { Subscriber, type IncomingPublished, type OptionsFor, type SocketOptions, type Topic } from "@zpb/transport";
+import {
+  Subscriber,
+  type CurveClientKeys,
+  type IncomingPublished,
+  type OptionsFor,
+  type SocketOptions,
+  type Topic,
+} from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
-import { TimeoutError } from "./errors.js";
+import { clientCurveOptions, CurveGuard } from "./curve.js";
+import { TimeoutError, type HandshakeError } from "./errors.js";
 import { CLIENT_DEFAULTS, type CallOptions } from "./options.js";
 
 export interface SubscriptionOptions<T = Envelope> {
@@ -21,6 +29,11 @@ export interface SubscriptionOptions<T = Envelope> {
   signal?: AbortSignal;
   /** libzmq options for the SUB socket (linger defaults to 0; raise receiveHighWaterMark for bursts). */
   socket?: SocketOptions;
+  /**
+   * Subscribe over CURVE: the publisher's public key and this subscriber's key pair (Z85 text or certificate
+   * files). If the publisher refuses the key, next() and iteration fail with HandshakeError "REFUSED".
+   */
+  curve?: CurveClientKeys;
 }
 
 /** One delivered message. */
@@ -64,17 +77,29 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
   private current: IncomingPublished<T> | undefined;
   private index = 0;
   private readonly disposeSignal: () => void;
+  private readonly guard: CurveGuard | undefined;
+  /** Set when the publisher refused us: the socket was closed and next() throws this. */
+  private refusal: HandshakeError | undefined;
 
   constructor(...[options = {}]: OptionsFor<T, SubscriptionOptions<T>, "seqOf">) {
     this.endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish;
     // OptionsFor lets seqOf be left out only when T is Envelope, where the Envelope's seq is the right one.
     this.seqOf = (options.seqOf === undefined ? seqOf : options.seqOf) as ((m: T) => bigint | undefined) | null;
+    const curve = clientCurveOptions(options.curve);
     this.subscriber = new Subscriber<T>({
       linger: CLIENT_DEFAULTS.linger,
       ...options.socket,
+      ...curve,
       codec: codecOrDefault(options.codec),
       topics: options.topics ?? [""],
     });
+    if (curve.curvePublicKey !== undefined) {
+      // Closing ends a pending receive (undefined), which next() turns into this error: no race on the hot path.
+      this.guard = new CurveGuard(this.subscriber, this.endpoint, curve.curvePublicKey, (error) => {
+        this.refusal ??= error;
+        this.close();
+      });
+    }
     this.subscriber.connect(this.endpoint);
     const signal = options.signal;
     const onAbort = () => this.close();
@@ -108,7 +133,14 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
         ? undefined
         : new Promise<never>((_, reject) => {
             timer = setTimeout(
-              () => reject(new TimeoutError(`no message within ${options.timeoutMs} ms`, 1, options.timeoutMs!)),
+              () =>
+                reject(
+                  new TimeoutError(
+                    `no message within ${options.timeoutMs} ms${this.guard?.timeoutHint() ?? ""}`,
+                    1,
+                    options.timeoutMs!,
+                  ),
+                ),
               options.timeoutMs,
             );
           });
@@ -119,7 +151,7 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
         if (timeout) racers.push(timeout);
         const incoming = await Promise.race(racers);
         this.pendingReceive = undefined;
-        if (incoming === undefined) return undefined;
+        if (incoming === undefined) return this.ended();
         this.accept(incoming);
         const next = this.takeBuffered();
         if (next !== undefined) return next;
@@ -136,7 +168,7 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
       const pending = this.pendingReceive ?? this.subscriber.receiveMany();
       this.pendingReceive = undefined;
       const incoming = await pending;
-      if (incoming === undefined) return undefined;
+      if (incoming === undefined) return this.ended();
       this.accept(incoming);
       const next = this.takeBuffered();
       if (next !== undefined) return next;
@@ -154,7 +186,7 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
           const pending = this.pendingReceive ?? this.subscriber.receiveMany();
           this.pendingReceive = undefined;
           const incoming = await pending;
-          if (incoming === undefined) return;
+          if (incoming === undefined) return this.ended();
           this.accept(incoming);
           m = this.takeBuffered();
         }
@@ -189,7 +221,14 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
   /** Closes the socket; a pending next() resolves undefined. Idempotent. */
   close(): void {
     this.disposeSignal();
+    this.guard?.close();
     this.subscriber.close();
+  }
+
+  // The end of the stream: closed by the caller (undefined), or by a refusal (thrown).
+  private ended(): undefined {
+    if (this.refusal !== undefined) throw this.refusal;
+    return undefined;
   }
 
   private deliver(topic: string, message: T): TopicMessage<T> {

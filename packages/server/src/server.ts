@@ -1,5 +1,6 @@
 // startServer: wires the fronts (ROUTER, forwarder, backend DEALER per service) to the worker pool, and
 // owns the stop order. See the README, "How it works" and "Shutdown".
+import { startCurve, type CurveSetup, type ServerCurve } from "./curve.js";
 import { ServerError } from "./errors.js";
 import { closeFronts, openFronts, type Front } from "./front.js";
 import { pinThread, zmqIoThreadIds } from "./pin.js";
@@ -27,6 +28,8 @@ export interface RunningServer {
   readonly workers: number;
   /** The settings in effect (every default applied). */
   readonly settings: Readonly<ServerSettings>;
+  /** CURVE on the fronts (public key, allow-list, refusals, reload), or undefined when serving plaintext. */
+  readonly curve: ServerCurve | undefined;
   /** The metrics endpoint's base URL (`http://127.0.0.1:9464`; `/metrics`, `/healthz`), or undefined when off. */
   readonly metrics: string | undefined;
   /** Counters summed and per worker (cheap: reads shared memory, no messages to the workers). */
@@ -94,10 +97,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   // Up before anything else, so /healthz answers 503 while the server starts.
   const metrics = await openMetrics(resolved, status, readStats, durations);
+  // Before any front binds, so no client is ever judged without the server's ZAP policy in place.
+  let curve: CurveSetup | undefined;
   let fronts: Front[];
   try {
-    fronts = await openFronts(resolved);
+    curve = await startCurve(resolved, resolved.logger);
+    fronts = await openFronts(resolved, curve?.socketOptions);
   } catch (error) {
+    await curve?.close();
     await metrics?.close();
     throw error;
   }
@@ -124,11 +131,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await pool.start();
   } catch (error) {
     await closeFronts(fronts);
+    await curve?.close();
     await metrics?.close();
     throw error;
   }
   status.state = "serving";
-  return new Server(resolved, fronts, pool, readStats, status, metrics);
+  return new Server(resolved, fronts, pool, readStats, status, metrics, curve);
 }
 
 /** What the metrics endpoint reads about the server while it starts, serves and stops. */
@@ -164,6 +172,7 @@ class Server implements RunningServer {
   readonly endpoints: BoundEndpoints;
   readonly workers: number;
   readonly settings: Readonly<ServerSettings>;
+  readonly curve: ServerCurve | undefined;
   readonly metrics: string | undefined;
   readonly closed: Promise<void>;
   private readonly logger: Logger;
@@ -179,7 +188,9 @@ class Server implements RunningServer {
     private readonly readStats: () => ServerStats,
     private readonly status: ServerStatus,
     private readonly metricsEndpoint: MetricsEndpoint | undefined,
+    private readonly curveSetup: CurveSetup | undefined,
   ) {
+    this.curve = curveSetup?.state;
     const { logger, ...settings } = resolved;
     this.logger = logger;
     this.settings = Object.freeze(settings);
@@ -216,6 +227,7 @@ class Server implements RunningServer {
     await this.stopWorkers();
     await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
     await closeFronts(this.fronts);
+    await this.curveSetup?.close(); // after the fronts: their sockets were the ones asking it
     await this.metricsEndpoint?.close();
     this.settleClosed(this.failure);
   }

@@ -19,3 +19,41 @@ export {
   type RouterOptions,
 } from "./router.js";
 export { Dealer, type DealerOptions } from "./dealer.js";
+export { CurveError, type CurveErrorCode } from "./errors.js";
+export { generateKeyPair, isCurveKey, publicKeyOf, type CurveKey, type CurveKeyPair } from "./curve/keys.js";
+export { z85Decode, z85Encode } from "./curve/z85.js";
+export {
+  loadPublicKeys,
+  parseCertificate,
+  readCertificate,
+  readCertificateSync,
+  readSecretCertificateSync,
+  secretFileModeProblem,
+  writeCertificates,
+  type Certificate,
+  type LoadedKeys,
+  type SecretCertificate,
+  type WriteCertificatesOptions,
+  type WrittenCertificates,
+} from "./curve/certificate.js";
+export {
+  curveClientOptions,
+  curveServerOptions,
+  type CurveClientKeys,
+  type CurveServerKeys,
+  type CurveSocketOptions,
+  type KeySource,
+} from "./curve/options.js";
+export {
+  CurveAllowList,
+  ZapAuthenticator,
+  type CurveAccess,
+  type ZapRefusal,
+  type ZapStats,
+} from "./curve/zap.js";
+export { HandshakeWatch, type HandshakeFailure } from "./curve/handshake.js";
+export {
+  CurveServerSecurity,
+  type CurveServerSecurityOptions,
+  type CurveServerSocketOptions,
+} from "./curve/server.js";

@@ -13,3 +13,9 @@ export { createSocket, zmqOptions } from "./options.js";
 export { badFrames, codecOrDefault, decodeFrame, decodeSingle, newCounters } from "./received.js";
 /** A batch frame (docs/wire.md, "Batches") → `Incoming<T>`: split without copying, each item decoded on its own. */
 export { decodeBatch, flatten, incomingSingle } from "./received.js";
+/** CURVE keys from keys or certificate files, Z85 checks, certificate file names, handshake failures in words. */
+export { publicKeyFrom, secretKeyFrom } from "./curve/options.js";
+export { z85Key } from "./curve/keys.js";
+export { isZ85 } from "./curve/z85.js";
+export { PUBLIC_SUFFIX, SECRET_SUFFIX } from "./curve/certificate.js";
+export { describeHandshakeFailure } from "./curve/handshake.js";

@@ -111,7 +111,7 @@ function latencyChart(result: BenchResult): string | undefined {
   });
 }
 
-/** Scenario 7: msgs/s per batch size, one bar per request/reply window and client, and one per pub/sub pair. */
+/** Scenario 8: msgs/s per batch size, one bar per request/reply window and client, and one per pub/sub pair. */
 function batchChart(result: BenchResult): string | undefined {
   const runs = (result.batch ?? []).filter((r) => !r.pin && r.window > 1);
   const pubsub = (result.batchPubsub ?? []).filter((r) => r.publisher === "zpb");

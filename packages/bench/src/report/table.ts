@@ -104,6 +104,29 @@ function latencySection(result: BenchResult): string {
   );
 }
 
+function curveSection(result: BenchResult): string {
+  const records = result.curve ?? [];
+  const plain = records.find((r) => r.security === "plaintext");
+  const rows = records.map((r) => {
+    const label = r.security === "curve" ? `zpb ×${r.workers}, CURVE + allow-list` : `zpb ×${r.workers}, plaintext`;
+    if (r.error) return [label, `error: ${r.error.split("\n")[0]!.slice(0, 60)}`, "", "", "", "", ""];
+    return [
+      label,
+      int(r.msgsPerSec),
+      String(r.lost),
+      r.latency ? int(r.latency.p50Us) : "",
+      r.latency ? int(r.latency.p99Us) : "",
+      r.security === "curve" ? times(ratio(r.msgsPerSec, plain?.msgsPerSec)) : "",
+      r.security === "curve" ? times(ratio(r.latency?.p50Us, plain?.latency?.p50Us)) : "",
+    ];
+  });
+  const window = records[0]?.window ?? "";
+  return table(
+    ["server", `msgs/s (window ${window})`, "lost", "p50 µs", "p99 µs", "msgs/s ÷ plaintext", "p50 ÷ plaintext"],
+    rows,
+  );
+}
+
 function pubsubSection(result: BenchResult): string {
   return table(
     ["HWM (PUB send, SUB receive)", "received msgs/s", "published msgs/s", "sent", "lost", "lost %", "seq gaps"],
@@ -168,7 +191,7 @@ function targetsSection(result: BenchResult): string {
   );
 }
 
-/** Scenario 7: batched Ping/Pong through our server (per batch size, window, client, pin) and batched pub/sub. */
+/** Scenario 8: batched Ping/Pong through our server (per batch size, window, client, pin) and batched pub/sub. */
 function batchSection(result: BenchResult): string {
   const runs = result.batch ?? [];
   const single = (client: ClientKind, window: number, pin: boolean) =>
@@ -257,10 +280,17 @@ export function renderReport(result: BenchResult): string {
     );
   if (has("pubsub")) parts.push("", "### 4. Publish/subscribe (PUB process → SUB process)", "", pubsubSection(result));
   if (has("codec")) parts.push("", "### 5. Envelope codec", "", codecSection(result));
+  if (has("curve"))
+    parts.push(
+      "",
+      "### 7. The cost of encryption (CURVE vs plaintext, same run, zeromq.js clients)",
+      "",
+      curveSection(result),
+    );
   if (has("batch") && (result.batch?.length || result.batchPubsub?.length))
     parts.push(
       "",
-      "### 7. Batches (many messages per ZeroMQ message; our server with all workers, HWMs unlimited for pub/sub)",
+      "### 8. Batches (many messages per ZeroMQ message; our server with all workers, HWMs unlimited for pub/sub)",
       "",
       batchSection(result),
     );

@@ -1,4 +1,4 @@
-// Scenario 7: batches (docs/wire.md, "Batches"). Request/reply: our server (all workers) driven by our own
+// Scenario 8: batches (docs/wire.md, "Batches"). Request/reply: our server (all workers) driven by our own
 // PipelinedClient and by the native client, each batch size × window, with envelopes per core-second of
 // server CPU; the window-1 runs of the JS client give the single-request latency with batching on and off;
 // with `batchPin`, the same at window 1000 against a server started with --pin. Publish/subscribe: our

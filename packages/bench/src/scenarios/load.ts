@@ -73,7 +73,8 @@ export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan:
           }),
         );
       } else {
-        procs.push(ctx.registry.forkRole("dealer-client", { ...common, endpoint: server.address, stallMs }));
+        const curve = server.spec.curve ? { curve: server.spec.curve.client } : {};
+        procs.push(ctx.registry.forkRole("dealer-client", { ...common, endpoint: server.address, stallMs, ...curve }));
       }
     }
     await Promise.all(procs.map((p) => p.next("ready", 20_000)));

@@ -10,7 +10,7 @@ import {
   seqOf,
   type Envelope,
 } from "@zpb/proto";
-import { Router, type Peer, type RoutedMessage } from "@zpb/transport";
+import { Router, type Peer, type RoutedMessage, type SocketOptions } from "@zpb/transport";
 
 export const ANY_PORT = "tcp://127.0.0.1:*";
 
@@ -63,9 +63,15 @@ async function serve<T>(
  * with an ErrorReply, and answers with `answer(seq)` instead of a Pong when given.
  */
 export function pongServer(
-  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number; answer?: (seq: bigint) => Envelope } = {},
+  options: {
+    dropFirst?: number;
+    failSeqs?: bigint[];
+    answerFirst?: number;
+    answer?: (seq: bigint) => Envelope;
+    socket?: SocketOptions;
+  } = {},
 ): Promise<TestServer> {
-  const router = new Router({ linger: 0 });
+  const router = new Router({ linger: 0, ...options.socket });
   return serve(router, async (m, index) => {
     if (index < (options.dropFirst ?? 0) || index >= (options.answerFirst ?? Infinity) || !m.ok) return;
     const seq = seqOf(m.message) ?? 0n;
@@ -77,8 +83,8 @@ export function pongServer(
 }
 
 /** Echoes raw bytes back (the echo tutorial's server). */
-export function echoServer(): Promise<TestServer> {
-  const router = new Router<Uint8Array>({ linger: 0, codec: rawCodec });
+export function echoServer(socket: SocketOptions = {}): Promise<TestServer> {
+  const router = new Router<Uint8Array>({ linger: 0, ...socket, codec: rawCodec });
   return serve(router, async (m) => {
     if (m.ok) await router.reply(m.peer, m.message);
   });

@@ -1,14 +1,15 @@
 import { Command, Option } from "commander";
 import { CLIENT_DEFAULTS } from "../../options.js";
 import { PipelinedClient } from "../../pipelined-client.js";
-import { checkHostResolves } from "../endpoint.js";
+import { clientCurve, curveTimeoutAdvice, withClientCurveOptions, type CurveFlags } from "../curve.js";
 import { dealerFailure, reportDealer } from "../dealer/report.js";
 import { runDealer } from "../dealer/run.js";
+import { checkHostResolves } from "../endpoint.js";
 import { endpointOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
 import { Output } from "../output.js";
 import { Progress } from "../progress.js";
 
-interface DealerFlags extends CommonFlags {
+interface DealerFlags extends CommonFlags, CurveFlags {
   count: number;
   window: number;
   timeout: number;
@@ -17,7 +18,7 @@ interface DealerFlags extends CommonFlags {
 
 /** `zpb dealer`: pipelined Pings over DEALER with a window, printing messages per second, latency and lost count. */
 export function dealerCommand(signal: AbortSignal): Command {
-  return new Command("dealer")
+  const command = new Command("dealer")
     .description(
       "send pipelined Pings over DEALER (up to --window in flight), then print messages per second, latency and lost count",
     )
@@ -40,26 +41,35 @@ export function dealerCommand(signal: AbortSignal): Command {
         .argParser(positive),
     )
     .addOption(jsonOption())
-    .addOption(progressOption())
-    .action(async (flags: DealerFlags) => {
-      await checkHostResolves(flags.endpoint);
-      const run = { endpoint: flags.endpoint, window: flags.window, batch: flags.batch, timeoutMs: flags.timeout };
-      const client = new PipelinedClient({
-        endpoint: flags.endpoint,
-        window: flags.window,
-        timeoutMs: flags.timeout,
-        maxBatch: flags.batch,
-      });
-      const progress = new Progress("dealer", flags.count, flags.progress);
-      const tally = await runDealer(client, {
-        count: flags.count,
-        window: flags.window,
-        signal,
-        progress,
-        endpoint: flags.endpoint,
-      });
-      reportDealer(new Output(flags.json ?? false), run, tally, client.stats.unmatched);
-      const failure = dealerFailure(run, tally, signal.aborted);
-      if (failure !== undefined) throw failure;
+    .addOption(progressOption());
+  return withClientCurveOptions(command).action(async (flags: DealerFlags) => {
+    await checkHostResolves(flags.endpoint);
+    const out = new Output(flags.json ?? false);
+    const curve = clientCurve(flags, out);
+    const run = {
+      endpoint: flags.endpoint,
+      window: flags.window,
+      batch: flags.batch,
+      timeoutMs: flags.timeout,
+      timeoutAdvice: curveTimeoutAdvice(flags),
+    };
+    const client = new PipelinedClient({
+      endpoint: flags.endpoint,
+      window: flags.window,
+      timeoutMs: flags.timeout,
+      maxBatch: flags.batch,
+      ...(curve ? { curve } : {}),
     });
+    const progress = new Progress("dealer", flags.count, flags.progress);
+    const tally = await runDealer(client, {
+      count: flags.count,
+      window: flags.window,
+      signal,
+      progress,
+      endpoint: flags.endpoint,
+    });
+    reportDealer(out, run, tally, client.stats.unmatched);
+    const failure = dealerFailure(run, tally, signal.aborted);
+    if (failure !== undefined) throw failure;
+  });
 }

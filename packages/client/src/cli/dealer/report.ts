@@ -9,6 +9,8 @@ export interface DealerRunSettings {
   window: number;
   batch: number;
   timeoutMs: number;
+  /** Said after "server unreachable or silent" (e.g. how a CURVE key mismatch looks); "" when nothing applies. */
+  timeoutAdvice: string;
 }
 
 /** Prints the run's summary: counts, messages per second and latency (text or one JSON record). */
@@ -47,7 +49,7 @@ export function dealerFailure(
   if (tally.unreachable) {
     return new CommandFailure(
       tally.latency.count === 0
-        ? `no reply from ${run.endpoint} within ${run.timeoutMs} ms: server unreachable or silent`
+        ? `no reply from ${run.endpoint} within ${run.timeoutMs} ms: server unreachable or silent${run.timeoutAdvice}`
         : `${run.endpoint} stopped answering (${run.window} requests in a row timed out)`,
     );
   }
