@@ -3,6 +3,7 @@
 import { startCurve, type CurveSetup, type ServerCurve } from "./curve.js";
 import { ServerError } from "./errors.js";
 import { closeFronts, openFronts, type Front } from "./front.js";
+import { pinThread, zmqIoThreadIds } from "./pin.js";
 import type { Logger } from "./log.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
@@ -60,6 +61,13 @@ function workerUrl(): URL {
   return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
 }
 
+/** `pin`: libzmq's I/O threads (started by the first socket, so open fronts guarantee they exist) to core 0. */
+async function pinIoThreads(): Promise<void> {
+  const ids = zmqIoThreadIds();
+  if (ids.length === 0) throw new Error("cannot pin: no libzmq I/O thread found under /proc/self/task");
+  for (const tid of ids) await pinThread(tid, 0);
+}
+
 /** What each worker serves: one service per front, the echo front with the built-in echo handler. */
 function servicesOf(fronts: readonly Front[], handler: string): ServiceSpec[] {
   return fronts.map((front) => ({
@@ -99,6 +107,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await curve?.close();
     await metrics?.close();
     throw error;
+  }
+  if (resolved.pin) {
+    try {
+      await pinIoThreads();
+    } catch (cause) {
+      await closeFronts(fronts);
+      await metrics?.close();
+      throw new ServerError("PIN", (cause as Error).message, { cause });
+    }
   }
   const { logger, ...settings } = resolved;
   const pool = new WorkerPool({

@@ -9,6 +9,7 @@ import * as echoModule from "./handlers/echo.js";
 import * as pingModule from "./handlers/ping.js";
 import { limitPayload } from "./limits.js";
 import { ServiceLoop } from "./service-loop.js";
+import { coreForWorker, currentThreadId, pinThread } from "./pin.js";
 import { slotView } from "./stats.js";
 import { DurationRecorder } from "./durations.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
@@ -51,6 +52,7 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
 
   const loops: ServiceLoop<unknown>[] = [];
   try {
+    if (task.settings.pin) await pinSelf(task.slot);
     for (const service of task.services) loops.push(await openService(service, task, counters, abort.signal));
   } catch (error) {
     closeTracked();
@@ -90,6 +92,17 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
   return { slot: task.slot, drainTimedOut };
 }
 
+/** `pin`: this worker's own thread to its core (see pin.ts); failing to is failing to start. */
+async function pinSelf(slot: number): Promise<void> {
+  const tid = currentThreadId();
+  if (tid === undefined) throw new ServerError("PIN", `worker ${slot}: cannot find its thread id (/proc/thread-self)`);
+  try {
+    await pinThread(tid, coreForWorker(slot));
+  } catch (cause) {
+    throw new ServerError("PIN", `worker ${slot}: ${(cause as Error).message}`, { cause });
+  }
+}
+
 async function openService(
   service: ServiceSpec,
   task: WorkerTask,
@@ -101,6 +114,7 @@ async function openService(
   const dealer = track(
     new RoutedDealer<unknown>({
       codec: limitPayload(handler.codec, settings.maxPayload),
+      batchLimits: { maxItems: settings.maxBatchItems, maxBytes: settings.maxBatchBytes },
       // Replies never wait here (unbounded, but never more than the requests this worker took in); see README "Nothing lost".
       sendHighWaterMark: 0,
       receiveHighWaterMark: settings.requestHighWaterMark,

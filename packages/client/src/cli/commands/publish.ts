@@ -17,6 +17,7 @@ interface PublishFlags extends CommonFlags, CurveFlags {
   timeout: number;
   hwm: number;
   linger: number;
+  batch: number;
 }
 
 /** `zpb publish`: the PUB side of the Rust prost + zmq example, Ping{seq} under a topic, paced and bounded. */
@@ -52,6 +53,14 @@ export function publishCommand(signal: AbortSignal): Command {
         .argParser(count),
     )
     .addOption(jsonOption())
+    .addOption(
+      new Option(
+        "-b, --batch <n>",
+        "pack up to n messages into one ZeroMQ message (1 = off; only zpb subscribers read batches)",
+      )
+        .default(CLIENT_DEFAULTS.publishBatch)
+        .argParser(positive),
+    )
     .addOption(progressOption());
   return withServerCurveOptions(command).action(async (flags: PublishFlags) => {
     const out = new Output(flags.json ?? false);
@@ -60,6 +69,7 @@ export function publishCommand(signal: AbortSignal): Command {
       endpoint: flags.endpoint,
       ...(curve ? { curve } : {}),
       socket: { sendHighWaterMark: flags.hwm, linger: flags.linger },
+      batch: flags.batch,
     });
     const progress = new Progress("publish", flags.count, flags.progress);
     try {
@@ -93,11 +103,12 @@ export function publishCommand(signal: AbortSignal): Command {
         {
           endpoint: publisher.endpoint,
           topic: flags.topic,
+          batch: flags.batch,
           sent: result.sent,
           elapsedMs: Math.round(result.elapsedMs),
           perSecond: perSecond(result.sent, result.elapsedMs),
         },
-        `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msg/s)`,
+        `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msgs/s, batch ${flags.batch})`,
       );
     } finally {
       progress.stop();
