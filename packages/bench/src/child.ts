@@ -8,6 +8,8 @@ import { runPeerServer, type PeerServerConfig } from "./roles/zmq-servers.js";
 import { runDealerClient, runReqClient, type DealerClientConfig, type ReqClientConfig } from "./roles/zmq-clients.js";
 import { runNativeDealerClient, type NativeDealerConfig } from "./roles/native-client.js";
 import { runPublisher, runSubscriber, type PubConfig, type SubConfig } from "./roles/pubsub.js";
+import { runPipelinedClient, type PipelinedClientConfig } from "./roles/pipelined-client.js";
+import { runZpbPublisher, runZpbSubscriber, type ZpbPubConfig } from "./roles/zpb-pubsub.js";
 import { runCodecBench, type CodecConfig } from "./roles/codec.js";
 import {
   runGrpcLatencyClient,
@@ -43,6 +45,14 @@ async function main(role: Role, config: never): Promise<void> {
       const c = config as DealerClientConfig;
       return tell({ type: "result", data: await runDealerClient(c, readyThenGo(c.endpoint, c.curve)) });
     }
+    case "pipelined-client": {
+      const c = config as PipelinedClientConfig;
+      return tell({ type: "result", data: await runPipelinedClient(c, readyThenGo(c.endpoint)) });
+    }
+    case "zpb-publisher":
+      return runZpbPublisher(config as ZpbPubConfig);
+    case "zpb-subscriber":
+      return tell({ type: "result", data: await runZpbSubscriber(config as SubConfig) });
     case "native-dealer-client": {
       const c = config as NativeDealerConfig;
       return tell({ type: "result", data: await runNativeDealerClient(c, readyThenGo(c.endpoint)) });

@@ -236,6 +236,46 @@ export interface PubSubRecord {
   error?: string;
 }
 
+/** One batched request/reply run through our server (scenario "batch"). */
+export interface BatchRecord {
+  /** Requests per ZeroMQ message (1 = single frames, the wire every peer speaks). */
+  batch: number;
+  window: number;
+  /** "js": our own PipelinedClient; "native": native/load.c on libzmq. */
+  client: ClientKind;
+  workers: number;
+  /** Our server started with --pin. */
+  pin: boolean;
+  sent: number;
+  received: number;
+  lost: number;
+  msgsPerSec: number;
+  clientCpuShare: number;
+  serverCpuSeconds: number;
+  /** Envelopes answered per second of server CPU (all its threads): the cost of a message to the server. */
+  envelopesPerCoreSecond: number;
+  /** Round trips after warm-up (JS client only). */
+  p50Us?: number;
+  p99Us?: number;
+  error?: string;
+}
+
+/** One batched publish/subscribe run (scenario "batch"): who published, who subscribed, how many per message. */
+export interface BatchPubSubRecord {
+  batch: number;
+  /** "zpb": TopicPublisher / Subscription; "plain": a zeromq.js loop (single frames only). */
+  publisher: "zpb" | "plain";
+  subscriber: "zpb" | "plain";
+  count: number;
+  sent: number;
+  received: number;
+  lost: number;
+  msgsPerSec: number;
+  publisherMsgsPerSec: number;
+  subscriberCpuSeconds: number;
+  error?: string;
+}
+
 /** Resources of one server process over its whole life in a scenario. */
 export interface ResourceRecord extends ProcessResources {
   scenario: "pingpong" | "cpu";
@@ -289,6 +329,9 @@ export interface BenchResult {
   latency: LatencyRecord[];
   throughput: ThroughputRecord[];
   pubsub: PubSubRecord[];
+  /** Scenario "batch": batched Ping/Pong through our server, and batched publish/subscribe (files before it lack both). */
+  batch?: BatchRecord[];
+  batchPubsub?: BatchPubSubRecord[];
   /** CURVE vs plaintext (absent in files written before the scenario existed). */
   curve?: CurveRecord[];
   codec: CodecResult[];

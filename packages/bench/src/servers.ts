@@ -18,6 +18,8 @@ export interface ServerSpec {
   iterations: number;
   /** The compiled program of a native server ("native-router"). */
   binary?: string;
+  /** Our server only: start it with `--pin` (I/O thread and workers pinned to cores). */
+  pin?: boolean;
   /** Our server with --curve-key and --authorized-keys; clients use `curve.client` (the CURVE rows). */
   curve?: CurveRunKeys;
 }
@@ -84,6 +86,7 @@ export async function startServer(
     const address = `tcp://127.0.0.1:${port}`;
     const args = [serverCli, "--bind", address, "--workers", String(spec.workers), "--no-echo"];
     if (spec.iterations > 0) args.push("--handler", HEAVY_HANDLER);
+    if (spec.pin) args.push("--pin");
     if (spec.curve)
       args.push("--curve-key", spec.curve.serverSecretFile, "--authorized-keys", spec.curve.authorizedKeys);
     const proc = registry.spawnProgram(

@@ -9,6 +9,16 @@ export const CLIENT_DEFAULTS = {
   /** Requests in flight at once on the pipelined client. */
   window: 100,
   /**
+   * Requests packed into one batch by the pipelined client: 1 = every request its own frame, because a batch
+   * needs a peer that speaks the batch wire (docs/wire.md, "Batches"): the zpb server does, the Rust
+   * prost + zmq example, pyzmq and libzmq programs do not.
+   */
+  maxBatch: 1,
+  /** Messages a publisher packs into one batch: 1 = one frame per message, which every subscriber reads. */
+  publishBatch: 1,
+  /** How long (µs) a queued request may wait for others to join its batch: 0 = only those of the same event-loop turn. */
+  lingerMicros: 0,
+  /**
    * Clients close with linger 0: a request that was never answered is not worth delaying exit for, and
    * libzmq's default (-1) can keep the process alive forever.
    */

@@ -1,4 +1,4 @@
-import type { Codec, Envelope } from "@zpb/proto";
+import { BatchWriter, type Codec, type Envelope } from "@zpb/proto";
 import {
   CurveServerSecurity,
   Publisher,
@@ -19,6 +19,12 @@ export interface TopicPublisherOptions<T = Envelope> {
   endpoint?: string;
   /** How messages are encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
+  /**
+   * Messages publishMany() packs into one batch `[topic, marker, batch]` (docs/wire.md, "Batches"). Default 1:
+   * one frame per message, which every subscriber reads. Raise it only when every subscriber speaks the batch
+   * wire (zpb's Subscription does; the Rust prost + zmq example's and pyzmq's SUB do not).
+   */
+  batch?: number;
   /** libzmq options for the PUB socket (linger defaults to 1000 ms; PUB drops at sendHighWaterMark). */
   socket?: SocketOptions;
   /** Publish over CURVE: this publisher is the CURVE server, subscribers authenticate to it. */
@@ -46,6 +52,8 @@ export interface PublishManyOptions<T> {
   rate?: number;
   /** Stops publishing early; publishMany then resolves with what was sent. */
   signal?: AbortSignal;
+  /** Messages per batch for this run (default: the publisher's `batch` option). */
+  batch?: number;
   /** Called every `progressEvery` messages with the count so far. */
   onProgress?: (sent: number) => void;
   progressEvery?: number;
@@ -59,10 +67,14 @@ const YIELD_EVERY = 1024;
  * for subscribers when asked.
  */
 export class TopicPublisher<T = Envelope> {
+  private readonly writer = new BatchWriter();
+
   private constructor(
     private readonly publisher: Publisher<T>,
     /** The endpoint actually bound (with the real port when 0 or * was asked for). */
     readonly endpoint: string,
+    private readonly codec: Codec<T>,
+    private readonly batch: number,
     private readonly security: CurveServerSecurity | undefined,
   ) {}
 
@@ -70,6 +82,7 @@ export class TopicPublisher<T = Envelope> {
   static async bind<T = Envelope>(
     ...[options = {}]: OptionsFor<T, TopicPublisherOptions<T>>
   ): Promise<TopicPublisher<T>> {
+    const batch = batchSize(options.batch ?? CLIENT_DEFAULTS.publishBatch);
     const security = options.curve ? await CurveServerSecurity.start(options.curve) : undefined;
     const publisher = new Publisher<T>({
       linger: CLIENT_DEFAULTS.publisherLinger,
@@ -79,7 +92,8 @@ export class TopicPublisher<T = Envelope> {
     });
     try {
       const endpoint = await publisher.bind(options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish);
-      return new TopicPublisher(publisher, endpoint, security);
+      const codec = codecOrDefault(options.codec);
+      return new TopicPublisher(publisher, endpoint, codec, batch, security);
     } catch (error) {
       publisher.close();
       await security?.close();
@@ -94,6 +108,7 @@ export class TopicPublisher<T = Envelope> {
    */
   static connect<T = Envelope>(...[options = {}]: OptionsFor<T, TopicPublisherOptions<T>>): TopicPublisher<T> {
     if (options.curve) throw new RangeError("a publisher that connects to a forwarder cannot use curve");
+    const batch = batchSize(options.batch ?? CLIENT_DEFAULTS.publishBatch);
     const publisher = new Publisher<T>({
       linger: CLIENT_DEFAULTS.publisherLinger,
       ...options.socket,
@@ -106,7 +121,7 @@ export class TopicPublisher<T = Envelope> {
       publisher.close();
       throw error;
     }
-    return new TopicPublisher(publisher, endpoint, undefined);
+    return new TopicPublisher(publisher, endpoint, codecOrDefault(options.codec), batch, undefined);
   }
 
   /** The publisher's CURVE public key (what subscribers give as `serverKey`), or undefined without CURVE. */
@@ -124,31 +139,61 @@ export class TopicPublisher<T = Envelope> {
     return this.publisher.publish(topic, message);
   }
 
+  /**
+   * Publishes `messages` (at least one) under `topic` as one batch: one ZeroMQ message, unpacked by zpb
+   * subscribers into the same messages in order.
+   */
+  publishBatch(topic: Topic, messages: readonly T[]): Promise<void> {
+    return this.publisher.publishBatch(topic, messages);
+  }
+
   /** Resolves once `count` subscriptions match `topic`; rejects with TransportError "TIMEOUT" after `timeoutMs`. */
   waitForSubscribers(count = 1, options: { topic?: Topic; timeoutMs?: number } = {}): Promise<void> {
     return this.publisher.waitForSubscribers(count, options);
   }
 
   /**
-   * Publishes `count` messages at `rate` msgs/s (or flat out); resolves with how many went out and how long it took.
+   * Publishes `count` messages at `rate` msgs/s (or flat out), `batch` to a ZeroMQ message; resolves with how many
+   * went out and how long it took.
    */
   async publishMany(options: PublishManyOptions<T>): Promise<{ sent: number; elapsedMs: number }> {
     const { topic, message, count = Infinity, rate = 0, signal, onProgress, progressEvery = 1000 } = options;
+    const batch = batchSize(options.batch ?? this.batch);
     const start = performance.now();
     let sent = 0;
+    let nextProgress = progressEvery;
+    let nextYield = YIELD_EVERY;
     while (sent < count && !signal?.aborted) {
+      let due = count;
       if (rate > 0) {
-        const due = Math.min(count, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+        due = Math.min(count, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
         if (sent >= due) {
           await sleep(Math.max(1, ((sent + 1) / rate) * 1000 - (performance.now() - start)), signal);
           continue;
         }
       }
-      sent++;
-      await this.publisher.publish(topic, message(sent));
-      if (onProgress && sent % progressEvery === 0) onProgress(sent);
+      const take = Math.min(batch, due - sent);
+      if (take === 1) {
+        await this.publisher.publish(topic, message(sent + 1));
+      } else {
+        try {
+          for (let i = 1; i <= take; i++) this.writer.addMessage(this.codec, message(sent + i));
+        } catch (error) {
+          this.writer.reset(); // nothing of a batch that failed to encode may leak into the next one
+          throw error;
+        }
+        await this.publisher.publishBatchBytes(topic, this.writer.finish(), take);
+      }
+      sent += take;
+      if (onProgress && sent >= nextProgress) {
+        onProgress(sent);
+        nextProgress = (Math.floor(sent / progressEvery) + 1) * progressEvery;
+      }
       // Sends can resolve synchronously for long runs; let timers and signals (Ctrl-C) in now and then.
-      if (sent % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (sent >= nextYield) {
+        nextYield = sent + YIELD_EVERY;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
     return { sent, elapsedMs: performance.now() - start };
   }
@@ -173,4 +218,9 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+function batchSize(value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`batch must be a positive integer, got ${value}`);
+  return value;
 }

@@ -2,14 +2,18 @@
 // that addresses each server by a routing id of our choosing (the zguide's Freelance pattern, model three):
 // the client decides which server gets each request, so it can route around one that failed and come back
 // to it later, on a single socket with one send and one receive loop.
-import type { Codec, Envelope } from "@zpb/proto";
-import { Dealer, Router, type Peer, type Received, type SocketOptions } from "@zpb/transport";
+import type { BatchLimits, Codec, Envelope } from "@zpb/proto";
+import { Dealer, Router, type Incoming, type Peer, type SocketOptions } from "@zpb/transport";
 import { ServerChoice, type BackOff } from "./server-choice.js";
 
 /** Where a pipelined client's requests go and its replies come from. */
-export interface Route<T> extends AsyncIterable<Received<T>> {
+export interface Route<T> {
   /** Sends `message` to one server, preferring any but `avoid`; resolves to that server's index. */
   send(message: T, avoid?: number): Promise<number>;
+  /** Sends a batch frame (see BatchWriter) carrying `messages` requests to one server, like send(). */
+  sendBatchBytes(batch: Uint8Array, messages: number, avoid?: number): Promise<number>;
+  /** Everything the next reply message carried (one reply or a batch's), or undefined once closed. */
+  receiveMany(): Promise<Incoming<T> | undefined>;
   /** Starts connecting (after the caller has attached what watches the socket's events). */
   connect(): void;
   /** A request sent to `server` failed (timed out, or was refused as unavailable): route around it for a while. */
@@ -22,6 +26,8 @@ export interface RouteOptions<T> {
   delimiter: boolean;
   socket: SocketOptions;
   backOff: BackOff;
+  /** Bounds on a received batch of replies. */
+  batchLimits: BatchLimits;
 }
 
 /** One server, one DEALER: libzmq queues requests until the connection is up. */
@@ -33,7 +39,12 @@ export class DealerRoute<T = Envelope> implements Route<T> {
     private readonly endpoint: string,
     options: RouteOptions<T>,
   ) {
-    this.dealer = new Dealer<T>({ ...options.socket, codec: options.codec, delimiter: options.delimiter });
+    this.dealer = new Dealer<T>({
+      ...options.socket,
+      codec: options.codec,
+      delimiter: options.delimiter,
+      batchLimits: options.batchLimits,
+    });
   }
 
   connect(): void {
@@ -45,14 +56,19 @@ export class DealerRoute<T = Envelope> implements Route<T> {
     return 0;
   }
 
+  async sendBatchBytes(batch: Uint8Array, messages: number): Promise<number> {
+    await this.dealer.sendBatchBytes(batch, messages);
+    return 0;
+  }
+
+  receiveMany(): Promise<Incoming<T> | undefined> {
+    return this.dealer.receiveMany();
+  }
+
   failed(): void {}
 
   close(): void {
     this.dealer.close();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Received<T>> {
-    return this.dealer[Symbol.asyncIterator]();
   }
 }
 
@@ -78,6 +94,7 @@ export class ServersRoute<T = Envelope> implements Route<T> {
       immediate: false,
       mandatory: true,
       codec: options.codec,
+      batchLimits: options.batchLimits,
     });
     this.choice = new ServerChoice(endpoints.length, options.backOff);
     const events = this.router.socket.events;
@@ -105,6 +122,12 @@ export class ServersRoute<T = Envelope> implements Route<T> {
     return server;
   }
 
+  async sendBatchBytes(batch: Uint8Array, messages: number, avoid?: number): Promise<number> {
+    const server = this.choice.next(avoid);
+    await this.router.replyBatchBytes(this.peers[server]!, batch, messages);
+    return server;
+  }
+
   failed(server: number): void {
     this.choice.failed(server);
   }
@@ -113,12 +136,13 @@ export class ServersRoute<T = Envelope> implements Route<T> {
     this.router.close();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Received<T>> {
-    for await (const received of this.router) {
-      const server = this.indexOf.get(received.peer.identity.toString());
+  async receiveMany(): Promise<Incoming<T> | undefined> {
+    const incoming = await this.router.receiveMany();
+    if (incoming !== undefined) {
+      const server = this.indexOf.get(incoming.peer.identity.toString());
       if (server !== undefined) this.choice.answered(server);
-      yield received;
     }
+    return incoming;
   }
 
   // Events name the endpoint as libzmq resolved it; an endpoint given by host name is matched by its port.

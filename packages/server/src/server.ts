@@ -4,6 +4,7 @@ import { startCurve, type CurveSetup, type ServerCurve } from "./curve.js";
 import type { CurveServerSocketOptions } from "@zpb/transport";
 import { ServerError } from "./errors.js";
 import { closeFronts, openFronts, type ServiceFront } from "./front.js";
+import { pinThread, zmqIoThreadIds } from "./pin.js";
 import type { Logger } from "./log.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
@@ -68,6 +69,13 @@ export function workerUrl(): URL {
   return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
 }
 
+/** `pin`: libzmq's I/O threads (started by the first socket, so open fronts guarantee they exist) to core 0. */
+async function pinIoThreads(): Promise<void> {
+  const ids = zmqIoThreadIds();
+  if (ids.length === 0) throw new Error("cannot pin: no libzmq I/O thread found under /proc/self/task");
+  for (const tid of ids) await pinThread(tid, 0);
+}
+
 /** What each worker serves: one service per front, the echo front with the built-in echo handler. */
 function servicesOf(fronts: readonly ServiceFront[], handler: string): ServiceSpec[] {
   return fronts.map((front) => ({
@@ -109,6 +117,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await curve?.close();
     await metrics?.close();
     throw error;
+  }
+  if (resolved.pin) {
+    try {
+      await pinIoThreads();
+    } catch (cause) {
+      await closeFronts(fronts);
+      await metrics?.close();
+      throw new ServerError("PIN", (cause as Error).message, { cause });
+    }
   }
   const { logger, ...settings } = resolved;
   const pool = poolOf({

@@ -1,5 +1,7 @@
-import { ErrorCode } from "@zpb/proto";
-import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
+import { BatchWriter, ErrorCode } from "@zpb/proto";
+import { firstBatchItem } from "@zpb/proto/internal";
+import type { Peer, Received, RoutedDealer, RoutedIncoming, RoutedMessage } from "@zpb/transport";
+import { BatchReplies } from "./batch-replies.js";
 import { ErrorReplies } from "./error-replies.js";
 import type { HandlerContext, LoadedHandler } from "./handler.js";
 import type { DurationRecorder } from "./durations.js";
@@ -11,12 +13,21 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
 }
 
+/** A request whose async handler has not settled yet; `batch` and `index` place it in a batch's reply. */
+interface Awaiting<T> {
+  readonly peer: Peer;
+  readonly request: T;
+  readonly batch: BatchReplies | undefined;
+  readonly index: number;
+}
+
 /**
  * One worker's serving loop for one service: receive from the backend DEALER, decode (done by the
  * socket's codec), run the handler, encode, reply — every request gets exactly one reply, an error reply
  * when anything fails (ErrorReplies). Sync handlers take a fast path: one awaited send per message and no
  * extra promise. Async handlers run concurrently (up to `concurrency` per loop); their replies go out in
- * completion order through the ReplySender's queue.
+ * completion order through the ReplySender's queue. A batch (docs/wire.md, "Batches") is answered by one
+ * batch in request order, once each of its requests has its reply.
  */
 export class ServiceLoop<T> {
   private draining = false;
@@ -29,8 +40,11 @@ export class ServiceLoop<T> {
   /** The request a sync handler is running for right now, and its peer (for abandon()). */
   private current: T | undefined;
   private currentPeer: Peer | undefined;
-  /** Requests whose async handler has not settled yet, by peer (for abandon()). */
-  private readonly awaiting = new Map<Peer, T>();
+  /** Requests whose async handler has not settled yet, each its own key (for abandon()). */
+  private readonly awaiting = new Set<Awaiting<T>>();
+  /** The batch serveBatch() is still handing to the handler: it sends that one itself once complete. */
+  private batchInProgress: BatchReplies | undefined;
+  private readonly writer = new BatchWriter();
 
   constructor(
     private readonly dealer: RoutedDealer<T>,
@@ -48,8 +62,14 @@ export class ServiceLoop<T> {
   /** Serves until the socket is closed. Never throws for bad input or a failing handler. */
   async run(): Promise<void> {
     for (;;) {
-      const received = await this.dealer.receive();
-      if (received === undefined) return;
+      const incoming = await this.dealer.receiveMany();
+      if (incoming === undefined) return;
+      if (incoming.batch) {
+        await this.serveBatch(incoming);
+        continue;
+      }
+      const received = incoming.items[0] as RoutedMessage<T>;
+      received.peer = incoming.peer;
       this.counters[Counter.requests]!++;
       if (this.draining) this.lastReceivedAt = performance.now();
       const bytes = this.answer(received);
@@ -61,6 +81,60 @@ export class ServiceLoop<T> {
         this.sender.enqueue(received.peer, bytes);
       }
     }
+  }
+
+  /**
+   * Answers a batch: each request in turn (sync handlers at once, async ones concurrently within the limit),
+   * then one reply batch in request order. A batch refused whole (over the limits, or framing that does not
+   * split) gets one single-frame error reply, keyed by its first request when that can be read.
+   */
+  private async serveBatch(incoming: RoutedIncoming<T>): Promise<void> {
+    if (this.draining) this.lastReceivedAt = performance.now();
+    if (incoming.refused !== undefined) {
+      this.counters[Counter.requests]!++;
+      await this.reply(incoming.peer, this.refuseBatch(incoming), 0);
+      return;
+    }
+    const items = incoming.items;
+    this.counters[Counter.requests]! += items.length;
+    const batch = new BatchReplies(incoming.peer, items.length);
+    this.batchInProgress = batch;
+    try {
+      for (let i = 0; i < items.length; i++) {
+        const bytes = this.answerItem(items[i]!, batch, i);
+        if (bytes !== undefined) batch.fill(i, bytes);
+        else if (this.asyncInFlight >= this.concurrency) await new Promise<void>((wake) => (this.wakeReceiver = wake));
+      }
+    } finally {
+      this.batchInProgress = undefined;
+    }
+    // Otherwise the last async reply sends it (settle()).
+    if (batch.complete) await this.reply(batch.peer, batch.frame(this.writer), batch.size);
+  }
+
+  /** The single-frame error reply to a batch refused whole. */
+  private refuseBatch(incoming: RoutedIncoming<T>): Uint8Array {
+    const error = incoming.refused!;
+    const body = incoming.frames.at(-1);
+    const first = body === undefined ? undefined : firstBatchItem(body);
+    let request: T | undefined;
+    try {
+      request = first === undefined ? undefined : this.handler.codec.decode(first);
+    } catch {
+      request = undefined; // the key is a courtesy; the refusal goes out without it
+    }
+    const tooBig = error.code === "TOO_LARGE" || error.code === "TOO_MANY_ITEMS";
+    const code = tooBig ? ErrorCode.CODE_TOO_LARGE : ErrorCode.CODE_DECODE;
+    return this.errors.build(code, `batch refused: ${error.message}`, request);
+  }
+
+  /** Sends now when nothing else is pending or queued, else queues behind what is (`items` > 0: a batch frame). */
+  private reply(peer: Peer, bytes: Uint8Array, items: number): Promise<void> | undefined {
+    if (this.asyncInFlight > 0 || !this.sender.idle) {
+      this.sender.enqueue(peer, bytes, items);
+      return undefined;
+    }
+    return items > 0 ? this.sender.sendBatch(peer, bytes, items) : this.sender.send(peer, bytes);
   }
 
   /** From now on requests not yet handled are refused with CODE_UNAVAILABLE; handlers already running finish. */
@@ -85,7 +159,15 @@ export class ServiceLoop<T> {
    * hand every queued reply to zeromq now.
    */
   abandon(reason: string): void {
-    const orphans = [...this.awaiting];
+    // One answer per peer message: a batch still missing replies gets one single-frame error, which a zpb
+    // client takes as the refusal of the whole batch (docs/wire.md, "Batches").
+    const orphans: Array<[Peer, T]> = [];
+    const batches = new Set<BatchReplies>();
+    for (const waiting of this.awaiting) {
+      if (waiting.batch !== undefined && batches.has(waiting.batch)) continue;
+      if (waiting.batch !== undefined) batches.add(waiting.batch);
+      orphans.push([waiting.peer, waiting.request]);
+    }
     if (this.currentPeer !== undefined) orphans.push([this.currentPeer, this.current as T]);
     this.awaiting.clear();
     this.currentPeer = undefined;
@@ -102,9 +184,18 @@ export class ServiceLoop<T> {
   /** The encoded reply now, or undefined when an async handler will enqueue it later. */
   private answer(received: RoutedMessage<T>): Uint8Array | undefined {
     if (!received.ok) return this.errors.forReceiveError(received.error);
-    const request = received.message;
+    return this.handle(received.message, received.peer, undefined, 0);
+  }
+
+  /** Like answer(), for request `index` of `batch`: its reply now, or undefined when an async handler fills it in later. */
+  private answerItem(item: Received<T>, batch: BatchReplies, index: number): Uint8Array | undefined {
+    if (!item.ok) return this.errors.forReceiveError(item.error);
+    return this.handle(item.message, batch.peer, batch, index);
+  }
+
+  /** Runs the handler for one request: its encoded reply now, or undefined when it is async (see settle()). */
+  private handle(request: T, peer: Peer, batch: BatchReplies | undefined, index: number): Uint8Array | undefined {
     if (this.draining) return this.errors.build(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
-    const peer = received.peer;
     let result: T | PromiseLike<T>;
     this.current = request;
     this.currentPeer = peer;
@@ -123,25 +214,39 @@ export class ServiceLoop<T> {
       durations?.observe(performance.now() - started);
       return this.encode(result, request);
     }
-    this.asyncInFlight++;
-    this.awaiting.set(peer, request);
-    result.then(
-      (reply) => {
-        durations?.observe(performance.now() - started);
-        this.settle(peer, this.encode(reply, request));
-      },
-      (error: unknown) => {
-        durations?.observe(performance.now() - started);
-        this.settle(peer, this.errors.forFailure(error, request));
-      },
-    );
+    this.await(result, { peer, request, batch, index }, durations, started);
     return undefined;
   }
 
-  private settle(peer: Peer, bytes: Uint8Array): void {
-    if (!this.awaiting.delete(peer)) return; // abandoned: already answered
+  /** Waits for an async handler's result (counted against the concurrency limit) and settles its request. */
+  private await(
+    result: PromiseLike<T>,
+    waiting: Awaiting<T>,
+    durations: DurationRecorder | undefined,
+    started: number,
+  ): void {
+    this.asyncInFlight++;
+    this.awaiting.add(waiting);
+    result.then(
+      (reply) => {
+        durations?.observe(performance.now() - started);
+        this.settle(waiting, this.encode(reply, waiting.request));
+      },
+      (error: unknown) => {
+        durations?.observe(performance.now() - started);
+        this.settle(waiting, this.errors.forFailure(error, waiting.request));
+      },
+    );
+  }
+
+  private settle(waiting: Awaiting<T>, bytes: Uint8Array): void {
+    if (!this.awaiting.delete(waiting)) return; // abandoned: already answered
     this.asyncInFlight--;
-    this.sender.enqueue(peer, bytes);
+    const batch = waiting.batch;
+    if (batch === undefined) this.sender.enqueue(waiting.peer, bytes);
+    else if (batch.fill(waiting.index, bytes) && this.batchInProgress !== batch) {
+      this.sender.enqueue(batch.peer, batch.frame(this.writer), batch.size);
+    }
     if (this.asyncInFlight < this.concurrency) this.wake();
   }
 

@@ -5,6 +5,7 @@
 // To add a setting: add one entry below (its JSDoc becomes the ServerOptions field's doc), then use it —
 // `resolved.<name>` on the main thread, or with `worker: true`, `task.settings.<name>` in a worker. Then
 // regenerate the README table (`pnpm run docs:settings`).
+import { BATCH_LIMITS } from "@zpb/proto";
 import { DEFAULT_ENDPOINTS } from "@zpb/transport";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
@@ -125,6 +126,32 @@ export const SERVER_SETTINGS = {
     default: (earlier) => Math.max(16 * MiB, 4 * (earlier.maxPayload as number)),
     defaultText: "max(16 MiB, 4 × max-payload)",
     min: 1,
+  }),
+  /** Most requests one batch may carry (docs/wire.md, "Batches"); a larger batch is refused whole with CODE_TOO_LARGE. */
+  maxBatchItems: integer({
+    flag: "--max-batch-items <n>",
+    doc: "most requests one batch may carry; a larger batch is refused whole with `CODE_TOO_LARGE`",
+    default: BATCH_LIMITS.maxItems,
+    min: 1,
+    worker: true,
+  }),
+  /** Largest batch frame in bytes (docs/wire.md, "Batches"); a larger one is refused whole with CODE_TOO_LARGE. */
+  maxBatchBytes: integer({
+    flag: "--max-batch-bytes <bytes>",
+    doc: "largest batch frame; a larger one is refused whole with `CODE_TOO_LARGE` (each item is also held to max-payload)",
+    default: BATCH_LIMITS.maxBytes,
+    min: 1,
+    worker: true,
+  }),
+  /**
+   * Pin libzmq's I/O thread to core 0 and worker slot i to core (i + 1) mod cores (Linux, util-linux
+   * `taskset`). Off by default: see the README's "Pinning threads to cores" for what it measured.
+   */
+  pin: boolean({
+    flag: "--pin",
+    doc: "pin libzmq's I/O thread to core 0 and worker i to core (i + 1) mod cores (Linux; off by default)",
+    default: false,
+    worker: true,
   }),
   /** Async handler calls in flight per worker and service; the worker stops receiving at this many. */
   concurrency: integer({

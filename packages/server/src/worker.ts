@@ -6,6 +6,7 @@ import { closeTracked, installGuard, setLastWords, track } from "./guard.js";
 import { loadHandler } from "./handler-load.js";
 import { limitPayload } from "./limits.js";
 import { ServiceLoop } from "./service-loop.js";
+import { coreForWorker, currentThreadId, pinThread } from "./pin.js";
 import { slotView } from "./stats.js";
 import { DurationRecorder } from "./durations.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
@@ -29,6 +30,7 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
 
   const loops: ServiceLoop<unknown>[] = [];
   try {
+    if (task.settings.pin) await pinSelf(task.slot);
     for (const service of task.services) loops.push(await openService(service, task, counters, abort.signal));
   } catch (error) {
     closeTracked();
@@ -68,6 +70,17 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
   return { slot: task.slot, drainTimedOut };
 }
 
+/** `pin`: this worker's own thread to its core (see pin.ts); failing to is failing to start. */
+async function pinSelf(slot: number): Promise<void> {
+  const tid = currentThreadId();
+  if (tid === undefined) throw new ServerError("PIN", `worker ${slot}: cannot find its thread id (/proc/thread-self)`);
+  try {
+    await pinThread(tid, coreForWorker(slot));
+  } catch (cause) {
+    throw new ServerError("PIN", `worker ${slot}: ${(cause as Error).message}`, { cause });
+  }
+}
+
 async function openService(
   service: ServiceSpec,
   task: WorkerTask,
@@ -79,6 +92,7 @@ async function openService(
   const dealer = track(
     new RoutedDealer<unknown>({
       codec: limitPayload(handler.codec, settings.maxPayload),
+      batchLimits: { maxItems: settings.maxBatchItems, maxBytes: settings.maxBatchBytes },
       // Replies never wait here (unbounded, but never more than the requests this worker took in); see README "Nothing lost".
       sendHighWaterMark: 0,
       receiveHighWaterMark: settings.requestHighWaterMark,

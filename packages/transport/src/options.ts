@@ -87,7 +87,7 @@ export function zmqOptions<T extends SocketOptions>(
 const CURVE_KEY_OPTIONS = new Set(["curveSecretKey", "curvePublicKey", "curveServerKey"]);
 
 // Options our classes consume themselves and must not hand to zeromq (it rejects unknown ones).
-const NOT_SOCKET_OPTIONS = new Set(["codec", "delimiter", "topics"]);
+const NOT_SOCKET_OPTIONS = new Set(["codec", "delimiter", "topics", "batchLimits"]);
 
 /**
  * Creates a zeromq socket and sets the merged options (from zmqOptions) that its type has. Options the

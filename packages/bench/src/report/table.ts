@@ -191,6 +191,52 @@ function targetsSection(result: BenchResult): string {
   );
 }
 
+/** Scenario 8: batched Ping/Pong through our server (per batch size, window, client, pin) and batched pub/sub. */
+function batchSection(result: BenchResult): string {
+  const runs = result.batch ?? [];
+  const single = (client: ClientKind, window: number, pin: boolean) =>
+    runs.find((r) => r.batch === 1 && r.client === client && r.window === window && r.pin === pin && !r.error);
+  const reqRep = table(
+    [
+      "batch",
+      "window",
+      "client",
+      "pin",
+      "msgs/s",
+      "× batch 1",
+      "lost",
+      "envelopes / server core-s",
+      "p50 / p99 µs",
+      "client CPU",
+    ],
+    runs.map((r) => [
+      String(r.batch),
+      String(r.window),
+      r.client === "js" ? "PipelinedClient" : CLIENT_LABEL[r.client],
+      r.pin ? "yes" : "no",
+      r.error ? `error: ${r.error.split("\n")[0]!.slice(0, 60)}` : int(r.msgsPerSec),
+      times(ratio(r.msgsPerSec, single(r.client, r.window, r.pin)?.msgsPerSec)),
+      int(r.lost),
+      int(r.envelopesPerCoreSecond),
+      r.p50Us === undefined ? "–" : `${r.p50Us} / ${r.p99Us}`,
+      r.error ? "" : `${pct(r.clientCpuShare)}${r.clientCpuShare >= CLIENT_BOUND ? " ⚠" : ""}`,
+    ]),
+  );
+  const plainLoop = (result.batchPubsub ?? []).find((r) => r.publisher === "plain" && r.subscriber === "plain");
+  const pubsub = table(
+    ["batch", "publisher → subscriber", "msgs/s received", "× plain SUB loop", "lost", "publisher msgs/s"],
+    (result.batchPubsub ?? []).map((r) => [
+      String(r.batch),
+      `${r.publisher === "zpb" ? "TopicPublisher" : "plain PUB"} → ${r.subscriber === "zpb" ? "Subscription" : "plain SUB loop"}`,
+      r.error ? `error: ${r.error.split("\n")[0]!.slice(0, 60)}` : int(r.msgsPerSec),
+      times(ratio(r.msgsPerSec, plainLoop?.msgsPerSec)),
+      int(r.lost),
+      int(r.publisherMsgsPerSec),
+    ]),
+  );
+  return `${reqRep}\n\n${pubsub}`;
+}
+
 /** The whole report: machine, every scenario's table, targets. */
 export function renderReport(result: BenchResult): string {
   const m = result.machine;
@@ -240,6 +286,13 @@ export function renderReport(result: BenchResult): string {
       "### 7. The cost of encryption (CURVE vs plaintext, same run, zeromq.js clients)",
       "",
       curveSection(result),
+    );
+  if (has("batch") && (result.batch?.length || result.batchPubsub?.length))
+    parts.push(
+      "",
+      "### 8. Batches (many messages per ZeroMQ message; our server with all workers, HWMs unlimited for pub/sub)",
+      "",
+      batchSection(result),
     );
   if (has("throughput") || has("scaling"))
     parts.push(

@@ -18,6 +18,7 @@ interface PublishFlags extends CommonFlags, CurveFlags {
   timeout: number;
   hwm: number;
   linger: number;
+  batch: number;
 }
 
 /** `zpb publish`: the PUB side of the Rust prost + zmq example, Ping{seq} under a topic, paced and bounded. */
@@ -56,6 +57,14 @@ export function publishCommand(signal: AbortSignal): Command {
         .argParser(count),
     )
     .addOption(jsonOption())
+    .addOption(
+      new Option(
+        "-b, --batch <n>",
+        "pack up to n messages into one ZeroMQ message (1 = off; only zpb subscribers read batches)",
+      )
+        .default(CLIENT_DEFAULTS.publishBatch)
+        .argParser(positive),
+    )
     .addOption(progressOption());
   return withServerCurveOptions(command).action(async (flags: PublishFlags) => {
     const out = new Output(flags.json ?? false);
@@ -63,8 +72,13 @@ export function publishCommand(signal: AbortSignal): Command {
     const socket = { sendHighWaterMark: flags.hwm, linger: flags.linger };
     if (flags.connect && curve) throw new CommandFailure("--connect (to a forwarder) works without CURVE keys");
     const publisher = flags.connect
-      ? TopicPublisher.connect({ endpoint: flags.endpoint, socket })
-      : await TopicPublisher.bind({ endpoint: flags.endpoint, ...(curve ? { curve } : {}), socket });
+      ? TopicPublisher.connect({ endpoint: flags.endpoint, socket, batch: flags.batch })
+      : await TopicPublisher.bind({
+          endpoint: flags.endpoint,
+          ...(curve ? { curve } : {}),
+          socket,
+          batch: flags.batch,
+        });
     const progress = new Progress("publish", flags.count, flags.progress);
     try {
       out.note(`publishing on ${publisher.endpoint}, topic "${flags.topic}"`);
@@ -97,11 +111,12 @@ export function publishCommand(signal: AbortSignal): Command {
         {
           endpoint: publisher.endpoint,
           topic: flags.topic,
+          batch: flags.batch,
           sent: result.sent,
           elapsedMs: Math.round(result.elapsedMs),
           perSecond: perSecond(result.sent, result.elapsedMs),
         },
-        `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msg/s)`,
+        `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msgs/s, batch ${flags.batch})`,
       );
     } finally {
       progress.stop();

@@ -1,7 +1,6 @@
 import { Command, Option } from "commander";
 import { CLIENT_DEFAULTS } from "../../options.js";
 import { Subscription } from "../../subscription.js";
-import { TimeoutError } from "../../errors.js";
 import { checkHostResolves } from "../endpoint.js";
 import { CommandFailure } from "../failure.js";
 import { envelopeRecord, formatEnvelope, perSecond, seconds } from "../format.js";
@@ -56,18 +55,22 @@ export function subscribeCommand(signal: AbortSignal): Command {
     out.note(`subscribed to ${flags.topic.map((t) => JSON.stringify(t)).join(", ")} on ${flags.endpoint}`);
     let first = 0;
     let last = 0;
+    // One watchdog timer for the whole run instead of a timer per message (see Subscription's hot path):
+    // it re-arms for what is left of --timeout, and closes the subscription after that long of silence.
     let silent = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const started = performance.now();
+    const watch = (ms: number) => {
+      watchdog = setTimeout(() => {
+        const quietFor = performance.now() - (last || started);
+        if (quietFor < flags.timeout) return watch(flags.timeout - quietFor);
+        silent = true;
+        subscription.close();
+      }, ms);
+    };
+    if (flags.timeout > 0) watch(flags.timeout);
     try {
-      while (flags.count === 0 || subscription.stats.received < flags.count) {
-        let m: Awaited<ReturnType<typeof subscription.next>>;
-        try {
-          m = await subscription.next(flags.timeout > 0 ? { timeoutMs: flags.timeout } : {});
-        } catch (error) {
-          if (!(error instanceof TimeoutError)) throw error;
-          silent = true;
-          break;
-        }
-        if (m === undefined) break; // closed by Ctrl-C
+      for await (const m of subscription) {
         last = performance.now();
         if (first === 0) first = last;
         if (!flags.quiet) {
@@ -79,8 +82,10 @@ export function subscribeCommand(signal: AbortSignal): Command {
           );
         }
         progress.update(subscription.stats.received);
+        if (flags.count > 0 && subscription.stats.received >= flags.count) break;
       }
     } finally {
+      clearTimeout(watchdog);
       progress.stop();
       subscription.close();
     }
@@ -95,7 +100,7 @@ export function subscribeCommand(signal: AbortSignal): Command {
         elapsedMs: Math.round(spanMs),
         perSecond: perSecond(s.received, spanMs),
       },
-      `received ${s.received} messages in ${seconds(spanMs)} s (${perSecond(s.received, spanMs)} msg/s); ` +
+      `received ${s.received} messages in ${seconds(spanMs)} s (${perSecond(s.received, spanMs)} msgs/s); ` +
         `gaps ${s.gaps}, lost ${s.lost}, out of order ${s.outOfOrder}, undecodable ${s.undecodable}`,
     );
     if (silent && s.received === 0)
