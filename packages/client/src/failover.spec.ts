@@ -2,11 +2,11 @@
 // requests spread over every server that is up, a silent server is routed around for requests that may be
 // retried, a CODE_UNAVAILABLE reply is retried elsewhere, and a server that comes back takes its share again.
 import { afterEach, describe, expect, it } from "vitest";
-import { ErrorCode, ping } from "@zpb/proto";
+import { ErrorCode, ping, pong, seqOf } from "@zpb/proto";
 import { PipelinedClient, type PipelinedClientOptions } from "./pipelined-client.js";
 import { RequestClient } from "./request-client.js";
 import { RemoteError, TimeoutError } from "./errors.js";
-import { pongServer, silentServer, type TestServer } from "./test-support/servers.js";
+import { BatchRouter, pongServer, silentServer, type TestServer } from "./test-support/servers.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -108,6 +108,46 @@ describe("PipelinedClient over several endpoints", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(back.received).toBeGreaterThan(0);
+  });
+});
+
+describe("PipelinedClient batching over several endpoints", () => {
+  async function batchRouter(): Promise<BatchRouter> {
+    const router = await new BatchRouter(true).start();
+    cleanups.push(() => router.close());
+    return router;
+  }
+  const items = (router: BatchRouter) => router.units.reduce((sum, unit) => sum + unit.messages.length, 0);
+
+  it("sends each batch whole to one server, spreads batches over the servers and unpacks their replies", async () => {
+    const [a, b] = [await batchRouter(), await batchRouter()];
+    const c = pipelined({ endpoints: [a.endpoint, b.endpoint], maxBatch: 32, window: 400, timeoutMs: 5000 });
+    let seq = 1;
+    const deadline = Date.now() + 10_000;
+    while (items(a) === 0 || items(b) === 0) {
+      if (Date.now() > deadline) throw new Error(`servers never both reached: ${items(a)}, ${items(b)}`);
+      await c.request(ping(seq++), { retries: 5 }).catch(() => undefined);
+    }
+    const seqs = Array.from({ length: 400 }, (_, i) => BigInt(seq + i));
+    const replies = await Promise.all(seqs.map((n) => c.request(ping(n))));
+    expect(replies).toEqual(seqs.map((n) => pong(n)));
+    expect(c.stats.batches).toBeGreaterThan(1);
+    for (const server of [a, b]) expect(server.units.some((unit) => unit.batch)).toBe(true);
+    const units = [...a.units, ...b.units];
+    expect(Math.max(...units.map((unit) => unit.messages.length))).toBeLessThanOrEqual(32);
+    // Every request reached exactly one server: a batch was never split or sent twice.
+    const reached = units.flatMap((unit) => unit.messages.map((m) => seqOf(m)!)).filter((n) => n >= seqs[0]!);
+    expect(reached.sort((x, y) => (x < y ? -1 : 1))).toEqual(seqs);
+  });
+
+  it("retries the requests of a batch a silent server swallowed, one by one, on the other server", async () => {
+    const [silent, good] = [await started(silentServer()), await batchRouter()];
+    const c = pipelined({ endpoints: [silent.endpoint, good.endpoint], maxBatch: 16, window: 40, timeoutMs: 300 });
+    const results = await settled(Array.from({ length: 40 }, (_, i) => c.request(ping(i + 1), { retries: 3 })));
+    expect(failures(results)).toEqual([]);
+    expect(silent.received).toBeGreaterThan(0);
+    expect(c.stats.retries).toBe(silent.received);
+    expect(c.stats.timeouts).toBe(silent.received);
   });
 });
 
