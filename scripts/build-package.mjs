@@ -5,7 +5,7 @@
 // Entries after --bin get a shebang and the executable bit.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createRequire } from "node:module";
 
@@ -15,6 +15,9 @@ const libEntries = binAt < 0 ? args : args.slice(0, binAt);
 const binEntries = binAt < 0 ? [] : args.slice(binAt + 1);
 
 rmSync("dist", { recursive: true, force: true });
+
+// The package's version, for a CLI's --version: `typeof __ZPB_VERSION__ === "string" ? __ZPB_VERSION__ : …`.
+const { version } = JSON.parse(readFileSync("package.json", "utf8"));
 
 const common = {
   bundle: true,
@@ -27,6 +30,7 @@ const common = {
   outdir: "dist",
   outbase: "src",
   logLevel: "warning",
+  define: { __ZPB_VERSION__: JSON.stringify(version) },
 };
 
 if (libEntries.length > 0) await build({ ...common, entryPoints: libEntries });

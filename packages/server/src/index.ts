@@ -1,5 +1,7 @@
 export { startServer, type BoundEndpoints, type RunningServer } from "./server.js";
-export { DEFAULTS, resolveOptions, type Forwarder, type ResolvedOptions, type ServerOptions } from "./options.js";
+export { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
+export { SERVER_SETTINGS, type Forwarder, type ServerSettings, type WorkerSettings } from "./settings.js";
+export type { Setting } from "./setting.js";
 export {
   BUILTIN_HANDLERS,
   envelopeErrorReply,

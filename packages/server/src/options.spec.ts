@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ENDPOINTS } from "@zpb/transport";
 import { availableParallelism } from "node:os";
-import { DEFAULTS, resolveOptions } from "./options.js";
+import { resolveOptions } from "./options.js";
+import { SERVER_SETTINGS, workerSettingsOf } from "./settings.js";
 import { ServerError } from "./errors.js";
 
 describe("resolveOptions", () => {
@@ -12,7 +13,7 @@ describe("resolveOptions", () => {
     expect(o.echo).toBe("tcp://127.0.0.1:25933");
     expect(o.workers).toBe(availableParallelism());
     expect(o.handler).toBe("ping");
-    expect(o.maxPayload).toBe(DEFAULTS.maxPayload);
+    expect(o.maxPayload).toBe(SERVER_SETTINGS.maxPayload.default);
     expect(o.maxMessageSize).toBeGreaterThanOrEqual(o.maxPayload);
     expect(o.replyHighWaterMark).toBe(0);
     expect(o.forwarder).toBe("proxy");
@@ -39,5 +40,25 @@ describe("resolveOptions", () => {
       expect(error).toBeInstanceOf(ServerError);
       expect((error as ServerError).code).toBe("INVALID_OPTION");
     }
+  });
+
+  it("names the setting in the error", () => {
+    expect(() => resolveOptions({ requestHighWaterMark: 0 })).toThrow(
+      "requestHighWaterMark must be an integer ≥ 1, got 0",
+    );
+    expect(() => resolveOptions({ echo: "" })).toThrow(/^echo must be an endpoint or false/);
+  });
+
+  it("hands workers exactly the settings marked worker: true, with their resolved values", () => {
+    const resolved = resolveOptions({ concurrency: 3, workers: 1 });
+    const marked = Object.entries(SERVER_SETTINGS)
+      .filter(([, s]) => s.worker)
+      .map(([name]) => name);
+    expect(Object.keys(workerSettingsOf(resolved)).sort()).toEqual(marked.sort());
+    expect(workerSettingsOf(resolved)).toMatchObject({
+      concurrency: 3,
+      maxPayload: 1024 * 1024,
+      requestHighWaterMark: 1000,
+    });
   });
 });

@@ -6,6 +6,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:wor
 import { Piscina } from "piscina";
 import { ServerError } from "./errors.js";
 import type { Logger } from "./log.js";
+import type { WorkerSettings } from "./settings.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 
 /** What the pool needs to start serving tasks. */
@@ -15,10 +16,8 @@ export interface PoolOptions {
   workerUrl: URL;
   services: ServiceSpec[];
   counters: SharedArrayBuffer;
-  maxPayload: number;
-  concurrency: number;
-  requestHighWaterMark: number;
-  linger: number;
+  /** Handed to every serving task as is. */
+  settings: WorkerSettings;
   logger: Logger;
 }
 
@@ -149,10 +148,7 @@ export class WorkerPool {
       services: this.options.services,
       counters: this.options.counters,
       control: workerPort,
-      maxPayload: this.options.maxPayload,
-      concurrency: this.options.concurrency,
-      requestHighWaterMark: this.options.requestHighWaterMark,
-      linger: this.options.linger,
+      settings: this.options.settings,
     };
     entry.done = this.piscina.run(task, { transferList: [workerPort] }).then(
       (result) => {

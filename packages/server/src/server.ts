@@ -1,7 +1,8 @@
 import * as zmq from "zeromq";
 import { RoutedDealer, Router } from "@zpb/transport";
 import { ServerError } from "./errors.js";
-import { resolveOptions, type Forwarder, type ResolvedOptions, type ServerOptions } from "./options.js";
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
+import { workerSettingsOf, type Forwarder, type ServerSettings } from "./settings.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
 import type { ServiceSpec } from "./task.js";
@@ -19,6 +20,8 @@ export interface RunningServer {
   readonly endpoints: BoundEndpoints;
   /** Worker threads in the pool. */
   readonly workers: number;
+  /** The settings in effect (every default applied). */
+  readonly settings: Readonly<ServerSettings>;
   /** Counters summed and per worker (cheap: reads shared memory, no messages to the workers). */
   stats(): ServerStats;
   /** Every worker death since start (each was replaced unless the server was stopping). */
@@ -140,6 +143,10 @@ function workerUrl(): URL {
   return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
 }
 
+function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readonly<ServerSettings> {
+  return Object.freeze(settings);
+}
+
 /**
  * Starts the server: binds the front ROUTER(s), starts `workers` serving threads, and runs libzmq's proxy
  * between each front and its workers. Resolves once every worker is serving.
@@ -173,10 +180,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     workerUrl: workerUrl(),
     services,
     counters,
-    maxPayload: resolved.maxPayload,
-    concurrency: resolved.concurrency,
-    requestHighWaterMark: resolved.requestHighWaterMark,
-    linger: resolved.linger,
+    settings: workerSettingsOf(resolved),
     logger,
   });
   try {
@@ -231,6 +235,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
     },
     workers: resolved.workers,
+    settings: settingsOnly(resolved),
     stats: () =>
       collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
     deaths: () => pool.deaths,

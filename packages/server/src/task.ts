@@ -1,6 +1,7 @@
 // The messages between the main thread and a worker's serving task (one long-lived piscina task per thread).
 import type { MessagePort } from "node:worker_threads";
 import type { DeathNotice } from "./guard.js";
+import type { WorkerSettings } from "./settings.js";
 
 /** One service a worker serves: which backend to connect to and which handler answers it. */
 export interface ServiceSpec {
@@ -18,10 +19,8 @@ export interface WorkerTask {
   services: ServiceSpec[];
   counters: SharedArrayBuffer;
   control: MessagePort;
-  maxPayload: number;
-  concurrency: number;
-  requestHighWaterMark: number;
-  linger: number;
+  /** The settings marked `worker: true` in SERVER_SETTINGS. */
+  settings: WorkerSettings;
 }
 
 /** What a serving task resolves to once it has closed its sockets. */

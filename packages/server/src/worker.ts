@@ -94,13 +94,14 @@ async function openService(
   signal: AbortSignal,
 ): Promise<ServiceLoop<unknown>> {
   const handler = await loadHandler(service.handler);
+  const { settings } = task;
   const dealer = track(
     new RoutedDealer<unknown>({
-      codec: limitPayload(handler.codec, task.maxPayload),
+      codec: limitPayload(handler.codec, settings.maxPayload),
       // Replies never wait here (unbounded, but never more than the requests this worker took in); see README "Nothing lost".
       sendHighWaterMark: 0,
-      receiveHighWaterMark: task.requestHighWaterMark,
-      linger: task.linger,
+      receiveHighWaterMark: settings.requestHighWaterMark,
+      linger: settings.linger,
     }),
   );
   dealer.connect(service.backend);
@@ -109,7 +110,7 @@ async function openService(
     handler,
     counters,
     { workerId: task.slot, service: service.name, signal },
-    task.concurrency,
+    settings.concurrency,
   );
 }
 

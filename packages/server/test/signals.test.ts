@@ -2,69 +2,11 @@
 // that arrive while stopping get CODE_UNAVAILABLE, every socket closes, and the process exits 0 — no
 // Napi::Error abort, no hang.
 import { afterEach, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import { ErrorCode, envelopeCodec, ping, pong } from "@zpb/proto";
-import { CLI, FAULTY_HANDLER, dealer, reqEnvelope, sleep } from "./support.js";
+import { FAULTY_HANDLER, dealer, reqEnvelope, sleep } from "./support.js";
+import { exitedWithin, killSpawned, runCli, spawnServer } from "../src/test-support/cli-process.js";
 
-interface Spawned {
-  child: ChildProcess;
-  endpoints: { main: string[]; echo?: string };
-  stdout: string[];
-  stderr: string[];
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
-
-/** Starts the CLI on ephemeral ports and waits for its startup line (JSON logs name the bound endpoints). */
-async function spawnServer(args: string[]): Promise<Spawned> {
-  const child = spawn(
-    process.execPath,
-    [CLI, "--bind", "tcp://127.0.0.1:*", "--echo", "tcp://127.0.0.1:*", "--log-format", "json", ...args],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.push(child);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const endpoints = await new Promise<Spawned["endpoints"]>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start: ${stdout.join("\n")} ${stderr.join("")}`)),
-      15_000,
-    );
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      stdout.push(line);
-      const entry = JSON.parse(line) as { endpoints?: Spawned["endpoints"] };
-      if (entry.endpoints !== undefined) {
-        clearTimeout(timer);
-        resolve(entry.endpoints);
-      }
-    });
-    void exit.then(() => reject(new Error(`server exited early: ${stderr.join("")}`)));
-  });
-  return { child, endpoints, stdout, stderr, exit };
-}
-
-async function exitedWithin(
-  spawned: Spawned,
-  ms: number,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const timeout = sleep(ms).then(() => {
-    throw new Error(`server still running ${ms} ms after the signal`);
-  });
-  return Promise.race([spawned.exit, timeout]);
-}
-
-afterEach(() => {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-});
+afterEach(killSpawned);
 
 describe.each(["SIGTERM", "SIGINT"] as const)("%s", (signal) => {
   it("lets in-flight replies out, refuses new requests, and exits 0", async () => {
@@ -108,7 +50,13 @@ describe("a real server process", () => {
     server.child.kill("SIGUSR2");
     const deadline = Date.now() + 5000;
     while (!server.stdout.some((line) => line.includes('"requests":1')) && Date.now() < deadline) await sleep(20);
-    expect(server.stdout.some((line) => line.includes('"requests":1'))).toBe(true);
+    const counters = server.stdout.find((line) => line.includes('"requests":1'));
+    expect(counters).toBeDefined();
+    // JSON logs carry numbers as numbers: each worker's share is a fraction, and they sum to 1.
+    const { share } = JSON.parse(counters!) as { share: unknown[] };
+    expect(share).toHaveLength(2);
+    for (const s of share) expect(typeof s).toBe("number");
+    expect((share as number[]).reduce((a, b) => a + b, 0)).toBeCloseTo(1);
     const started = Date.now();
     server.child.kill("SIGTERM");
     const { code } = await exitedWithin(server, 10_000);
@@ -149,15 +97,15 @@ describe("a real server process", () => {
   it("exits 1 with a readable message when it cannot bind", async () => {
     const first = await spawnServer(["--workers", "1", "--no-echo"]);
     const taken = first.endpoints.main[0]!;
-    const child = spawn(
-      process.execPath,
-      [CLI, "--bind", taken, "--no-echo", "--workers", "1", "--log-format", "json"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    children.push(child);
-    let out = "";
-    child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { code, stdout: out } = await runCli([
+      "--bind",
+      taken,
+      "--no-echo",
+      "--workers",
+      "1",
+      "--log-format",
+      "json",
+    ]);
     expect(code).toBe(1);
     expect(out).toContain("could not start");
     first.child.kill("SIGTERM");

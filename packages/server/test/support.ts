@@ -6,8 +6,6 @@ import { fileURLToPath } from "node:url";
 
 /** The test-only handler module (each seq triggers one fault). */
 export const FAULTY_HANDLER = fileURLToPath(new URL("./fixtures/faulty-handler.mjs", import.meta.url));
-/** The built CLI. */
-export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
 /** A server with 2 workers on ephemeral ports (both the Envelope service and echo). */
 export function startTestServer(options: ServerOptions = {}): Promise<RunningServer> {

@@ -1,0 +1,169 @@
+// startServer's settings, each defined once: its flag and ZPB_* variable, default, check, doc line and
+// whether workers need it. ServerOptions, option resolution, zpb-server's flags and --help, the values
+// handed to worker threads and the README's settings table are all derived from SERVER_SETTINGS.
+//
+// To add a setting: add one entry below (its JSDoc becomes the ServerOptions field's doc), then use it —
+// `resolved.<name>` on the main thread, or with `worker: true`, `task.settings.<name>` in a worker. Then
+// regenerate the README table (`pnpm run docs:settings`).
+import { DEFAULT_ENDPOINTS } from "@zpb/transport";
+import { availableParallelism } from "node:os";
+import { resolveHandlerSpec } from "./handler.js";
+import {
+  type Constraint,
+  type InputOf,
+  InvalidSetting,
+  integer,
+  oneOf,
+  type ResolvedOf,
+  setting,
+  type WorkerPart,
+  workerPart,
+} from "./setting.js";
+
+const MiB = 1024 * 1024;
+
+/** Splits a list given as text (a flag repeated, or `ZPB_BIND="tcp://a:1 tcp://b:2"`, commas also work). */
+function endpointList(text: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...text.split(/[\s,]+/).filter((part) => part.length > 0)];
+}
+
+function checkEndpoints(value: string[]): string[] {
+  if (!Array.isArray(value) || value.some((e) => typeof e !== "string" || e.length === 0))
+    throw new InvalidSetting(`must be a list of endpoints, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Words that turn a service off when given as its endpoint (`--echo off`, `ZPB_ECHO=off`). */
+const OFF = ["off", "false", "none"];
+
+export const SERVER_SETTINGS = {
+  /** Endpoints of the Envelope service; one ROUTER binds them all (`tcp://127.0.0.1:*` picks a free port). */
+  bind: setting<string[], string[]>({
+    flag: "--bind <endpoint...>",
+    doc: "endpoints of the Envelope service; one ROUTER binds them all (`tcp://127.0.0.1:*` picks a free port)",
+    default: [DEFAULT_ENDPOINTS.reply, DEFAULT_ENDPOINTS.router],
+    parse: endpointList,
+    check: checkEndpoints,
+  }),
+  /** The raw-bytes echo endpoint, or false for none. */
+  echo: setting<string | false, string | false>({
+    flag: "--echo <endpoint>",
+    doc: "endpoint of the raw-bytes echo service; `off` (or `--no-echo`) serves none",
+    default: DEFAULT_ENDPOINTS.echo,
+    negatable: true,
+    parse: (text) => (OFF.includes(text.trim().toLowerCase()) ? false : text),
+    check: (value) => {
+      if (value !== false && (typeof value !== "string" || value.length === 0))
+        throw new InvalidSetting(`must be an endpoint or false, got ${JSON.stringify(value)}`);
+      return value;
+    },
+  }),
+  /** Worker threads. */
+  workers: integer({
+    flag: "--workers <n>",
+    doc: "worker threads",
+    default: () => availableParallelism(),
+    defaultText: "os.availableParallelism()",
+    min: 1,
+  }),
+  /** Handler module for the Envelope endpoints: "ping" (built in), "echo", a path (resolved against the cwd) or a URL. */
+  handler: setting<string | URL, string>({
+    flag: "--handler <path|url>",
+    doc: "handler module for the Envelope endpoints: `ping`, `echo` (built in), a path or a URL",
+    default: "ping",
+    parse: (text) => text,
+    check: (value) => {
+      if (!(value instanceof URL) && (typeof value !== "string" || value.length === 0))
+        throw new InvalidSetting("must be a builtin name, a path or a URL");
+      return resolveHandlerSpec(value);
+    },
+  }),
+  /** Requests larger than this many bytes are answered with CODE_TOO_LARGE. */
+  maxPayload: integer({
+    flag: "--max-payload <bytes>",
+    doc: "larger requests are answered with `CODE_TOO_LARGE`",
+    default: MiB,
+    min: 0,
+    worker: true,
+  }),
+  /** libzmq's hard cap (ZMQ_MAXMSGSIZE): a peer sending a larger frame is disconnected, unanswered. */
+  maxMessageSize: integer({
+    flag: "--max-message-size <bytes>",
+    doc: "libzmq's hard cap (`ZMQ_MAXMSGSIZE`): a larger frame disconnects the peer, unanswered",
+    default: (earlier) => Math.max(16 * MiB, 4 * (earlier.maxPayload as number)),
+    defaultText: "max(16 MiB, 4 × max-payload)",
+    min: 1,
+  }),
+  /** Async handler calls in flight per worker and service; the worker stops receiving at this many. */
+  concurrency: integer({
+    flag: "--concurrency <n>",
+    doc: "async handler calls in flight per worker; the worker stops receiving at this many",
+    default: 64,
+    min: 1,
+    worker: true,
+  }),
+  /** Requests queued for one worker (backend send HWM and worker receive HWM) before the front backs off. */
+  requestHighWaterMark: integer({
+    flag: "--request-hwm <n>",
+    doc: "requests queued per worker (backend send HWM and worker receive HWM) before the front backs off",
+    default: 1000,
+    min: 1,
+    worker: true,
+  }),
+  /** Replies queued for one client before libzmq drops them (front ROUTER send HWM); 0 = never drop. */
+  replyHighWaterMark: integer({
+    flag: "--reply-hwm <n>",
+    doc: 'replies queued per client before libzmq drops them; `0` = never drop (see "Nothing lost")',
+    default: 0,
+    min: 0,
+  }),
+  /** On stop, how long workers may finish running handlers and flush replies (ms). */
+  drainTimeout: integer({
+    flag: "--drain-timeout <ms>",
+    doc: "on stop (SIGINT/SIGTERM), how long running handlers may finish and replies flush",
+    default: 2000,
+    min: 0,
+  }),
+  /** ZMQ_LINGER on every socket (ms): how long a close may still deliver queued replies. */
+  linger: integer({
+    flag: "--linger <ms>",
+    doc: "`ZMQ_LINGER` on every socket: how long a close may still deliver queued replies",
+    default: 500,
+    min: 0,
+    worker: true,
+  }),
+  /**
+   * How frames move between the front ROUTER and the workers: "proxy" (libzmq's zmq_proxy on a libuv pool
+   * thread) or "js" (two forwarding loops on the main thread; kept to measure against).
+   */
+  forwarder: oneOf({
+    flag: "--forwarder <kind>",
+    doc: "front↔worker forwarding: libzmq's proxy, or two JS loops (kept only to measure against)",
+    default: "proxy",
+    choices: ["proxy", "js"] as const,
+  }),
+};
+
+/** Rules across settings, checked after each setting on its own. */
+export const SERVER_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] = [
+  (s) =>
+    s.bind.length === 0 && s.echo === false ? "nothing to bind: give bind endpoints or an echo endpoint" : undefined,
+  (s) =>
+    s.maxMessageSize < s.maxPayload
+      ? `maxMessageSize (${s.maxMessageSize}) must be at least maxPayload (${s.maxPayload}), or large requests could never be answered`
+      : undefined,
+];
+
+/** Every setting startServer takes, resolved. */
+export type ServerSettings = ResolvedOf<typeof SERVER_SETTINGS>;
+/** The settings worker threads get (those marked `worker: true`), as one object. */
+export type WorkerSettings = WorkerPart<typeof SERVER_SETTINGS>;
+/** startServer's settings as a caller gives them: each optional. */
+export type ServerSettingsInput = InputOf<typeof SERVER_SETTINGS>;
+/** See ServerOptions.forwarder. */
+export type Forwarder = ServerSettings["forwarder"];
+
+/** Picks the worker settings out of the resolved ones. */
+export function workerSettingsOf(resolved: ServerSettings): WorkerSettings {
+  return workerPart(SERVER_SETTINGS, resolved);
+}
