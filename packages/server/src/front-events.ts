@@ -32,33 +32,73 @@ export class FrontEvents {
   private readonly acceptLog: RateLimitedLog;
   private readonly handshakeLog: RateLimitedLog;
 
-  constructor(socket: zmq.Socket, counters: FrontCounters, service: string, logger: Logger) {
+  constructor(
+    socket: zmq.Socket,
+    private readonly counters: FrontCounters,
+    private readonly service: string,
+    logger: Logger,
+  ) {
     this.acceptLog = new RateLimitedLog(logger);
     this.handshakeLog = new RateLimitedLog(logger);
     this.observer = socket.events;
-    this.observer.on("accept", () => counters.accepted++);
-    this.observer.on("disconnect", () => counters.disconnects++);
-    this.observer.on("accept:error", (event) => {
-      counters.acceptFailures++;
-      this.acceptLog.warn(
-        { service, address: event.address, error: event.error.message, acceptFailures: counters.acceptFailures },
-        `${service}: accepting a connection failed (${event.error.message}); clients are being turned away — raise the open-file limit`,
-      );
-    });
-    const onHandshakeError = (event: { address: string; error: Error }): void => {
-      counters.handshakeFailures++;
-      this.handshakeLog.warn(
-        { service, address: event.address, error: event.error.message, handshakeFailures: counters.handshakeFailures },
-        `${service}: a connection was dropped before finishing its handshake (${event.error.message})`,
-      );
-    };
-    this.observer.on("handshake:error:protocol", onHandshakeError);
-    this.observer.on("handshake:error:auth", onHandshakeError);
-    this.observer.on("handshake:error:other", onHandshakeError);
+    // Our own loop rather than observer.on(): zeromq's emitter loop rejects unhandled (and ends the
+    // process) when the socket is closed under it, which is how zmq_proxy ends.
+    void this.watch();
   }
 
-  /** Stops watching (before the socket closes, so no receive is left pending at exit). */
+  private async watch(): Promise<void> {
+    const { counters, service } = this;
+    try {
+      while (!this.observer.closed) {
+        const event = await this.observer.receive();
+        switch (event.type) {
+          case "accept":
+            counters.accepted++;
+            break;
+          case "disconnect":
+            counters.disconnects++;
+            break;
+          case "accept:error":
+            counters.acceptFailures++;
+            this.acceptLog.warn(
+              { service, address: event.address, error: event.error.message, acceptFailures: counters.acceptFailures },
+              `${service}: accepting a connection failed (${event.error.message}); clients are being turned away — raise the open-file limit`,
+            );
+            break;
+          case "handshake:error:protocol":
+          case "handshake:error:auth":
+          case "handshake:error:other":
+            counters.handshakeFailures++;
+            this.handshakeLog.warn(
+              {
+                service,
+                address: event.address,
+                error: event.error.message,
+                handshakeFailures: counters.handshakeFailures,
+              },
+              `${service}: a connection was dropped before finishing its handshake (${event.error.message})`,
+            );
+            break;
+          case "end":
+            return;
+          default:
+            break;
+        }
+      }
+    } catch {
+      // The socket (and with it the monitor) was closed: nothing more to watch.
+    }
+  }
+
+  /**
+   * Stops watching, once the socket is closed (which normally closes the monitor itself): no receive may be
+   * left pending at exit. While zmq_proxy holds the socket the monitor cannot be turned off (ENOTSOCK).
+   */
   close(): void {
-    if (!this.observer.closed) this.observer.close();
+    try {
+      if (!this.observer.closed) this.observer.close();
+    } catch {
+      // The socket is gone already, and its monitor with it.
+    }
   }
 }

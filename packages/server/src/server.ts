@@ -3,6 +3,9 @@ import { RoutedDealer, Router } from "@zpb/transport";
 import { ServerError } from "./errors.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { workerSettingsOf, type Forwarder, type ServerSettings } from "./settings.js";
+import { fdLimitWarning } from "./fd-limit.js";
+import { emptyFrontCounters, FrontEvents, type FrontCounters } from "./front-events.js";
+import type { Logger } from "./log.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
 import type { ServiceSpec } from "./task.js";
@@ -28,8 +31,9 @@ export interface RunningServer {
   deaths(): readonly WorkerDeath[];
   /**
    * Stops in order: workers refuse new requests (CODE_UNAVAILABLE), finish running handlers and flush
-   * replies (up to `drainTimeout`), close their sockets and end; then the proxies stop and the front sockets
-   * close (lingering up to `linger` to deliver the last replies). Idempotent.
+   * replies (up to `drainTimeout`), and keep refusing; the proxies stop (they never wait on a backend that
+   * nobody reads); the workers close their sockets and end; the front sockets close (lingering up to
+   * `linger` to deliver the last replies). Bounded: drainTimeout + linger + about a second. Idempotent.
    */
   stop(): Promise<void>;
   /**
@@ -41,8 +45,11 @@ export interface RunningServer {
 
 /** How long the proxies get to move the workers' last replies to the front before they are stopped. */
 const PROXY_FLUSH_MS = 50;
-/** Bound on waiting for a terminated proxy's run() to settle. */
-const PROXY_STOP_TIMEOUT_MS = 2000;
+/**
+ * How long a terminated proxy may take to notice before a sink starts reading its backend: libzmq's proxy
+ * sees terminate() only between forwards, so one blocked sending to a backend nobody reads never would.
+ */
+const PROXY_STOP_TIMEOUT_MS = 500;
 
 let instances = 0;
 
@@ -52,9 +59,11 @@ class Front {
   readonly backend: RoutedDealer<unknown>;
   readonly bound: string[] = [];
   readonly backendAddress: string;
+  readonly counters: FrontCounters = emptyFrontCounters();
   private proxy: zmq.Proxy<zmq.Router, zmq.Dealer> | undefined;
   private running: Promise<void> | undefined;
   private terminated = false;
+  private events: FrontEvents | undefined;
 
   constructor(
     readonly name: string,
@@ -63,11 +72,17 @@ class Front {
   ) {
     this.router = new Router<unknown>({
       // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
-      // before its reply arrives. Loss is prevented by the send HWM instead (0 = replies are never dropped).
+      // before its reply arrives. The send HWM bounds what a client that does not read can make us hold.
       mandatory: false,
       sendHighWaterMark: options.replyHighWaterMark,
       linger: options.linger,
       maxMessageSize: options.maxMessageSize,
+      // A client reconnecting with the routing id it had (or another peer claiming it) takes it over and
+      // gets the replies, instead of libzmq silently keeping the first holder.
+      handover: true,
+      heartbeatInterval: options.heartbeatInterval,
+      heartbeatTimeout: options.heartbeatTimeout,
+      handshakeInterval: options.handshakeTimeout,
     });
     this.backend = new RoutedDealer<unknown>({
       sendHighWaterMark: options.requestHighWaterMark,
@@ -84,7 +99,9 @@ class Front {
   }
 
   /** Starts forwarding; `onFailure` hears of it stopping on its own. */
-  start(forwarder: Forwarder, onFailure: (error: ServerError) => void): void {
+  start(forwarder: Forwarder, logger: Logger, onFailure: (error: ServerError) => void): void {
+    // The monitor must be set up before zmq_proxy takes the socket.
+    this.events = new FrontEvents(this.router.socket, this.counters, this.name, logger);
     const forwarding = forwarder === "js" ? this.forwardInJs() : this.runProxy();
     this.running = forwarding.then(
       () => {
@@ -116,9 +133,22 @@ class Front {
     await Promise.all([pump(front, back), pump(back, front)]);
   }
 
-  /** Stops forwarding and closes both sockets (the proxy closes them itself). */
+  /**
+   * Stops forwarding and closes both sockets (the proxy closes them itself). Bounded: if the proxy has not
+   * stopped within PROXY_STOP_TIMEOUT_MS it is blocked sending to the backend, so a sink DEALER connects to
+   * the backend and reads (dropping what it reads: requests no worker took) until the proxy is done.
+   */
   async stop(): Promise<void> {
     this.terminated = true;
+    try {
+      await this.stopForwarding();
+    } finally {
+      // Closing the socket ends its monitor too; this covers a socket that never got to close.
+      this.events?.close();
+    }
+  }
+
+  private async stopForwarding(): Promise<void> {
     if (this.proxy === undefined || this.running === undefined) {
       this.router.close();
       this.backend.close();
@@ -130,7 +160,37 @@ class Front {
     } catch {
       // Already terminated (its sockets are closed): nothing left to stop.
     }
-    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, PROXY_STOP_TIMEOUT_MS).unref())]);
+    if (await settlesWithin(this.running, PROXY_STOP_TIMEOUT_MS)) return;
+    const sink = new zmq.Dealer({ linger: 0, receiveTimeout: 50 });
+    sink.connect(this.backendAddress);
+    let stopped = false;
+    void this.running.then(() => (stopped = true));
+    const deadline = performance.now() + PROXY_STOP_TIMEOUT_MS * 4;
+    while (!stopped && performance.now() < deadline) {
+      try {
+        await sink.receive();
+      } catch {
+        // Nothing to read within 50 ms: check whether the proxy is done.
+      }
+    }
+    sink.close();
+  }
+}
+
+function sumFrontCounters(all: FrontCounters[]): FrontCounters {
+  const sum = emptyFrontCounters();
+  for (const counters of all) for (const key of Object.keys(sum) as (keyof FrontCounters)[]) sum[key] += counters[key];
+  return sum;
+}
+
+/** True when `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -154,6 +214,8 @@ function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readon
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
   const { logger } = resolved;
+  const lowFdLimit = fdLimitWarning();
+  if (lowFdLimit !== undefined) logger.warn({}, lowFdLimit);
   const fronts: Front[] = [];
   if (resolved.bind.length > 0) fronts.push(new Front("main", resolved.bind, resolved));
   if (resolved.echo !== false) fronts.push(new Front("echo", [resolved.echo], resolved));
@@ -174,9 +236,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     backend: front.backendAddress,
     handler: front.name === "echo" ? "echo" : resolved.handler,
   }));
-  const counters = createCounterMemory(resolved.workers);
+  const threads = resolved.workers * services.length;
+  const counters = createCounterMemory(threads);
   const pool = new WorkerPool({
-    size: resolved.workers,
+    workersPerService: resolved.workers,
     workerUrl: workerUrl(),
     services,
     counters,
@@ -202,27 +265,27 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      const { drainTimedOut, stuck } = await pool.stop(resolved.drainTimeout);
+      const { drainTimedOut } = await pool.drain(resolved.drainTimeout);
       if (drainTimedOut > 0)
         logger.warn(
           { workers: drainTimedOut },
           `${drainTimedOut} worker(s) hit the ${resolved.drainTimeout} ms drain deadline`,
         );
-      if (stuck.length > 0) {
-        failure ??= new ServerError(
-          "STOP_TIMEOUT",
-          `worker(s) ${stuck.join(", ")} did not stop (stuck in synchronous code?); their threads still hold open sockets, so this process cannot end them safely`,
-        );
-      }
+      // The workers still read (and refuse) while the proxies stop, so no proxy waits on a silent backend.
       await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
       await closeFronts();
+      try {
+        await pool.close();
+      } catch (error) {
+        failure ??= error instanceof ServerError ? error : new ServerError("STOP_TIMEOUT", String(error));
+      }
       settleClosed(failure);
     })();
     return stopping;
   };
 
   for (const front of fronts) {
-    front.start(resolved.forwarder, (error) => {
+    front.start(resolved.forwarder, logger, (error) => {
       failure ??= error;
       logger.error({ err: error }, error.message);
       void stop();
@@ -237,7 +300,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     workers: resolved.workers,
     settings: settingsOnly(resolved),
     stats: () =>
-      collectStats(counters, resolved.workers, pool.deaths.length, pool.serving, performance.now() - startedAt),
+      collectStats(counters, threads, pool.deaths.length, pool.serving, performance.now() - startedAt, {
+        stalls: pool.deathsOf("stall"),
+        heapLimit: pool.deathsOf("heap"),
+        ...sumFrontCounters(fronts.map((front) => front.counters)),
+      }),
     deaths: () => pool.deaths,
     stop,
     closed,

@@ -2,7 +2,10 @@ import { DecodeError, ErrorCode } from "@zpb/proto";
 import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
 import { RequestError } from "./errors.js";
 import { WorkerExit, die } from "./guard.js";
-import type { HandlerContext, LoadedHandler } from "./handler.js";
+import type { LoadedHandler } from "./handler.js";
+import { InFlight } from "./in-flight.js";
+import type { LivenessCells } from "./liveness.js";
+import { RequestContext, type ServiceIdentity } from "./request-context.js";
 import { Counter } from "./stats.js";
 
 const EMPTY = new Uint8Array(0);
@@ -14,7 +17,34 @@ const COUNTER_OF_CODE: Partial<Record<number, number>> = {
   [ErrorCode.CODE_BAD_FRAMES]: Counter.badFrames,
   [ErrorCode.CODE_TOO_LARGE]: Counter.tooLarge,
   [ErrorCode.CODE_UNAVAILABLE]: Counter.unavailable,
+  [ErrorCode.CODE_DEADLINE]: Counter.deadlines,
 };
+
+/** What bounds one serving loop (see SERVER_SETTINGS: concurrency, handlerTimeout, maxInFlightBytes). */
+export interface LoopLimits {
+  /** Async handler calls in flight before the loop stops receiving. */
+  concurrency: number;
+  /** ms after which an async handler call is answered with CODE_DEADLINE and its signal aborts; 0 = never. */
+  handlerTimeout: number;
+  /** Request bytes held by running async calls before the loop stops receiving. */
+  maxInFlightBytes: number;
+}
+
+/** Why a request's signal aborted because its deadline passed (the `reason` of the AbortSignal). */
+export class DeadlineExceeded extends Error {
+  override readonly name = "DeadlineExceeded";
+}
+
+/** A short description of a request for logs: its payload case and seq for Envelopes, its type otherwise. */
+function describeRequest(request: unknown): string {
+  if (request instanceof Uint8Array) return `${request.length} raw bytes`;
+  const payload = (request as { payload?: { case?: unknown; value?: { seq?: unknown } } } | undefined)?.payload;
+  if (payload !== undefined && typeof payload.case === "string") {
+    const seq = payload.value?.seq;
+    return seq === undefined ? payload.case : `${payload.case} seq ${String(seq)}`;
+  }
+  return request === undefined ? "nothing" : `a ${typeof request} request`;
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
@@ -30,42 +60,49 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export class ServiceLoop<T> {
   private draining = false;
   private refusal = "";
-  private asyncInFlight = 0;
+  private readonly inFlight = new InFlight<T>();
   private wakeReceiver: (() => void) | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** True while run() awaits a receive (a thread with a receive pending cannot be ended from outside). */
+  private receiving = false;
   private sending = false;
   /** Replies waiting to be sent, as [peer, bytes] pairs flattened; entries before outboxHead are sent. */
   private readonly outbox: Array<Peer | Uint8Array> = [];
   private outboxHead = 0;
   private lastReceivedAt = 0;
-  /** The request a sync handler is running for right now, and its peer (for abandon()). */
+  /** The request a sync handler is running for right now, and its peer (for abandon() and stall reports). */
   private current: T | undefined;
   private currentPeer: Peer | undefined;
-  /** Requests whose async handler has not settled yet, by peer (for abandon()). */
-  private readonly awaiting = new Map<Peer, T>();
 
   constructor(
     private readonly dealer: RoutedDealer<T>,
     private readonly handler: LoadedHandler<T>,
     private readonly counters: Float64Array,
-    private readonly context: HandlerContext,
-    private readonly concurrency: number,
+    private readonly identity: ServiceIdentity,
+    private readonly limits: LoopLimits,
+    private readonly liveness?: LivenessCells,
   ) {}
 
   /** Serves until the socket is closed. Never throws for bad input or a failing handler. */
   async run(): Promise<void> {
     const dealer = this.dealer;
     const counters = this.counters;
+    const liveness = this.liveness;
     for (;;) {
+      this.receiving = true;
+      if (liveness !== undefined) liveness.receivePending = true;
       const received = await dealer.receive();
+      this.receiving = false;
+      if (liveness !== undefined) liveness.receivePending = false;
       if (received === undefined) return;
       counters[Counter.requests]!++;
       if (this.draining) this.lastReceivedAt = performance.now();
       const bytes = this.answer(received);
       if (bytes === undefined) {
-        if (this.asyncInFlight >= this.concurrency) await new Promise<void>((wake) => (this.wakeReceiver = wake));
+        if (this.full) await new Promise<void>((wake) => (this.wakeReceiver = wake));
         continue;
       }
-      if (this.asyncInFlight === 0 && !this.sending) {
+      if (this.inFlight.size === 0 && !this.sending) {
         // Counted before the send resolves: the peer may read the reply before this thread runs again.
         counters[Counter.replies]!++;
         try {
@@ -80,16 +117,48 @@ export class ServiceLoop<T> {
     }
   }
 
-  /** From now on requests not yet handled are refused with CODE_UNAVAILABLE; handlers already running finish. */
+  /**
+   * From now on requests not yet handled are refused with CODE_UNAVAILABLE; handlers already running finish
+   * (their signals abort, so long work can give up).
+   */
   drain(reason = "the server is stopping"): void {
     this.draining = true;
     this.refusal = reason;
     this.lastReceivedAt = performance.now();
+    for (const call of this.inFlight.values()) call.context.abort(new Error(reason));
+  }
+
+  /**
+   * The thread was stuck and its script has been unwound (see thread-interrupt.ts): answers what it held
+   * with CODE_DEADLINE and refuses what comes next. A run() stuck in a sync handler call was unwound with it
+   * and never resumes, so a new one is started (returned) to do the refusing; a run() waiting on a receive
+   * is still alive and carries on.
+   */
+  interrupted(reason: string, refusal: string): Promise<void> | undefined {
+    const runWasUnwound = this.currentPeer !== undefined;
+    this.abandon(reason, ErrorCode.CODE_DEADLINE);
+    this.drain(refusal);
+    return runWasUnwound ? this.run() : undefined;
+  }
+
+  /** What the loop is running right now, for a stall report: the sync handler's request, else the oldest async one. */
+  describeRunning(): string {
+    if (this.currentPeer !== undefined)
+      return `${this.identity.service}: ${describeRequest(this.current)} (in the handler call)`;
+    const oldest = this.inFlight.oldest();
+    if (oldest === undefined) return `${this.identity.service}: no request (outside any handler call)`;
+    const calls = this.inFlight.size;
+    return `${this.identity.service}: ${calls} async call(s), the oldest ${describeRequest(oldest.request)}`;
   }
 
   /** True when no handler is running and no reply is waiting to be sent. */
   get settled(): boolean {
-    return this.asyncInFlight === 0 && !this.sending && this.outbox.length === 0;
+    return this.inFlight.size === 0 && !this.sending && this.outbox.length === 0;
+  }
+
+  /** Whether the loop must stop receiving until some async call finishes. */
+  private get full(): boolean {
+    return this.inFlight.size >= this.limits.concurrency || this.inFlight.bytes > this.limits.maxInFlightBytes;
   }
 
   /** When the last request arrived after drain() (performance.now() ms). */
@@ -113,10 +182,11 @@ export class ServiceLoop<T> {
     if (this.draining) return this.errorBytes(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
     const peer = received.peer;
     let result: T | PromiseLike<T>;
+    const context = new RequestContext(this.identity);
     this.current = request;
     this.currentPeer = peer;
     try {
-      result = this.handler.handle(request, this.context);
+      result = this.handler.handle(request, context);
     } catch (error) {
       return this.failure(error, request);
     } finally {
@@ -124,8 +194,10 @@ export class ServiceLoop<T> {
       this.current = undefined;
     }
     if (!isThenable(result)) return this.encodeReply(result, request);
-    this.asyncInFlight++;
-    this.awaiting.set(peer, request);
+    const frames = received.frames;
+    const bytes = frames.length === 0 ? 0 : frames[frames.length - 1]!.length;
+    this.inFlight.add({ peer, request, bytes, startedAt: performance.now(), context });
+    this.armDeadline();
     result.then(
       (reply) => this.settle(peer, this.encodeReply(reply, request)),
       (error: unknown) => this.settle(peer, this.failure(error, request)),
@@ -138,19 +210,22 @@ export class ServiceLoop<T> {
    * hand every queued reply to zeromq now. Best effort: a send zeromq cannot take right now is lost with
    * the thread.
    */
-  abandon(reason: string): void {
-    const orphans = [...this.awaiting];
+  abandon(reason: string, code: ErrorCode = ErrorCode.CODE_HANDLER): void {
+    const orphans: Array<[Peer, T]> = this.inFlight.takeAll().map((call) => {
+      call.context.abort(new Error(reason));
+      return [call.peer, call.request];
+    });
     if (this.currentPeer !== undefined) orphans.push([this.currentPeer, this.current as T]);
-    this.awaiting.clear();
     this.currentPeer = undefined;
-    this.asyncInFlight = 0;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     const wake = this.wakeReceiver;
     this.wakeReceiver = undefined;
     wake?.();
     const pending: Array<Peer | Uint8Array> = this.outbox.slice(this.outboxHead);
     this.outbox.length = 0;
     this.outboxHead = 0;
-    for (const [peer, request] of orphans) pending.push(peer, this.errorBytes(ErrorCode.CODE_HANDLER, reason, request));
+    for (const [peer, request] of orphans) pending.push(peer, this.errorBytes(code, reason, request));
     for (let i = 0; i < pending.length; i += 2) {
       this.counters[Counter.replies]!++;
       this.dealer.replyBytes(pending[i] as Peer, pending[i + 1] as Uint8Array).catch(() => {
@@ -161,14 +236,41 @@ export class ServiceLoop<T> {
   }
 
   private settle(peer: Peer, bytes: Uint8Array): void {
-    if (!this.awaiting.delete(peer)) return; // abandoned: already answered
-    this.asyncInFlight--;
+    if (this.inFlight.take(peer) === undefined) return; // past its deadline or abandoned: already answered
     this.enqueue(peer, bytes);
+    this.wakeIfRoom();
+  }
+
+  private wakeIfRoom(): void {
     const wake = this.wakeReceiver;
-    if (wake !== undefined && this.asyncInFlight < this.concurrency) {
+    if (wake !== undefined && !this.full) {
       this.wakeReceiver = undefined;
       wake();
     }
+  }
+
+  /** Keeps one timer for the oldest async call's deadline (calls all get the same timeout, so it expires first). */
+  private armDeadline(): void {
+    const timeout = this.limits.handlerTimeout;
+    if (timeout <= 0 || this.deadlineTimer !== undefined) return;
+    const oldest = this.inFlight.oldest();
+    if (oldest === undefined) return;
+    const wait = Math.max(0, oldest.startedAt + timeout - performance.now());
+    this.deadlineTimer = setTimeout(() => this.expireDeadlines(), wait);
+    this.deadlineTimer.unref();
+  }
+
+  /** Answers every async call past its deadline with CODE_DEADLINE, aborts its signal and frees its slot. */
+  private expireDeadlines(): void {
+    this.deadlineTimer = undefined;
+    const timeout = this.limits.handlerTimeout;
+    const reason = `the handler did not finish within ${timeout} ms`;
+    for (const call of this.inFlight.expire(performance.now() - timeout)) {
+      call.context.abort(new DeadlineExceeded(reason));
+      this.enqueue(call.peer, this.errorBytes(ErrorCode.CODE_DEADLINE, reason, call.request));
+    }
+    this.wakeIfRoom();
+    this.armDeadline();
   }
 
   private encodeReply(reply: T, request: T): Uint8Array {

@@ -49,6 +49,12 @@ export class Watchdog {
     this.reported.delete(slot);
   }
 
+  /** The slot as a stall right now (for a worker the pool gave up waiting on). */
+  stallOf(slot: number, now = Date.now()): Stall {
+    const cells = this.slots[slot]!;
+    return { slot, stuckForMs: now - cells.aliveAt, receivePending: cells.receivePending };
+  }
+
   /** One round of checks (exposed for the pool's stop, which checks once more at its deadline). */
   check(now = Date.now()): void {
     for (const [slot, cells] of this.slots.entries()) {
