@@ -45,6 +45,8 @@ interface Slot {
   threadId: number | undefined;
   /** Set once the watchdog (or the stop) has interrupted it: a second interrupt could unwind its last words. */
   interrupted: boolean;
+  /** Set when it announced that it is leaving (its death notice arrived). */
+  leaving: boolean;
   /** Resolves when the worker says it has drained (after "stop"), or its task ended. */
   drained: Promise<void>;
 }
@@ -54,6 +56,9 @@ const RESTART_BASE_MS = 100;
 const RESTART_MAX_MS = 10_000;
 /** How long past the drain deadline a worker may take to say it has drained before it is treated as stuck. */
 const STOP_GRACE_MS = 1000;
+/** How many times, how often, a stuck thread's script is interrupted until it shows it runs again. */
+const INTERRUPT_ATTEMPTS = 20;
+const INTERRUPT_RETRY_MS = 25;
 /** How long an interrupted (stuck) worker may take to answer what it holds and leave. */
 const LEAVE_MS = 2000;
 
@@ -111,6 +116,8 @@ export class WorkerPool {
       await this.close();
       throw error;
     }
+    // Attached up front (see ThreadInterrupter.attach); the stop interrupts stuck workers even with no watchdog.
+    await this.interrupter.attach();
     this.watchdog.start();
   }
 
@@ -122,6 +129,18 @@ export class WorkerPool {
   /** Number of slots whose worker is serving right now. */
   get serving(): number {
     return this.slots.filter((s) => s?.ready === true).length;
+  }
+
+  /** Worker indices (0..workersPerService-1) whose thread of every service is serving right now. */
+  get servingWorkers(): number {
+    const per = this.options.workersPerService;
+    let serving = 0;
+    for (let worker = 0; worker < per; worker++) {
+      let all = true;
+      for (let slot = worker; slot < this.size; slot += per) all &&= this.slots[slot]?.ready === true;
+      if (all) serving++;
+    }
+    return serving;
   }
 
   /** Deaths of each kind so far. */
@@ -173,10 +192,17 @@ export class WorkerPool {
     entry.interrupted = true;
     const { logger } = this.options;
     const service = this.serviceOf(slot).name;
-    // The message first: it waits in the port until the unwound thread reads it.
+    // The message first: it waits in the port until the unwound thread reads it. V8 sometimes cancels an
+    // inspector terminate before it unwinds anything (measured here: about half the time with two workers),
+    // so it is sent again until the thread shows it is running again (its "stalled" notice arrives).
     post(entry.control, { type: "stalled", stuckForMs });
-    const interrupted = entry.threadId !== undefined && (await this.interrupter.interrupt(entry.threadId));
-    if (interrupted) {
+    let interrupted = false;
+    for (let attempt = 0; attempt < INTERRUPT_ATTEMPTS && !entry.leaving && entry.threadId !== undefined; attempt++) {
+      if (!(await this.interrupter.interrupt(entry.threadId))) break;
+      interrupted = true;
+      await new Promise((resolve) => setTimeout(resolve, INTERRUPT_RETRY_MS));
+    }
+    if (interrupted && entry.leaving) {
       logger.error(
         { worker: slot, service, stuckForMs },
         `worker ${slot} (${service}) made no progress for ${stuckForMs} ms; interrupted, it answers what it holds and is replaced`,
@@ -219,6 +245,7 @@ export class WorkerPool {
       ready: false,
       threadId: undefined,
       interrupted: false,
+      leaving: false,
       done: Promise.resolve(),
       drained: new Promise<void>((resolve) => (markDrained = resolve)),
     };
@@ -241,6 +268,7 @@ export class WorkerPool {
           lastWords = { reason: `process.exit(${notice.code}) in the worker`, kind: "fault" };
           break;
         case "stalled":
+          entry.leaving = true;
           lastWords = { reason: `stuck for ${notice.stuckForMs} ms running ${notice.running}`, kind: "stall" };
           break;
         case "heap":
@@ -257,6 +285,7 @@ export class WorkerPool {
     this.watchdog.renew(slot);
     const task: WorkerTask = {
       slot,
+      workerId: slot % this.options.workersPerService,
       service: this.serviceOf(slot),
       counters: this.options.counters,
       liveness: this.liveness,

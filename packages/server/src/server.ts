@@ -300,11 +300,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     workers: resolved.workers,
     settings: settingsOnly(resolved),
     stats: () =>
-      collectStats(counters, threads, pool.deaths.length, pool.serving, performance.now() - startedAt, {
-        stalls: pool.deathsOf("stall"),
-        heapLimit: pool.deathsOf("heap"),
-        ...sumFrontCounters(fronts.map((front) => front.counters)),
-      }),
+      collectStats(
+        counters,
+        resolved.workers,
+        pool.deaths.length,
+        pool.servingWorkers,
+        performance.now() - startedAt,
+        {
+          stalls: pool.deathsOf("stall"),
+          heapLimit: pool.deathsOf("heap"),
+          ...sumFrontCounters(fronts.map((front) => front.counters)),
+        },
+        services.length,
+      ),
     deaths: () => pool.deaths,
     stop,
     closed,

@@ -55,7 +55,7 @@ export function readSlot(memory: SharedArrayBuffer, slot: number): WorkerCounter
   return out;
 }
 
-/** Per-worker counters plus their sum. */
+/** Per-worker counters plus their sum (worker i = the i-th thread of every service). */
 export interface ServerStats {
   /** Counters summed over every worker slot. */
   total: WorkerCounters;
@@ -102,8 +102,17 @@ export function collectStats(
   serving: number,
   uptimeMs: number,
   refusals: RefusalCounters = emptyRefusals(),
+  services = 1,
 ): ServerStats {
-  const perWorker = Array.from({ length: workers }, (_, slot) => readSlot(memory, slot));
+  // Worker i is the i-th thread of every service (slots i, i + workers, …): its counters are their sum.
+  const perWorker = Array.from({ length: workers }, (_, worker) => {
+    const sum = readSlot(memory, worker);
+    for (let service = 1; service < services; service++) {
+      const more = readSlot(memory, service * workers + worker);
+      for (const name of COUNTER_NAMES) sum[name] += more[name];
+    }
+    return sum;
+  });
   const total = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as WorkerCounters;
   for (const counters of perWorker) for (const name of COUNTER_NAMES) total[name] += counters[name];
   const share = perWorker.map((c) => (total.requests > 0 ? c.requests / total.requests : 0));

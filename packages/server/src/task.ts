@@ -15,7 +15,10 @@ export interface ServiceSpec {
 
 /** What the main thread hands a worker (structured-cloned; `control` is transferred). */
 export interface WorkerTask {
+  /** The thread's slot in the pool (counters, liveness): one per thread of every service. */
   slot: number;
+  /** The worker index handlers see (HandlerContext.workerId): 0..workers-1, the same for every service. */
+  workerId: number;
   /**
    * The one service this thread serves. One socket per thread, on purpose: a thread whose only socket is
    * between receives can be ended safely, and a second socket would always have a receive pending.

@@ -32,6 +32,19 @@ export class ThreadInterrupter {
   private enabled: Promise<void> | undefined;
   private nextId = 1;
 
+  /**
+   * Attaches to the worker threads now (and to every thread started later), before any is stuck: a session
+   * first attached to a thread that is already stuck does not always get through to it (seen here with two
+   * workers, one of them stuck).
+   */
+  async attach(): Promise<void> {
+    try {
+      await this.enable();
+    } catch {
+      // No inspector in this Node build: interrupt() will say so by returning false.
+    }
+  }
+
   /** Unwinds the script running on worker thread `threadId`. */
   async interrupt(threadId: number): Promise<boolean> {
     try {
@@ -66,6 +79,11 @@ export class ThreadInterrupter {
         resolve(sessionId);
       });
     });
+    await this.enable();
+    return this.attached.get(workerId) ?? found;
+  }
+
+  private enable(): Promise<void> {
     if (this.enabled === undefined) {
       const session = new Session();
       session.connect();
@@ -79,8 +97,7 @@ export class ThreadInterrupter {
       // Attaches to the threads running now and to every thread started later.
       this.enabled = this.post("NodeWorker.enable", { waitForDebuggerOnStart: false });
     }
-    await this.enabled;
-    return this.attached.get(workerId) ?? found;
+    return this.enabled;
   }
 
   private onAttached(workerId: string, sessionId: string): void {

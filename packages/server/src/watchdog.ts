@@ -52,7 +52,9 @@ export class Watchdog {
   /** The slot as a stall right now (for a worker the pool gave up waiting on). */
   stallOf(slot: number, now = Date.now()): Stall {
     const cells = this.slots[slot]!;
-    return { slot, stuckForMs: now - cells.aliveAt, receivePending: cells.receivePending };
+    // No stamp yet (the watchdog is off, so the worker does not stamp): say how long we know of, nothing.
+    const stuckForMs = cells.aliveAt === 0 ? 0 : now - cells.aliveAt;
+    return { slot, stuckForMs, receivePending: cells.receivePending };
   }
 
   /** One round of checks (exposed for the pool's stop, which checks once more at its deadline). */

@@ -142,7 +142,7 @@ async function openService(
     dealer,
     handler,
     counters,
-    { workerId: task.slot, service: service.name, stopping },
+    { workerId: task.workerId, service: service.name, stopping },
     {
       concurrency: settings.concurrency,
       handlerTimeout: settings.handlerTimeout,
