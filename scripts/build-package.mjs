@@ -2,14 +2,17 @@
 // Builds one workspace package: esbuild bundles each entry point to dist/ (ESM, deps external),
 // then tsc writes the declarations. Run from the package folder:
 //   node ../../scripts/build-package.mjs src/index.ts [src/other.ts ...] [--bin src/cli.ts]
-// Entries after --bin get a shebang and the executable bit.
+// Entries after --bin get a shebang and the executable bit. With --split, the library entries share their
+// common modules as chunks (esbuild splitting), so a class is one class whichever entry it is imported
+// through (e.g. a package's public and internal entries).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createRequire } from "node:module";
 
-const args = process.argv.slice(2);
+const split = process.argv.includes("--split");
+const args = process.argv.slice(2).filter((arg) => arg !== "--split");
 const binAt = args.indexOf("--bin");
 const libEntries = binAt < 0 ? args : args.slice(0, binAt);
 const binEntries = binAt < 0 ? [] : args.slice(binAt + 1);
@@ -33,7 +36,7 @@ const common = {
   define: { __ZPB_VERSION__: JSON.stringify(version) },
 };
 
-if (libEntries.length > 0) await build({ ...common, entryPoints: libEntries });
+if (libEntries.length > 0) await build({ ...common, entryPoints: libEntries, splitting: split });
 if (binEntries.length > 0) {
   await build({ ...common, entryPoints: binEntries, banner: { js: "#!/usr/bin/env node" } });
   for (const entry of binEntries) chmodSync(join("dist", basename(entry).replace(/\.ts$/, ".js")), 0o755);

@@ -9,7 +9,7 @@ export default defineConfig({
   // What scripts/build-package.mjs inlines into the build, so code run from source sees the same.
   define: { __ZPB_VERSION__: JSON.stringify(version) },
   test: {
-    include: ["src/**/*.spec.ts", "test/**/*.test.ts"],
+    include: ["src/**/*.spec.ts"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A quick, bounded load client for design work (the full comparison lives in packages/bench):
-// DEALER connection(s) pipelining Pings (the seed's single-frame wire) with a fixed window, for a fixed time.
+// DEALER connection(s) pipelining Pings (the single-frame DEALER wire, docs/wire.md) with a fixed window, for a fixed time.
 // Prints msg/s. Run under `flock /tmp/zpb-bench.lock` so two measurements never share the 2 cores.
 //   node scripts/load.mjs --endpoint tcp://127.0.0.1:5555 [--window 100] [--duration 5000] [--connections 1] [--warmup 1000]
 import * as zmq from "zeromq";

@@ -1,6 +1,6 @@
 // Keeps a dying worker thread from taking the whole process with it. A thread that ends while one of its
-// zeromq sockets is open (a pending receive) aborts the process with `Napi::Error` (NOTES, zeromq.js#411).
-// So every socket a worker opens is tracked here, and the two ways user code can end the thread — an
+// zeromq sockets is open (a pending receive) aborts the process with `Napi::Error` (zeromq.js#411; see the
+// server README, "Faults"). So every socket a worker opens is tracked here, and the two ways user code can end the thread — an
 // uncaught exception / unhandled rejection, or process.exit() — go through one bounded dying sequence:
 // tell the main thread why, run the worker's last words (answer what it holds, stop taking requests, refuse
 // what is queued), close every socket (synchronous, and enough to make the thread safe to end), and only

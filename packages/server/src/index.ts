@@ -1,11 +1,13 @@
+// @zpb/server: what a user needs to run a server and write handlers. zpb's own packages find the server's
+// insides (option resolution, the settings machinery, counters memory, the serving loop) in
+// "@zpb/server/internal".
 export { startServer, type BoundEndpoints, type RunningServer } from "./server.js";
-export { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
-export { SERVER_SETTINGS, type Forwarder, type ServerSettings, type WorkerSettings } from "./settings.js";
+export type { ServerOptions } from "./options.js";
+export { SERVER_SETTINGS, type Forwarder, type ServerSettings } from "./settings.js";
 export type { Setting } from "./setting.js";
 export {
   BUILTIN_HANDLERS,
   envelopeErrorReply,
-  resolveHandlerSpec,
   type BuiltinHandler,
   type ErrorReplyBuilder,
   type Handler,

@@ -6,7 +6,7 @@ import { SERVER_SETTINGS, workerSettingsOf } from "./settings.js";
 import { ServerError } from "./errors.js";
 
 describe("resolveOptions", () => {
-  it("defaults to the seed's endpoints, echo, one worker per core and the ping handler", () => {
+  it("defaults to the Rust prost + zmq example's endpoints, echo, one worker per core and the ping handler", () => {
     const o = resolveOptions();
     expect(o.bind).toEqual([DEFAULT_ENDPOINTS.reply, DEFAULT_ENDPOINTS.router]);
     expect(o.bind).toEqual(["tcp://127.0.0.1:5555", "tcp://127.0.0.1:7000"]);

@@ -9,23 +9,24 @@ import { Piscina } from "piscina";
 import { ServerError } from "./errors.js";
 import { createLivenessMemory } from "./liveness.js";
 import type { Logger } from "./log.js";
-import type { WorkerSettings } from "./settings.js";
+import { workerSettingsOf, type ServerSettings, type WorkerSettings } from "./settings.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { ThreadInterrupter, WORKER_EXEC_ARGV } from "./thread-interrupt.js";
 import { Watchdog, type Stall } from "./watchdog.js";
 
 /** What the pool needs to start serving tasks. */
 export interface PoolOptions {
-  /** Worker threads per service. */
-  workersPerService: number;
   /** The built worker entry (dist/worker.js). */
   workerUrl: URL;
-  /** The services; slot `s` serves `services[Math.floor(s / workersPerService)]`. */
+  /** The services; slot `s` serves `services[Math.floor(s / settings.workers)]`. */
   services: ServiceSpec[];
-  /** Counter memory for every slot (services.length × workersPerService). */
+  /** Counter memory for every slot (services.length × settings.workers). */
   counters: SharedArrayBuffer;
-  /** Handed to every serving task as is. */
-  settings: WorkerSettings;
+  /**
+   * The server's settings: `workers` threads per service; those marked `worker: true` go to every serving
+   * task; `workerHeapMb` and `stallTimeout` are the pool's own.
+   */
+  settings: ServerSettings;
   logger: Logger;
 }
 
@@ -68,6 +69,9 @@ export class WorkerPool {
   private readonly slots: Array<Slot | undefined>;
   private readonly earlyDeaths: number[];
   private readonly size: number;
+  private readonly workersPerService: number;
+  /** What every serving task gets (the settings marked `worker: true`). */
+  private readonly workerSettings: WorkerSettings;
   private readonly liveness: SharedArrayBuffer;
   private readonly watchdog: Watchdog;
   private readonly interrupter = new ThreadInterrupter();
@@ -77,7 +81,9 @@ export class WorkerPool {
   readonly deaths: WorkerDeath[] = [];
 
   constructor(private readonly options: PoolOptions) {
-    this.size = options.services.length * options.workersPerService;
+    this.workersPerService = options.settings.workers;
+    this.size = options.services.length * this.workersPerService;
+    this.workerSettings = workerSettingsOf(options.settings);
     const heapMb = options.settings.workerHeapMb;
     this.piscina = new Piscina<WorkerTask, WorkerResult>({
       filename: options.workerUrl.href,
@@ -133,7 +139,7 @@ export class WorkerPool {
 
   /** Worker indices (0..workersPerService-1) whose thread of every service is serving right now. */
   get servingWorkers(): number {
-    const per = this.options.workersPerService;
+    const per = this.workersPerService;
     let serving = 0;
     for (let worker = 0; worker < per; worker++) {
       let all = true;
@@ -226,7 +232,7 @@ export class WorkerPool {
   }
 
   private serviceOf(slot: number): ServiceSpec {
-    return this.options.services[Math.floor(slot / this.options.workersPerService)]!;
+    return this.options.services[Math.floor(slot / this.workersPerService)]!;
   }
 
   /** Runs the serving task for `slot`; resolves once it is ready to serve. */
@@ -285,12 +291,12 @@ export class WorkerPool {
     this.watchdog.renew(slot);
     const task: WorkerTask = {
       slot,
-      workerId: slot % this.options.workersPerService,
+      workerId: slot % this.workersPerService,
       service: this.serviceOf(slot),
       counters: this.options.counters,
       liveness: this.liveness,
       control: workerPort,
-      settings: this.options.settings,
+      settings: this.workerSettings,
     };
     entry.done = this.piscina.run(task, { transferList: [workerPort] }).then(
       () => {

@@ -1,12 +1,13 @@
-import * as zmq from "zeromq";
-import { RoutedDealer, Router } from "@zpb/transport";
+// startServer: wires the fronts (ROUTER, forwarder, backend DEALER per service) to the worker pool, and
+// owns the stop order. See the README, "How it works" and "Shutdown".
 import { ServerError } from "./errors.js";
-import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
-import { workerSettingsOf, type Forwarder, type ServerSettings } from "./settings.js";
 import { fdLimitWarning } from "./fd-limit.js";
-import { emptyFrontCounters, FrontEvents, type FrontCounters } from "./front-events.js";
+import { closeFronts, openFronts, type Front } from "./front.js";
+import { emptyFrontCounters, type FrontCounters } from "./front-events.js";
 import type { Logger } from "./log.js";
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
+import type { ServerSettings } from "./settings.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
 import type { ServiceSpec } from "./task.js";
 
@@ -31,9 +32,8 @@ export interface RunningServer {
   deaths(): readonly WorkerDeath[];
   /**
    * Stops in order: workers refuse new requests (CODE_UNAVAILABLE), finish running handlers and flush
-   * replies (up to `drainTimeout`), and keep refusing; the proxies stop (they never wait on a backend that
-   * nobody reads); the workers close their sockets and end; the front sockets close (lingering up to
-   * `linger` to deliver the last replies). Bounded: drainTimeout + linger + about a second. Idempotent.
+   * replies (up to `drainTimeout`), close their sockets and end; then the proxies stop and the front sockets
+   * close (lingering up to `linger` to deliver the last replies). Idempotent.
    */
   stop(): Promise<void>;
   /**
@@ -45,153 +45,11 @@ export interface RunningServer {
 
 /** How long the proxies get to move the workers' last replies to the front before they are stopped. */
 const PROXY_FLUSH_MS = 50;
-/**
- * How long a terminated proxy may take to notice before a sink starts reading its backend: libzmq's proxy
- * sees terminate() only between forwards, so one blocked sending to a backend nobody reads never would.
- */
-const PROXY_STOP_TIMEOUT_MS = 500;
-
-let instances = 0;
-
-/** One front ROUTER, its backend DEALER and libzmq's proxy between them (run on a libuv pool thread). */
-class Front {
-  readonly router: Router<unknown>;
-  readonly backend: RoutedDealer<unknown>;
-  readonly bound: string[] = [];
-  readonly backendAddress: string;
-  readonly counters: FrontCounters = emptyFrontCounters();
-  private proxy: zmq.Proxy<zmq.Router, zmq.Dealer> | undefined;
-  private running: Promise<void> | undefined;
-  private terminated = false;
-  private events: FrontEvents | undefined;
-
-  constructor(
-    readonly name: string,
-    private readonly endpoints: string[],
-    options: ResolvedOptions,
-  ) {
-    this.router = new Router<unknown>({
-      // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
-      // before its reply arrives. The send HWM bounds what a client that does not read can make us hold.
-      mandatory: false,
-      sendHighWaterMark: options.replyHighWaterMark,
-      linger: options.linger,
-      maxMessageSize: options.maxMessageSize,
-      // A client reconnecting with the routing id it had (or another peer claiming it) takes it over and
-      // gets the replies, instead of libzmq silently keeping the first holder.
-      handover: true,
-      heartbeatInterval: options.heartbeatInterval,
-      heartbeatTimeout: options.heartbeatTimeout,
-      handshakeInterval: options.handshakeTimeout,
-    });
-    this.backend = new RoutedDealer<unknown>({
-      sendHighWaterMark: options.requestHighWaterMark,
-      // The reply direction never blocks, so the proxy (one thread, both directions) cannot deadlock.
-      receiveHighWaterMark: 0,
-      linger: options.linger,
-    });
-    this.backendAddress = `inproc://zpb-server-${process.pid}-${++instances}-${name}`;
-  }
-
-  async bind(): Promise<void> {
-    for (const endpoint of this.endpoints) this.bound.push(await this.router.bind(endpoint));
-    await this.backend.bind(this.backendAddress);
-  }
-
-  /** Starts forwarding; `onFailure` hears of it stopping on its own. */
-  start(forwarder: Forwarder, logger: Logger, onFailure: (error: ServerError) => void): void {
-    // The monitor must be set up before zmq_proxy takes the socket.
-    this.events = new FrontEvents(this.router.socket, this.counters, this.name, logger);
-    const forwarding = forwarder === "js" ? this.forwardInJs() : this.runProxy();
-    this.running = forwarding.then(
-      () => {
-        if (!this.terminated) onFailure(new ServerError("PROXY", `the ${this.name} proxy stopped on its own`));
-      },
-      (cause: unknown) => {
-        const text = cause instanceof Error ? cause.message : String(cause);
-        if (!this.terminated) onFailure(new ServerError("PROXY", `the ${this.name} proxy failed: ${text}`, { cause }));
-      },
-    );
-  }
-
-  private runProxy(): Promise<void> {
-    this.proxy = new zmq.Proxy(this.router.socket, this.backend.socket);
-    return this.proxy.run();
-  }
-
-  /** The same job as the proxy in two JS loops: slower (see README), kept to measure against. */
-  private async forwardInJs(): Promise<void> {
-    const front = this.router.socket;
-    const back = this.backend.socket;
-    const pump = async (from: zmq.Router | zmq.Dealer, to: zmq.Router | zmq.Dealer): Promise<void> => {
-      try {
-        for (;;) await to.send(await from.receive());
-      } catch (error) {
-        if (!this.terminated) throw error;
-      }
-    };
-    await Promise.all([pump(front, back), pump(back, front)]);
-  }
-
-  /**
-   * Stops forwarding and closes both sockets (the proxy closes them itself). Bounded: if the proxy has not
-   * stopped within PROXY_STOP_TIMEOUT_MS it is blocked sending to the backend, so a sink DEALER connects to
-   * the backend and reads (dropping what it reads: requests no worker took) until the proxy is done.
-   */
-  async stop(): Promise<void> {
-    this.terminated = true;
-    try {
-      await this.stopForwarding();
-    } finally {
-      // Closing the socket ends its monitor too; this covers a socket that never got to close.
-      this.events?.close();
-    }
-  }
-
-  private async stopForwarding(): Promise<void> {
-    if (this.proxy === undefined || this.running === undefined) {
-      this.router.close();
-      this.backend.close();
-      if (this.running !== undefined) await this.running;
-      return;
-    }
-    try {
-      this.proxy.terminate();
-    } catch {
-      // Already terminated (its sockets are closed): nothing left to stop.
-    }
-    if (await settlesWithin(this.running, PROXY_STOP_TIMEOUT_MS)) return;
-    const sink = new zmq.Dealer({ linger: 0, receiveTimeout: 50 });
-    sink.connect(this.backendAddress);
-    let stopped = false;
-    void this.running.then(() => (stopped = true));
-    const deadline = performance.now() + PROXY_STOP_TIMEOUT_MS * 4;
-    while (!stopped && performance.now() < deadline) {
-      try {
-        await sink.receive();
-      } catch {
-        // Nothing to read within 50 ms: check whether the proxy is done.
-      }
-    }
-    sink.close();
-  }
-}
 
 function sumFrontCounters(all: FrontCounters[]): FrontCounters {
   const sum = emptyFrontCounters();
   for (const counters of all) for (const key of Object.keys(sum) as (keyof FrontCounters)[]) sum[key] += counters[key];
   return sum;
-}
-
-/** True when `promise` settles within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -203,8 +61,13 @@ function workerUrl(): URL {
   return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
 }
 
-function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readonly<ServerSettings> {
-  return Object.freeze(settings);
+/** What each worker serves: one service per front, the echo front with the built-in echo handler. */
+function servicesOf(fronts: readonly Front[], handler: string): ServiceSpec[] {
+  return fronts.map((front) => ({
+    name: front.name,
+    backend: front.backendAddress,
+    handler: front.name === "echo" ? "echo" : handler,
+  }));
 }
 
 /**
@@ -213,108 +76,114 @@ function settingsOnly({ logger: _logger, ...settings }: ResolvedOptions): Readon
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
-  const { logger } = resolved;
   const lowFdLimit = fdLimitWarning();
-  if (lowFdLimit !== undefined) logger.warn({}, lowFdLimit);
-  const fronts: Front[] = [];
-  if (resolved.bind.length > 0) fronts.push(new Front("main", resolved.bind, resolved));
-  if (resolved.echo !== false) fronts.push(new Front("echo", [resolved.echo], resolved));
-
-  const closeFronts = async (): Promise<void> => {
-    await Promise.all(fronts.map((front) => front.stop()));
-  };
-  try {
-    for (const front of fronts) await front.bind();
-  } catch (cause) {
-    await closeFronts();
-    const text = cause instanceof Error ? cause.message : String(cause);
-    throw new ServerError("SOCKET", `cannot start: ${text}`, { cause });
-  }
-
-  const services: ServiceSpec[] = fronts.map((front) => ({
-    name: front.name,
-    backend: front.backendAddress,
-    handler: front.name === "echo" ? "echo" : resolved.handler,
-  }));
-  const threads = resolved.workers * services.length;
-  const counters = createCounterMemory(threads);
+  if (lowFdLimit !== undefined) resolved.logger.warn({}, lowFdLimit);
+  const fronts = await openFronts(resolved);
+  // One thread per service and worker (one socket per thread: see task.ts), each with its counter slot.
+  const counters = createCounterMemory(resolved.workers * fronts.length);
+  const { logger, ...settings } = resolved;
   const pool = new WorkerPool({
-    workersPerService: resolved.workers,
     workerUrl: workerUrl(),
-    services,
+    services: servicesOf(fronts, resolved.handler),
     counters,
-    settings: workerSettingsOf(resolved),
+    settings,
     logger,
   });
   try {
     await pool.start();
   } catch (error) {
-    await closeFronts();
+    await closeFronts(fronts);
     throw error;
   }
+  return new Server(resolved, fronts, pool, counters);
+}
 
-  const startedAt = performance.now();
-  let stopping: Promise<void> | undefined;
-  let settleClosed!: (error?: unknown) => void;
-  const closed = new Promise<void>((resolve, reject) => {
-    settleClosed = (error) => (error === undefined ? resolve() : reject(error));
-  });
-  // A caller that never looks at `closed` must not get an unhandled rejection from it.
-  closed.catch(() => undefined);
-  let failure: ServerError | undefined;
+/** A started server: the stop order and the failure that ends it. */
+class Server implements RunningServer {
+  readonly endpoints: BoundEndpoints;
+  readonly workers: number;
+  readonly settings: Readonly<ServerSettings>;
+  readonly closed: Promise<void>;
+  private readonly logger: Logger;
+  private readonly startedAt = performance.now();
+  private settleClosed!: (error?: unknown) => void;
+  private stopping: Promise<void> | undefined;
+  /** What `closed` rejects with: the first failure seen. */
+  private failure: ServerError | undefined;
 
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      const { drainTimedOut } = await pool.drain(resolved.drainTimeout);
-      if (drainTimedOut > 0)
-        logger.warn(
-          { workers: drainTimedOut },
-          `${drainTimedOut} worker(s) hit the ${resolved.drainTimeout} ms drain deadline`,
-        );
-      // The workers still read (and refuse) while the proxies stop, so no proxy waits on a silent backend.
-      await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
-      await closeFronts();
-      try {
-        await pool.close();
-      } catch (error) {
-        failure ??= error instanceof ServerError ? error : new ServerError("STOP_TIMEOUT", String(error));
-      }
-      settleClosed(failure);
-    })();
-    return stopping;
-  };
-
-  for (const front of fronts) {
-    front.start(resolved.forwarder, logger, (error) => {
-      failure ??= error;
-      logger.error({ err: error }, error.message);
-      void stop();
-    });
-  }
-
-  return {
-    endpoints: {
+  constructor(
+    resolved: ResolvedOptions,
+    private readonly fronts: readonly Front[],
+    private readonly pool: WorkerPool,
+    private readonly counters: SharedArrayBuffer,
+  ) {
+    const { logger, ...settings } = resolved;
+    this.logger = logger;
+    this.settings = Object.freeze(settings);
+    this.workers = settings.workers;
+    this.endpoints = {
       main: fronts.find((f) => f.name === "main")?.bound ?? [],
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
-    },
-    workers: resolved.workers,
-    settings: settingsOnly(resolved),
-    stats: () =>
-      collectStats(
-        counters,
-        resolved.workers,
-        pool.deaths.length,
-        pool.servingWorkers,
-        performance.now() - startedAt,
-        {
-          stalls: pool.deathsOf("stall"),
-          heapLimit: pool.deathsOf("heap"),
-          ...sumFrontCounters(fronts.map((front) => front.counters)),
-        },
-        services.length,
-      ),
-    deaths: () => pool.deaths,
-    stop,
-    closed,
-  };
+    };
+    this.closed = new Promise<void>((resolve, reject) => {
+      this.settleClosed = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // A caller that never looks at `closed` must not get an unhandled rejection from it.
+    this.closed.catch(() => undefined);
+    for (const front of fronts) front.start(settings.forwarder, logger, (error) => this.fail(error));
+  }
+
+  stats(): ServerStats {
+    const { counters, workers, pool, fronts } = this;
+    const refusals = {
+      stalls: pool.deathsOf("stall"),
+      heapLimit: pool.deathsOf("heap"),
+      ...sumFrontCounters(fronts.map((front) => front.counters)),
+    };
+    const uptimeMs = performance.now() - this.startedAt;
+    return collectStats(counters, workers, pool.deaths.length, pool.servingWorkers, uptimeMs, refusals, fronts.length);
+  }
+
+  deaths(): readonly WorkerDeath[] {
+    return this.pool.deaths;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /**
+   * Workers drain first (refusing new requests, finishing running ones) and keep refusing while the fronts
+   * stop — a proxy sending to a backend nobody reads would never see its terminate — then the workers close
+   * their sockets and end. Bounded: drainTimeout + about a second, plus linger for the last replies.
+   */
+  private async shutdown(): Promise<void> {
+    await this.drainWorkers();
+    await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
+    await closeFronts(this.fronts);
+    try {
+      await this.pool.close();
+    } catch (error) {
+      this.failure ??= error instanceof ServerError ? error : new ServerError("STOP_TIMEOUT", String(error));
+    }
+    this.settleClosed(this.failure);
+  }
+
+  private async drainWorkers(): Promise<void> {
+    const { drainTimeout } = this.settings;
+    const { drainTimedOut } = await this.pool.drain(drainTimeout);
+    if (drainTimedOut > 0)
+      this.logger.warn(
+        { workers: drainTimedOut },
+        `${drainTimedOut} worker(s) hit the ${drainTimeout} ms drain deadline`,
+      );
+  }
+
+  /** A front can no longer route: log it and stop the whole server, whose `closed` then rejects. */
+  private fail(error: ServerError): void {
+    this.failure ??= error;
+    this.logger.error({ err: error }, error.message);
+    void this.stop();
+  }
 }

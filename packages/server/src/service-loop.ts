@@ -1,24 +1,13 @@
-import { DecodeError, ErrorCode } from "@zpb/proto";
+import { ErrorCode } from "@zpb/proto";
 import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
-import { RequestError } from "./errors.js";
-import { WorkerExit, die } from "./guard.js";
+import { ErrorReplies } from "./error-replies.js";
 import type { LoadedHandler } from "./handler.js";
 import { InFlight } from "./in-flight.js";
 import type { LivenessCells } from "./liveness.js";
+import type { OutgoingReply } from "./outbox.js";
+import { ReplySender } from "./reply-sender.js";
 import { RequestContext, type ServiceIdentity } from "./request-context.js";
 import { Counter } from "./stats.js";
-
-const EMPTY = new Uint8Array(0);
-
-/** Which counter an ErrorReply code lands in. */
-const COUNTER_OF_CODE: Partial<Record<number, number>> = {
-  [ErrorCode.CODE_DECODE]: Counter.decodeErrors,
-  [ErrorCode.CODE_UNKNOWN_PAYLOAD]: Counter.unknownPayload,
-  [ErrorCode.CODE_BAD_FRAMES]: Counter.badFrames,
-  [ErrorCode.CODE_TOO_LARGE]: Counter.tooLarge,
-  [ErrorCode.CODE_UNAVAILABLE]: Counter.unavailable,
-  [ErrorCode.CODE_DEADLINE]: Counter.deadlines,
-};
 
 /** What bounds one serving loop (see SERVER_SETTINGS: concurrency, handlerTimeout, maxInFlightBytes). */
 export interface LoopLimits {
@@ -53,9 +42,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /**
  * One worker's serving loop for one service: receive from the backend DEALER, decode (done by the
  * socket's codec), run the handler, encode, reply — every request gets exactly one reply, an error reply
- * when anything fails. Sync handlers take a fast path: one awaited send per message and no extra promise.
- * Async handlers run concurrently (up to `concurrency` per loop); their replies go out through a FIFO so
- * the socket never has two sends pending (zeromq allows one).
+ * when anything fails (ErrorReplies). Sync handlers take a fast path: one awaited send per message and no
+ * extra promise. Async handlers run concurrently (up to `concurrency` per loop, and while they hold at most
+ * `maxInFlightBytes` of requests); their replies go out in completion order through the ReplySender's
+ * queue; one past `handlerTimeout` is answered with CODE_DEADLINE and its signal aborts.
  */
 export class ServiceLoop<T> {
   private draining = false;
@@ -65,11 +55,9 @@ export class ServiceLoop<T> {
   private deadlineTimer: NodeJS.Timeout | undefined;
   /** True while run() awaits a receive (a thread with a receive pending cannot be ended from outside). */
   private receiving = false;
-  private sending = false;
-  /** Replies waiting to be sent, as [peer, bytes] pairs flattened; entries before outboxHead are sent. */
-  private readonly outbox: Array<Peer | Uint8Array> = [];
-  private outboxHead = 0;
   private lastReceivedAt = 0;
+  private readonly sender: ReplySender<T>;
+  private readonly errors: ErrorReplies<T>;
   /** The request a sync handler is running for right now, and its peer (for abandon() and stall reports). */
   private current: T | undefined;
   private currentPeer: Peer | undefined;
@@ -81,38 +69,30 @@ export class ServiceLoop<T> {
     private readonly identity: ServiceIdentity,
     private readonly limits: LoopLimits,
     private readonly liveness?: LivenessCells,
-  ) {}
+  ) {
+    this.sender = new ReplySender(dealer, counters);
+    this.errors = new ErrorReplies(handler, counters);
+  }
 
   /** Serves until the socket is closed. Never throws for bad input or a failing handler. */
   async run(): Promise<void> {
-    const dealer = this.dealer;
-    const counters = this.counters;
     const liveness = this.liveness;
     for (;;) {
       this.receiving = true;
       if (liveness !== undefined) liveness.receivePending = true;
-      const received = await dealer.receive();
+      const received = await this.dealer.receive();
       this.receiving = false;
       if (liveness !== undefined) liveness.receivePending = false;
       if (received === undefined) return;
-      counters[Counter.requests]!++;
+      this.counters[Counter.requests]!++;
       if (this.draining) this.lastReceivedAt = performance.now();
       const bytes = this.answer(received);
       if (bytes === undefined) {
         if (this.full) await new Promise<void>((wake) => (this.wakeReceiver = wake));
-        continue;
-      }
-      if (this.inFlight.size === 0 && !this.sending) {
-        // Counted before the send resolves: the peer may read the reply before this thread runs again.
-        counters[Counter.replies]!++;
-        try {
-          await dealer.replyBytes(received.peer, bytes);
-        } catch {
-          counters[Counter.replies]!--;
-          counters[Counter.sendFailures]!++;
-        }
+      } else if (this.inFlight.size === 0 && this.sender.idle) {
+        await this.sender.send(received.peer, bytes);
       } else {
-        this.enqueue(received.peer, bytes);
+        this.sender.enqueue(received.peer, bytes);
       }
     }
   }
@@ -141,19 +121,18 @@ export class ServiceLoop<T> {
     return runWasUnwound ? this.run() : undefined;
   }
 
-  /** What the loop is running right now, for a stall report: the sync handler's request, else the oldest async one. */
+  /** What the loop is running right now, for a stall report: the sync handler's request, else the async ones. */
   describeRunning(): string {
-    if (this.currentPeer !== undefined)
-      return `${this.identity.service}: ${describeRequest(this.current)} (in the handler call)`;
+    const service = this.identity.service;
+    if (this.currentPeer !== undefined) return `${service}: ${describeRequest(this.current)} (in the handler call)`;
     const oldest = this.inFlight.oldest();
-    if (oldest === undefined) return `${this.identity.service}: no request (outside any handler call)`;
-    const calls = this.inFlight.size;
-    return `${this.identity.service}: ${calls} async call(s), the oldest ${describeRequest(oldest.request)}`;
+    if (oldest === undefined) return `${service}: no request (outside any handler call)`;
+    return `${service}: ${this.inFlight.size} async call(s), the oldest ${describeRequest(oldest.request)}`;
   }
 
   /** True when no handler is running and no reply is waiting to be sent. */
   get settled(): boolean {
-    return this.inFlight.size === 0 && !this.sending && this.outbox.length === 0;
+    return this.inFlight.size === 0 && this.sender.idle;
   }
 
   /** Whether the loop must stop receiving until some async call finishes. */
@@ -166,49 +145,9 @@ export class ServiceLoop<T> {
     return this.lastReceivedAt;
   }
 
-  /** The encoded reply now, or undefined when an async handler will enqueue it later. */
-  private answer(received: RoutedMessage<T>): Uint8Array | undefined {
-    if (!received.ok) {
-      const error = received.error;
-      const code =
-        error instanceof DecodeError
-          ? error.code === "TOO_LARGE"
-            ? ErrorCode.CODE_TOO_LARGE
-            : ErrorCode.CODE_DECODE
-          : ErrorCode.CODE_BAD_FRAMES;
-      return this.errorBytes(code, error.message, undefined);
-    }
-    const request = received.message;
-    if (this.draining) return this.errorBytes(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
-    const peer = received.peer;
-    let result: T | PromiseLike<T>;
-    const context = new RequestContext(this.identity);
-    this.current = request;
-    this.currentPeer = peer;
-    try {
-      result = this.handler.handle(request, context);
-    } catch (error) {
-      return this.failure(error, request);
-    } finally {
-      this.currentPeer = undefined;
-      this.current = undefined;
-    }
-    if (!isThenable(result)) return this.encodeReply(result, request);
-    const frames = received.frames;
-    const bytes = frames.length === 0 ? 0 : frames[frames.length - 1]!.length;
-    this.inFlight.add({ peer, request, bytes, startedAt: performance.now(), context });
-    this.armDeadline();
-    result.then(
-      (reply) => this.settle(peer, this.encodeReply(reply, request)),
-      (error: unknown) => this.settle(peer, this.failure(error, request)),
-    );
-    return undefined;
-  }
-
   /**
-   * The thread is dying (see guard.ts): answer every request still being handled with CODE_HANDLER and
-   * hand every queued reply to zeromq now. Best effort: a send zeromq cannot take right now is lost with
-   * the thread.
+   * The thread is dying (see guard.ts): answer every request still being handled with `code` (CODE_HANDLER;
+   * CODE_DEADLINE for a stuck thread) and hand every queued reply to zeromq now.
    */
   abandon(reason: string, code: ErrorCode = ErrorCode.CODE_HANDLER): void {
     const orphans: Array<[Peer, T]> = this.inFlight.takeAll().map((call) => {
@@ -217,36 +156,51 @@ export class ServiceLoop<T> {
     });
     if (this.currentPeer !== undefined) orphans.push([this.currentPeer, this.current as T]);
     this.currentPeer = undefined;
+    this.current = undefined;
     clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
-    const wake = this.wakeReceiver;
-    this.wakeReceiver = undefined;
-    wake?.();
-    const pending: Array<Peer | Uint8Array> = this.outbox.slice(this.outboxHead);
-    this.outbox.length = 0;
-    this.outboxHead = 0;
-    for (const [peer, request] of orphans) pending.push(peer, this.errorBytes(code, reason, request));
-    for (let i = 0; i < pending.length; i += 2) {
-      this.counters[Counter.replies]!++;
-      this.dealer.replyBytes(pending[i] as Peer, pending[i + 1] as Uint8Array).catch(() => {
-        this.counters[Counter.replies]!--;
-        this.counters[Counter.sendFailures]!++;
-      });
+    this.wake();
+    const answers: OutgoingReply[] = orphans.map(([peer, request]) => ({
+      peer,
+      bytes: this.errors.build(code, reason, request),
+    }));
+    this.sender.sendAllNow(answers);
+  }
+
+  /** The encoded reply now, or undefined when an async handler will enqueue it later. */
+  private answer(received: RoutedMessage<T>): Uint8Array | undefined {
+    if (!received.ok) return this.errors.forReceiveError(received.error);
+    const request = received.message;
+    if (this.draining) return this.errors.build(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
+    const peer = received.peer;
+    let result: T | PromiseLike<T>;
+    const context = new RequestContext(this.identity);
+    this.current = request;
+    this.currentPeer = peer;
+    try {
+      result = this.handler.handle(request, context);
+    } catch (error) {
+      return this.errors.forFailure(error, request);
+    } finally {
+      this.currentPeer = undefined;
+      this.current = undefined;
     }
+    if (!isThenable(result)) return this.encode(result, request);
+    const frames = received.frames;
+    const bytes = frames.length === 0 ? 0 : frames[frames.length - 1]!.length;
+    this.inFlight.add({ peer, request, bytes, startedAt: performance.now(), context });
+    this.armDeadline();
+    result.then(
+      (reply) => this.settle(peer, this.encode(reply, request)),
+      (error: unknown) => this.settle(peer, this.errors.forFailure(error, request)),
+    );
+    return undefined;
   }
 
   private settle(peer: Peer, bytes: Uint8Array): void {
     if (this.inFlight.take(peer) === undefined) return; // past its deadline or abandoned: already answered
-    this.enqueue(peer, bytes);
-    this.wakeIfRoom();
-  }
-
-  private wakeIfRoom(): void {
-    const wake = this.wakeReceiver;
-    if (wake !== undefined && !this.full) {
-      this.wakeReceiver = undefined;
-      wake();
-    }
+    this.sender.enqueue(peer, bytes);
+    if (!this.full) this.wake();
   }
 
   /** Keeps one timer for the oldest async call's deadline (calls all get the same timeout, so it expires first). */
@@ -267,78 +221,23 @@ export class ServiceLoop<T> {
     const reason = `the handler did not finish within ${timeout} ms`;
     for (const call of this.inFlight.expire(performance.now() - timeout)) {
       call.context.abort(new DeadlineExceeded(reason));
-      this.enqueue(call.peer, this.errorBytes(ErrorCode.CODE_DEADLINE, reason, call.request));
+      this.sender.enqueue(call.peer, this.errors.build(ErrorCode.CODE_DEADLINE, reason, call.request));
     }
-    this.wakeIfRoom();
+    if (!this.full) this.wake();
     this.armDeadline();
   }
 
-  private encodeReply(reply: T, request: T): Uint8Array {
+  private wake(): void {
+    const wake = this.wakeReceiver;
+    this.wakeReceiver = undefined;
+    wake?.();
+  }
+
+  private encode(reply: T, request: T): Uint8Array {
     try {
       return this.handler.codec.encode(reply);
     } catch (error) {
-      this.counters[Counter.handlerErrors]!++;
-      const text = error instanceof Error ? error.message : String(error);
-      return this.errorBytes(
-        ErrorCode.CODE_HANDLER,
-        `the handler's reply could not be encoded: ${text}`,
-        request,
-        false,
-      );
+      return this.errors.forUnencodable(error, request);
     }
-  }
-
-  /** The error reply for a handler that threw or rejected. */
-  private failure(error: unknown, request: T): Uint8Array {
-    if (error instanceof RequestError) return this.errorBytes(error.code, error.message, request);
-    if (error instanceof WorkerExit) {
-      // The handler called process.exit(): answer this request, then the thread goes (see guard.ts).
-      queueMicrotask(() => die(error));
-      return this.errorBytes(ErrorCode.CODE_HANDLER, error.message, request);
-    }
-    const text = error instanceof Error ? error.message : String(error);
-    return this.errorBytes(ErrorCode.CODE_HANDLER, `handler failed: ${text}`, request);
-  }
-
-  /** Counts the fault and encodes its reply in the handler's schema (an empty frame when it has none). */
-  private errorBytes(code: ErrorCode, message: string, request: T | undefined, count = true): Uint8Array {
-    if (count) this.counters[COUNTER_OF_CODE[code] ?? Counter.handlerErrors]!++;
-    const build = this.handler.errorReply;
-    if (build === undefined) return EMPTY;
-    try {
-      return this.handler.codec.encode(build(code, message, request));
-    } catch {
-      return EMPTY;
-    }
-  }
-
-  private enqueue(peer: Peer, bytes: Uint8Array): void {
-    this.outbox.push(peer, bytes);
-    if (!this.sending) void this.flush();
-  }
-
-  /** Sends queued replies one at a time (zeromq allows one pending send per socket). */
-  private async flush(): Promise<void> {
-    this.sending = true;
-    const outbox = this.outbox;
-    while (this.outboxHead < outbox.length) {
-      const peer = outbox[this.outboxHead++] as Peer;
-      const bytes = outbox[this.outboxHead++] as Uint8Array;
-      this.counters[Counter.replies]!++;
-      try {
-        await this.dealer.replyBytes(peer, bytes);
-      } catch {
-        this.counters[Counter.replies]!--;
-        this.counters[Counter.sendFailures]!++;
-      }
-      // Drop sent entries now and then, so a long burst does not keep every reply alive.
-      if (this.outboxHead >= 1024) {
-        outbox.splice(0, this.outboxHead);
-        this.outboxHead = 0;
-      }
-    }
-    outbox.length = 0;
-    this.outboxHead = 0;
-    this.sending = false;
   }
 }

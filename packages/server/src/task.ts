@@ -35,7 +35,7 @@ export interface WorkerTask {
 /** What a serving task resolves to once it has closed its sockets. */
 export interface WorkerResult {
   slot: number;
-  /** Requests refused with CODE_UNAVAILABLE while draining, and whether the drain hit its deadline. */
+  /** Whether the drain hit its deadline (handlers still running or replies unsent when the sockets closed). */
   drainTimedOut: boolean;
 }
 

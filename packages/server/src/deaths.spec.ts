@@ -2,20 +2,17 @@
 // handler — is replaced; the server keeps serving and counts the death. This test's own process hosts the
 // server: if a dying thread took its sockets down the wrong way, libzmq's Napi::Error abort would kill
 // the whole test process instead of failing one assertion.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ErrorCode, envelopeCodec, ping, pong } from "@zpb/proto";
-import type { RunningServer } from "../src/index.js";
-import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, startTestServer, waitFor } from "./support.js";
+import type { RunningServer } from "./index.js";
+import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, withTestServer, waitFor } from "./test-support/server.js";
 
 describe("worker deaths", () => {
   let server: RunningServer;
   let endpoint: string;
-  beforeAll(async () => {
-    server = await startTestServer({ handler: FAULTY_HANDLER });
-    endpoint = mainEndpoint(server);
-  });
-  afterAll(async () => {
-    await server?.stop();
+  withTestServer({ handler: FAULTY_HANDLER }, (started) => {
+    server = started;
+    endpoint = mainEndpoint(started);
   });
 
   /** Waits for every slot to serve again, then pings until each has answered at least once more. */
@@ -88,11 +85,8 @@ describe("worker deaths", () => {
 
 describe("requests queued for a worker that dies", () => {
   let server: RunningServer;
-  beforeAll(async () => {
-    server = await startTestServer({ handler: FAULTY_HANDLER, workers: 1, echo: false });
-  });
-  afterAll(async () => {
-    await server?.stop();
+  withTestServer({ handler: FAULTY_HANDLER, workers: 1, echo: false }, (started) => {
+    server = started;
   });
 
   it("are refused with CODE_UNAVAILABLE or served by the replacement — never left unanswered", async () => {

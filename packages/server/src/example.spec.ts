@@ -6,8 +6,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ErrorCode, createCodec, type Codec } from "@zpb/proto";
-import type { RunningServer } from "../src/index.js";
-import { mainEndpoint, reqRoundTrip, startTestServer } from "./support.js";
+import type { RunningServer } from "./index.js";
+import { mainEndpoint, reqRoundTrip, startTestServer } from "./test-support/server.js";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const example = join(packageDir, "examples", "pricing");

@@ -1,16 +1,14 @@
-// The wire contract with the seed's peers: REQ (one frame), DEALER without and with the delimiter, echo.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The wire contract (docs/wire.md) with the reference peers: REQ (one frame), DEALER without and with the
+// delimiter, echo.
+import { describe, expect, it } from "vitest";
 import { envelopeCodec, ping, pong } from "@zpb/proto";
-import type { RunningServer } from "../src/index.js";
-import { dealer, mainEndpoint, reqEnvelope, reqRoundTrip, startTestServer } from "./support.js";
+import type { RunningServer } from "./index.js";
+import { dealer, mainEndpoint, reqEnvelope, reqRoundTrip, withTestServer } from "./test-support/server.js";
 
 describe("a running server", () => {
   let server: RunningServer;
-  beforeAll(async () => {
-    server = await startTestServer({ bind: ["tcp://127.0.0.1:*", "tcp://127.0.0.1:*"] });
-  });
-  afterAll(async () => {
-    await server?.stop();
+  withTestServer({ bind: ["tcp://127.0.0.1:*", "tcp://127.0.0.1:*"] }, (started) => {
+    server = started;
   });
 
   it("binds every endpoint given and reports the ports it got", () => {
@@ -20,7 +18,7 @@ describe("a running server", () => {
     expect(new Set([...server.endpoints.main, server.endpoints.echo]).size).toBe(3);
   });
 
-  it("answers a seed-style REQ Ping with a Pong carrying the same seq, on every endpoint", async () => {
+  it("answers a REQ Ping (as the Rust prost + zmq example sends it) with a Pong carrying the same seq, on every endpoint", async () => {
     for (const [i, endpoint] of server.endpoints.main.entries()) {
       const seq = 42n + BigInt(i);
       expect(await reqEnvelope(endpoint, ping(seq))).toEqual(pong(seq));
@@ -57,7 +55,7 @@ describe("a running server", () => {
     }
   });
 
-  it("echoes raw bytes unchanged to a REQ client (the echo seed's client)", async () => {
+  it("echoes raw bytes unchanged to a REQ client (as the REQ/REP echo tutorial's client sends them)", async () => {
     const hello = Buffer.from("Hello world!");
     expect(await reqRoundTrip(server.endpoints.echo!, hello)).toEqual([hello]);
     // Over 128 bytes zeromq moves frames zero-copy: the reply must still be the same bytes.

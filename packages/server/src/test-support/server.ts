@@ -1,7 +1,9 @@
-// Test helpers: a server on ephemeral loopback ports, and raw zeromq peers that speak the seed's wire shapes.
+// Test helpers: a server on ephemeral loopback ports, and raw zeromq peers that speak the wire's shapes
+// (docs/wire.md).
+import { afterAll, beforeAll } from "vitest";
 import * as zmq from "zeromq";
 import { envelopeCodec, type Envelope } from "@zpb/proto";
-import { startServer, type RunningServer, type ServerOptions } from "../src/index.js";
+import { startServer, type RunningServer, type ServerOptions } from "../index.js";
 import { fileURLToPath } from "node:url";
 
 /** The test-only handler module (each seq triggers one fault). */
@@ -18,6 +20,21 @@ export function startTestServer(options: ServerOptions = {}): Promise<RunningSer
   });
 }
 
+/**
+ * A test server for the enclosing describe block: started before its tests (then handed to `use`), stopped
+ * after them.
+ */
+export function withTestServer(options: ServerOptions, use: (server: RunningServer) => void): void {
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(options);
+    use(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+}
+
 /** The Envelope service's first endpoint. */
 export function mainEndpoint(server: RunningServer): string {
   const endpoint = server.endpoints.main[0];
@@ -25,7 +42,7 @@ export function mainEndpoint(server: RunningServer): string {
   return endpoint;
 }
 
-/** One REQ round trip (the seed's REQ client): sends `frames`, returns the reply frames; fails after `timeoutMs`. */
+/** One REQ round trip (as the Rust prost + zmq example's REQ client does it): sends `frames`, returns the reply frames; fails after `timeoutMs`. */
 export async function reqRoundTrip(
   endpoint: string,
   frames: Uint8Array | Uint8Array[],
@@ -41,7 +58,7 @@ export async function reqRoundTrip(
   }
 }
 
-/** Sends one Envelope as a seed-style REQ and decodes the single reply frame. */
+/** Sends one Envelope from a REQ socket and decodes the single reply frame. */
 export async function reqEnvelope(endpoint: string, request: Envelope): Promise<Envelope> {
   const reply = await reqRoundTrip(endpoint, envelopeCodec.encode(request));
   if (reply.length !== 1) throw new Error(`expected 1 reply frame, got ${reply.length}`);

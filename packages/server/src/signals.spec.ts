@@ -3,8 +3,8 @@
 // Napi::Error abort, no hang.
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorCode, envelopeCodec, ping, pong } from "@zpb/proto";
-import { FAULTY_HANDLER, dealer, reqEnvelope, sleep } from "./support.js";
-import { exitedWithin, killSpawned, runCli, spawnServer } from "../src/test-support/cli-process.js";
+import { FAULTY_HANDLER, dealer, reqEnvelope, sleep } from "./test-support/server.js";
+import { exitedWithin, killSpawned, runCli, spawnServer } from "./test-support/cli-process.js";
 
 afterEach(killSpawned);
 
@@ -45,7 +45,8 @@ describe.each(["SIGTERM", "SIGINT"] as const)("%s", (signal) => {
 
 describe("a real server process", () => {
   it("stops at once when idle, and logs counters on SIGUSR2", async () => {
-    const server = await spawnServer(["--workers", "2", "--stats-interval", "0"]);
+    // A long drain deadline: an idle server must not wait it out (a stop that always did would take 10 s).
+    const server = await spawnServer(["--workers", "2", "--stats-interval", "0", "--drain-timeout", "10000"]);
     expect(await reqEnvelope(server.endpoints.main[0]!, ping(5n))).toEqual(pong(5n));
     server.child.kill("SIGUSR2");
     const deadline = Date.now() + 5000;
@@ -59,9 +60,10 @@ describe("a real server process", () => {
     expect((share as number[]).reduce((a, b) => a + b, 0)).toBeCloseTo(1);
     const started = Date.now();
     server.child.kill("SIGTERM");
-    const { code } = await exitedWithin(server, 10_000);
+    const { code } = await exitedWithin(server, 15_000);
     expect(code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Typically ~100 ms; the bound leaves room for a loaded machine and stays far below the 10 s deadline.
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it("stops cleanly after a worker died and was replaced", async () => {

@@ -1,9 +1,17 @@
 // Bad input and failing handlers: every request gets an error reply (REQ peers never hang), the fault is
 // counted by kind, and the worker keeps serving.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ErrorCode, envelopeCodec, errorReply, ping, pong, type Envelope } from "@zpb/proto";
-import type { CounterName, RunningServer } from "../src/index.js";
-import { FAULTY_HANDLER, dealer, mainEndpoint, reqEnvelope, reqRoundTrip, startTestServer } from "./support.js";
+import type { CounterName, RunningServer } from "./index.js";
+import {
+  FAULTY_HANDLER,
+  dealer,
+  mainEndpoint,
+  reqEnvelope,
+  reqRoundTrip,
+  startTestServer,
+  withTestServer,
+} from "./test-support/server.js";
 
 const MAX_PAYLOAD = 256;
 
@@ -21,12 +29,9 @@ function errorOf(envelope: Envelope): { code: number; message: string; seq: bigi
 describe("faults", () => {
   let server: RunningServer;
   let endpoint: string;
-  beforeAll(async () => {
-    server = await startTestServer({ handler: FAULTY_HANDLER, maxPayload: MAX_PAYLOAD });
-    endpoint = mainEndpoint(server);
-  });
-  afterAll(async () => {
-    await server?.stop();
+  withTestServer({ handler: FAULTY_HANDLER, maxPayload: MAX_PAYLOAD }, (started) => {
+    server = started;
+    endpoint = mainEndpoint(started);
   });
 
   /** Runs `act` and returns how much each counter moved. */
@@ -56,7 +61,8 @@ describe("faults", () => {
 
   it("answers an Envelope with no payload it knows, and a Pong sent as a request, with CODE_UNKNOWN_PAYLOAD", async () => {
     const moved = await counted(async () => {
-      // Field 9 is unknown to the schema: seed peers and we decode it as an Envelope with no payload.
+      // Field 9 is unknown to the schema: the reference peers (Rust prost, Python protobuf) and we decode it as
+      // an Envelope with no payload.
       expect(errorOf(decodeOne(await reqRoundTrip(endpoint, Buffer.from([0x4a, 0x00])))).code).toBe(
         ErrorCode.CODE_UNKNOWN_PAYLOAD,
       );

@@ -1,0 +1,121 @@
+// A service's front: the ROUTER its clients connect to, the backend DEALER its workers connect to (inproc),
+// and the forwarding between them. Built on zeromq's own sockets: nothing here reads or writes a message.
+import * as zmq from "zeromq";
+import { ServerError } from "./errors.js";
+import { emptyFrontCounters, FrontEvents, type FrontCounters } from "./front-events.js";
+import { startForwarding, type Forwarding } from "./forwarding.js";
+import type { Logger } from "./log.js";
+import type { ServerSettings } from "./settings.js";
+
+let instances = 0;
+
+/** One front ROUTER, its backend DEALER, and the forwarder between them. */
+export class Front {
+  /** The endpoints bound (a `:0` or `:*` port shows the port the OS picked). */
+  readonly bound: string[] = [];
+  /** The inproc address the workers' DEALERs connect to. */
+  readonly backendAddress: string;
+  private readonly router: zmq.Router;
+  private readonly backend: zmq.Dealer;
+  /** Connections accepted, refused and dropped (main thread only). */
+  readonly counters: FrontCounters = emptyFrontCounters();
+  private forwarding: Forwarding | undefined;
+  private events: FrontEvents | undefined;
+  private stopped = false;
+
+  constructor(
+    /** Names the service ("main", "echo") in logs and in the workers. */
+    readonly name: string,
+    private readonly endpoints: readonly string[],
+    settings: ServerSettings,
+  ) {
+    this.router = new zmq.Router({
+      // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
+      // before its reply arrives. The send HWM bounds what a client that does not read makes us hold
+      // (see the README, "Nothing lost" and "Hardening").
+      mandatory: false,
+      sendHighWaterMark: settings.replyHighWaterMark,
+      linger: settings.linger,
+      maxMessageSize: settings.maxMessageSize,
+      // A client that reconnects with its routing id (or another peer claiming it) takes the id over and
+      // gets the replies, instead of libzmq silently keeping the first holder.
+      handover: true,
+      heartbeatInterval: settings.heartbeatInterval,
+      heartbeatTimeout: settings.heartbeatTimeout,
+      handshakeInterval: settings.handshakeTimeout,
+    });
+    this.backend = new zmq.Dealer({
+      // Requests wait here, per worker, when the workers are busy: the front backs off instead of dropping.
+      sendHighWaterMark: settings.requestHighWaterMark,
+      // The reply direction never blocks, so the proxy (one thread, both directions) cannot deadlock.
+      receiveHighWaterMark: 0,
+      linger: settings.linger,
+    });
+    this.backendAddress = `inproc://zpb-server-${process.pid}-${++instances}-${name}`;
+  }
+
+  /** Binds the front's endpoints and the backend; throws ServerError SOCKET naming the endpoint that failed. */
+  async bind(): Promise<void> {
+    for (const endpoint of this.endpoints) {
+      try {
+        await this.router.bind(endpoint);
+      } catch (cause) {
+        const text = cause instanceof Error ? cause.message : String(cause);
+        throw new ServerError("SOCKET", `cannot bind ${endpoint}: ${text}`, { cause });
+      }
+      this.bound.push(this.router.lastEndpoint ?? endpoint);
+    }
+    await this.backend.bind(this.backendAddress);
+  }
+
+  /** Starts forwarding; `onFailure` hears of it ending on its own (the front can no longer route). */
+  start(kind: ServerSettings["forwarder"], logger: Logger, onFailure: (error: ServerError) => void): void {
+    // The monitor must be set up before zmq_proxy takes the socket.
+    this.events = new FrontEvents(this.router, this.counters, this.name, logger);
+    const forwarding = startForwarding(kind, this.router, this.backend, this.backendAddress);
+    this.forwarding = forwarding;
+    forwarding.ended.then(
+      () => {
+        if (!this.stopped) onFailure(new ServerError("PROXY", `the ${this.name} proxy stopped on its own`));
+      },
+      (cause: unknown) => {
+        const text = cause instanceof Error ? cause.message : String(cause);
+        if (!this.stopped) onFailure(new ServerError("PROXY", `the ${this.name} proxy failed: ${text}`, { cause }));
+      },
+    );
+  }
+
+  /** Stops forwarding and closes both sockets. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    try {
+      if (this.forwarding !== undefined) await this.forwarding.stop();
+      if (!this.router.closed) this.router.close();
+      if (!this.backend.closed) this.backend.close();
+    } finally {
+      // Closing the socket ends its monitor too; this covers a socket that never got to close.
+      this.events?.close();
+    }
+  }
+}
+
+/** Opens and binds the fronts the settings ask for (main, echo); on any failure closes them all and throws. */
+export async function openFronts(settings: ServerSettings): Promise<Front[]> {
+  const fronts: Front[] = [];
+  if (settings.bind.length > 0) fronts.push(new Front("main", settings.bind, settings));
+  if (settings.echo !== false) fronts.push(new Front("echo", [settings.echo], settings));
+  try {
+    for (const front of fronts) await front.bind();
+  } catch (cause) {
+    await closeFronts(fronts);
+    if (cause instanceof ServerError) throw cause;
+    const text = cause instanceof Error ? cause.message : String(cause);
+    throw new ServerError("SOCKET", `cannot start: ${text}`, { cause });
+  }
+  return fronts;
+}
+
+/** Stops every front (forwarding, then sockets). */
+export async function closeFronts(fronts: readonly Front[]): Promise<void> {
+  await Promise.all(fronts.map((front) => front.stop()));
+}
