@@ -198,9 +198,9 @@ export class WorkerPool {
     entry.interrupted = true;
     const { logger } = this.options;
     const service = this.serviceOf(slot).name;
-    // The message first: it waits in the port until the unwound thread reads it. V8 sometimes cancels an
-    // inspector terminate before it unwinds anything (measured here: about half the time with two workers),
-    // so it is sent again until the thread shows it is running again (its "stalled" notice arrives).
+    // The message first: it waits in the port until the unwound thread reads it. The terminate is sent again
+    // until the thread shows it runs again (its "stalled" notice arrives): one that lands between two scripts
+    // applies to the next one instead.
     post(entry.control, { type: "stalled", stuckForMs });
     let interrupted = false;
     for (let attempt = 0; attempt < INTERRUPT_ATTEMPTS && !entry.leaving && entry.threadId !== undefined; attempt++) {

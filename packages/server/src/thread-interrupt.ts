@@ -18,6 +18,16 @@ const ATTACH_TIMEOUT_MS = 2000;
 interface Attached {
   sessionId: string;
   workerId: string;
+  title: string;
+}
+
+/**
+ * The thread id of an attached worker. Node titles a worker's inspector target `[worker <threadId>]`; its
+ * `workerId` is the inspector's own counter, which matches the thread id only when threads register in the
+ * order they were created (not so for a pool that starts several at once).
+ */
+function threadIdOf(info: Attached): string {
+  return /^\[worker (\d+)\]/.exec(info.title)?.[1] ?? info.workerId;
 }
 
 /**
@@ -27,6 +37,7 @@ interface Attached {
  */
 export class ThreadInterrupter {
   private session: Session | undefined;
+  /** Inspector session ids by thread id. */
   private readonly attached = new Map<string, string>();
   private readonly waiting = new Map<string, (sessionId: string) => void>();
   private enabled: Promise<void> | undefined;
@@ -88,7 +99,7 @@ export class ThreadInterrupter {
       const session = new Session();
       session.connect();
       session.on("NodeWorker.attachedToWorker", ({ params }: { params: { sessionId: string; workerInfo: Attached } }) =>
-        this.onAttached(params.workerInfo.workerId, params.sessionId),
+        this.onAttached(threadIdOf(params.workerInfo), params.sessionId),
       );
       session.on("NodeWorker.detachedFromWorker", ({ params }: { params: { sessionId: string } }) => {
         for (const [id, sessionId] of this.attached) if (sessionId === params.sessionId) this.attached.delete(id);

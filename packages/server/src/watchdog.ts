@@ -50,10 +50,10 @@ export class Watchdog {
   }
 
   /** The slot as a stall right now (for a worker the pool gave up waiting on). */
-  stallOf(slot: number, now = Date.now()): Stall {
+  stallOf(slot: number, atLeastMs: number, now = Date.now()): Stall {
     const cells = this.slots[slot]!;
-    // No stamp yet (the watchdog is off, so the worker does not stamp): say how long we know of, nothing.
-    const stuckForMs = cells.aliveAt === 0 ? 0 : now - cells.aliveAt;
+    // No stamp (the watchdog is off, so the worker does not stamp): say how long the caller has waited.
+    const stuckForMs = cells.aliveAt === 0 ? atLeastMs : Math.max(atLeastMs, now - cells.aliveAt);
     return { slot, stuckForMs, receivePending: cells.receivePending };
   }
 
