@@ -166,7 +166,8 @@ export class WorkerPool {
     const all = Promise.all(running.map((entry) => entry.drained));
     if (!(await within(all, drainMs + STOP_GRACE_MS))) {
       for (const [slot, entry] of this.slots.entries()) {
-        if (entry !== undefined && !(await within(entry.drained, 0))) await this.onStall(this.watchdog.stallOf(slot));
+        if (entry !== undefined && !(await within(entry.drained, 0)))
+          await this.onStall(this.watchdog.stallOf(slot, drainMs + STOP_GRACE_MS));
       }
       await within(all, LEAVE_MS);
     }
