@@ -6,17 +6,20 @@
 import { getHeapStatistics } from "node:v8";
 
 /** Leave at this share of the heap limit. */
-const NEAR_LIMIT = 0.9;
-const CHECK_EVERY_MS = 100;
+const NEAR_LIMIT = 0.75;
+const CHECK_EVERY_MS = 50;
 
 /** Checks the heap every CHECK_EVERY_MS (unref'd timer); calls `onNearLimit` once. Returns a stop function. */
 export function watchHeap(limitMb: number, onNearLimit: (usedMb: number, limitMb: number) => void): () => void {
   if (limitMb <= 0) return () => undefined;
+  // Against the limit we set (the old generation's), not V8's heap_size_limit, which adds the young
+  // generation: the old generation is what fills up and ends the thread.
+  const threshold = NEAR_LIMIT * limitMb * 2 ** 20;
   const timer = setInterval(() => {
-    const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
-    if (used < NEAR_LIMIT * limit) return;
+    const { used_heap_size: used } = getHeapStatistics();
+    if (used < threshold) return;
     clearInterval(timer);
-    onNearLimit(Math.round(used / 2 ** 20), Math.round(limit / 2 ** 20));
+    onNearLimit(Math.round(used / 2 ** 20), limitMb);
   }, CHECK_EVERY_MS);
   timer.unref();
   return () => clearInterval(timer);
