@@ -18,6 +18,7 @@ const HANG_REPORTS_ABORT = 16n;
 const STUCK_ASYNC = 17n;
 const STUCK_SYNC = 18n;
 const HOG_SYNC = 19n;
+const HOG_ASYNC = 20n;
 const LEAK = 21n;
 
 afterEach(killSpawned);
@@ -273,6 +274,23 @@ describe("a handler that fills its worker's heap", () => {
     expect(await reqEnvelope(endpoint, ping(8n))).toEqual(pong(8n));
     expect((await countersOf(server)).refusals.heapLimit).toBeGreaterThanOrEqual(2);
     await stopsCleanly(server);
+  });
+});
+
+describe("a handler that fills its heap in one burst, in a continuation (its worker's receive pending)", () => {
+  it("ends the whole process with zeromq's teardown abort (exit 134): the known limit a supervisor covers", async () => {
+    // V8 ends the thread at its heap limit before our heap watch can run, and zeromq.js aborts the process
+    // when a thread ends with a receive pending (zeromq.js#411). README "Hardening" says what restarts it.
+    const server = await spawnServer(["--workers", "2", "--handler", HOSTILE_HANDLER, "--worker-heap-mb", "64"]);
+    const client = dealer(server.endpoints.main[0]!);
+    try {
+      await client.send(envelopeCodec.encode(ping(HOG_ASYNC)));
+      const { code, signal } = await exitedWithin(server, 30_000);
+      expect(server.stderr.join("")).toContain("Napi::Error");
+      expect(code === 134 || signal === "SIGABRT").toBe(true);
+    } finally {
+      client.close();
+    }
   });
 });
 

@@ -53,8 +53,6 @@ export class ServiceLoop<T> {
   private readonly inFlight = new InFlight<T>();
   private wakeReceiver: (() => void) | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
-  /** True while run() awaits a receive (a thread with a receive pending cannot be ended from outside). */
-  private receiving = false;
   private lastReceivedAt = 0;
   private readonly sender: ReplySender<T>;
   private readonly errors: ErrorReplies<T>;
@@ -78,10 +76,9 @@ export class ServiceLoop<T> {
   async run(): Promise<void> {
     const liveness = this.liveness;
     for (;;) {
-      this.receiving = true;
+      // A receive pending means ending this thread from outside would abort the process (thread-interrupt.ts).
       if (liveness !== undefined) liveness.receivePending = true;
       const received = await this.dealer.receive();
-      this.receiving = false;
       if (liveness !== undefined) liveness.receivePending = false;
       if (received === undefined) return;
       this.counters[Counter.requests]!++;
