@@ -2,7 +2,7 @@
 """A zpb wire peer built on a stack we did not write: Debian's pyzmq + protobuf, with message code that
 protoc generates from the same example.proto.
 
-Each subcommand mirrors one of the Rust seed's programs, handles a bounded number of messages within a
+Each subcommand mirrors one of the Rust prost + zmq example's programs, handles a bounded number of messages within a
 deadline, prints one JSON summary line on stdout and exits non-zero on any mismatch or timeout. Servers
 bind (``tcp://127.0.0.1:*`` by default, so the OS picks a free port) and first print a line
 ``{"event": "ready", "endpoint": ...}`` so a test knows where to connect.
@@ -171,7 +171,7 @@ def check_reply(run: Run, data: bytes, args: argparse.Namespace) -> int | None:
 # --- clients --------------------------------------------------------------------------------------
 
 def run_req(ctx: zmq.Context, args: argparse.Namespace) -> int:
-    """The seed's REQ client: send Envelope{ping{seq}}, wait for Envelope{pong{seq}}, N times in lockstep."""
+    """The Rust example's REQ client: send Envelope{ping{seq}}, wait for Envelope{pong{seq}}, N times in lockstep."""
     run, deadline = Run("req"), Deadline(args.timeout)
     sock = open_socket(ctx, zmq.REQ, args)
     try:
@@ -194,7 +194,7 @@ def run_req(ctx: zmq.Context, args: argparse.Namespace) -> int:
 
 
 def run_dealer(ctx: zmq.Context, args: argparse.Namespace) -> int:
-    """The seed's DEALER client: one frame per request (or ["", payload] with --delimiter), up to
+    """The Rust example's DEALER client: one frame per request (or ["", payload] with --delimiter), up to
     --window requests in flight; replies may arrive in any order, each seq must come back exactly once."""
     run, deadline = Run("dealer"), Deadline(args.timeout)
     run.summary["delimiter"] = args.delimiter
@@ -233,7 +233,7 @@ def run_dealer(ctx: zmq.Context, args: argparse.Namespace) -> int:
 
 
 def run_sub(ctx: zmq.Context, args: argparse.Namespace) -> int:
-    """The seed's SUB: subscribe to --topic, receive [topic, Envelope{ping{seq}}] with consecutive seqs."""
+    """The Rust example's SUB: subscribe to --topic, receive [topic, Envelope{ping{seq}}] with consecutive seqs."""
     run, deadline = Run("sub"), Deadline(args.timeout)
     sock = open_socket(ctx, zmq.SUB, args)
     sock.setsockopt(zmq.SUBSCRIBE, args.topic.encode())
@@ -282,7 +282,7 @@ def answer(run: Run, data: bytes) -> bytes:
 
 
 def run_rep(ctx: zmq.Context, args: argparse.Namespace) -> int:
-    """The seed's REP server: answer each Envelope{ping{seq}} with Envelope{pong{seq}}."""
+    """The Rust example's REP server: answer each Envelope{ping{seq}} with Envelope{pong{seq}}."""
     run, deadline = Run("rep"), Deadline(args.timeout)
     sock = open_socket(ctx, zmq.REP, args)
     try:
@@ -304,7 +304,7 @@ def run_rep(ctx: zmq.Context, args: argparse.Namespace) -> int:
 
 
 def run_router(ctx: zmq.Context, args: argparse.Namespace) -> int:
-    """The seed's ROUTER server, replying the request's seq (the seed replied 999) in the shape the peer
+    """The Rust example's ROUTER server, replying the request's seq (the example replied 999) in the shape the peer
     used: [id, payload] for a bare DEALER, [id, "", payload] for REQ or a DEALER with delimiter."""
     run, deadline = Run("router"), Deadline(args.timeout)
     run.summary.update(delimited=0, bare=0)
@@ -333,7 +333,7 @@ def run_router(ctx: zmq.Context, args: argparse.Namespace) -> int:
 
 
 def run_pub(ctx: zmq.Context, args: argparse.Namespace) -> int:
-    """The seed's PUB: send [topic, Envelope{ping{seq}}]. With --wait-subscribers it runs as XPUB and
+    """The Rust example's PUB: send [topic, Envelope{ping{seq}}]. With --wait-subscribers it runs as XPUB and
     publishes only once that many subscriptions arrived (no sleep-and-hope against slow joiners); each
     message under --topic is preceded by one under --noise-topic, which a filtering subscriber must drop."""
     run, deadline = Run("pub"), Deadline(args.timeout)

@@ -1,9 +1,14 @@
-import { execFileSync } from "node:child_process";
+import { execSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 
-/** Builds dist/ (lib + zpb bin) so child-process tests run the code under test, not a stale bundle. */
+/**
+ * Builds dist/ (lib + zpb bin) with the package's own build script, so child-process tests run the code under
+ * test, not a stale bundle.
+ */
 export default function setup(): void {
-  execFileSync(process.execPath, ["../../scripts/build-package.mjs", "src/index.ts", "--bin", "src/cli.ts"], {
-    cwd: import.meta.dirname,
-    stdio: "inherit",
-  });
+  const { scripts } = JSON.parse(readFileSync(join(import.meta.dirname, "package.json"), "utf8")) as {
+    scripts: { build: string };
+  };
+  execSync(scripts.build, { cwd: import.meta.dirname, stdio: "inherit" });
 }

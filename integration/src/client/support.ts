@@ -2,9 +2,11 @@
 // process handling are shared with the other cross-package tests (../support/processes.ts).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { Child, SERVER_CLI, packageDir, type Ended } from "../support/processes.js";
+import { run, type Ended } from "@zpb/test-support";
+import { SERVER_CLI, packageDir } from "../support/processes.js";
 
-export { Child, ServerProcess, SERVER_CLI, freePort, type Ended } from "../support/processes.js";
+export { Child, freePort, type Ended } from "@zpb/test-support";
+export { ServerProcess, SERVER_CLI } from "../support/processes.js";
 export const ZPB_CLI = join(packageDir("@zpb/client"), "dist", "cli.js");
 
 /** Why these tests cannot run (a dist/ not built), or undefined. They fail with it rather than skip. */
@@ -17,5 +19,5 @@ export function missingBuilds(): string | undefined {
 
 /** Runs `zpb <args>` to its end, bounded. */
 export function zpb(args: string[], boundMs = 20_000): Promise<Ended> {
-  return new Child([ZPB_CLI, ...args], boundMs).done;
+  return run([ZPB_CLI, ...args], { boundMs });
 }

@@ -1,5 +1,6 @@
 // The zpb command line (packages/client) end to end against the real zpb server process (packages/server,
-// 2 workers), and zpb publish/subscribe against Python's pyzmq peers (the seed's PUB/SUB on the same wire).
+// 2 workers), and zpb publish/subscribe against Python's pyzmq peers (the PUB/SUB of the Rust prost + zmq example, on
+// the same wire).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PythonPeers, generatePythonCode, requirePrerequisites } from "../interop/python-peer.js";
 import { Child, freePort, missingBuilds, ServerProcess, ZPB_CLI, zpb } from "./support.js";
@@ -47,7 +48,7 @@ describe("zpb against the real server (2 workers)", { timeout: 40_000 }, () => {
     expect(records.at(-1)).toMatchObject({ sent: 3, received: 3, lost: 0, ok: true });
   });
 
-  it("zpb echo prints the seed's -> / <- lines through the server's raw echo service", async () => {
+  it("zpb echo prints the echo tutorial's -> / <- lines through the server's raw echo service", async () => {
     const run = await zpb(["echo", "Hello world!", "--endpoint", server.echoEndpoint]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe("-> Hello world!\n<- Hello world!\n");
@@ -104,10 +105,9 @@ describe("zpb publish / subscribe with each other and with Python peers", { time
 
   it("zpb publish → zpb subscribe: every message printed in order, no gaps", async () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
-    const subscriber = new Child(
-      [ZPB_CLI, "subscribe", "-e", endpoint, "--count", "1000", "--quiet", "--json"],
-      20_000,
-    );
+    const subscriber = new Child([ZPB_CLI, "subscribe", "-e", endpoint, "--count", "1000", "--quiet", "--json"], {
+      boundMs: 20_000,
+    });
     await subscriber.waitFor("subscribed to");
     const publish = await zpb(["publish", "-e", endpoint, "--count", "1000", "--wait-subscribers", "1"]);
     expect(publish.code, publish.stderr).toBe(0);
@@ -122,7 +122,7 @@ describe("zpb publish / subscribe with each other and with Python peers", { time
     });
   });
 
-  it("a Python PUB (the seed's publisher) → zpb subscribe, skipping the noise topic", async () => {
+  it("a Python PUB (as the Rust prost + zmq example publishes) → zpb subscribe, skipping the noise topic", async () => {
     const pub = peers.start([
       "pub",
       "--bind",
@@ -148,11 +148,11 @@ describe("zpb publish / subscribe with each other and with Python peers", { time
     expect((await pub.result()).code).toBe(0);
   });
 
-  it("zpb publish → a Python SUB (the seed's subscriber) decodes every Ping", async () => {
+  it("zpb publish → a Python SUB (as the Rust prost + zmq example subscribes) decodes every Ping", async () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     const publish = new Child(
       [ZPB_CLI, "publish", "-e", endpoint, "--count", "200", "--wait-subscribers", "1", "--timeout", "15000"],
-      20_000,
+      { boundMs: 20_000 },
     );
     await publish.waitFor("publishing on");
     const sub = peers.start(["sub", "--connect", endpoint, "--count", "200", "--timeout", "15"]);

@@ -1,11 +1,11 @@
 // Runs integration/python/peer.py — Debian's pyzmq + protobuf with code protoc generates from our own
 // example.proto — as a separate process, so the tests can drive our sockets from a stack we did not write.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { Child, within } from "@zpb/test-support";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 /** Debian's interpreter: a pyenv `python3` earlier on PATH does not see Debian's dist-packages. */
@@ -84,9 +84,9 @@ export interface RunningPeer {
   result(): Promise<PeerResult>;
 }
 
-/** Starts peer.py processes and makes sure none outlives the test that started it. */
+/** Starts peer.py processes (through @zpb/test-support's Child) and makes sure none outlives its test. */
 export class PythonPeers {
-  private readonly children = new Set<ChildProcess>();
+  private readonly children = new Set<Child>();
 
   constructor(
     /** The folder holding protoc's example_pb2.py. */
@@ -97,38 +97,30 @@ export class PythonPeers {
 
   /** Starts `peer.py <args>`; a server peer's `ready` gives its bound endpoint. */
   start(args: string[]): RunningPeer {
-    const child = spawn(PYTHON, [PEER_SCRIPT, "--gen", this.genDir, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    child.on("error", () => {}); // a failed spawn has no pid: reported just below, not as an uncaught event
-    if (child.pid === undefined) throw new Error(`could not start ${PYTHON} ${PEER_SCRIPT}`);
+    // The bound on the process is the safety net; result() and ready() fail sooner, after waitMs.
+    const child = new Child([PEER_SCRIPT, "--gen", this.genDir, ...args], {
+      command: PYTHON,
+      boundMs: 3 * this.waitMs,
+    });
+    if (child.pid < 0) throw new Error(`could not start ${PYTHON} ${PEER_SCRIPT}`);
     this.children.add(child);
-
-    let stderr = "";
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    let summary: PeerSummary | undefined;
-    let onReady: (endpoint: string) => void = () => {};
-    const readyOrExit = new Promise<string>((resolve) => (onReady = resolve));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const parsed = parseJson(line);
-      if (parsed?.event === "ready") onReady(String(parsed.endpoint));
-      else if (parsed !== undefined) summary = parsed as PeerSummary;
-    });
-    const exited = new Promise<PeerResult>((resolve) => {
-      child.on("close", (code, signal) => {
-        this.children.delete(child);
-        resolve({ code, signal, summary, stderr });
-      });
-    });
+    void child.done.finally(() => this.children.delete(child)).catch(() => {});
     const describe = `peer.py ${args.join(" ")}`;
-    const ready = Promise.race([
-      readyOrExit,
-      exited.then((r) => Promise.reject(new Error(`${describe} exited (${r.code}) before it was ready: ${r.stderr}`))),
-    ]);
-    ready.catch(() => {}); // client peers never print ready; only a caller that awaits it sees the failure
-    return {
-      pid: child.pid,
-      ready: () => within(ready, this.waitMs, `${describe}: ready`),
-      result: () => within(exited, this.waitMs, describe),
+    const ready = async (): Promise<string> => {
+      await child.waitFor(READY_LINE, this.waitMs).catch((error: Error) => {
+        throw new Error(`${describe} was not ready: ${error.message}`);
+      });
+      const line = jsonLines(child.stdout).find((parsed) => parsed.event === "ready");
+      return String(line!.endpoint);
     };
+    const result = async (): Promise<PeerResult> => {
+      const ended = await within(child.done, `${describe} to end`, this.waitMs);
+      const summary = jsonLines(ended.stdout)
+        .filter((parsed) => parsed.event !== "ready")
+        .at(-1) as PeerSummary | undefined;
+      return { code: ended.code, signal: ended.signal, summary, stderr: ended.stderr };
+    };
+    return { pid: child.pid, ready, result };
   }
 
   /** Runs a peer to its end (for one-shot commands such as `encode`). */
@@ -136,26 +128,27 @@ export class PythonPeers {
     return this.start(args).result();
   }
 
-  /** Kills every peer still running, by PID, and waits (bounded) for each to go. */
+  /** Kills every peer still running, by PID, and waits for each to go. */
   async killAll(): Promise<void> {
     await Promise.all(
       [...this.children].map(async (child) => {
-        const gone = new Promise<void>((resolve) => child.once("close", () => resolve()));
-        if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
-        await within(gone, 5_000, `killing peer ${child.pid}`).catch(() => {});
+        child.kill("SIGKILL");
+        await child.done.catch(() => {});
         this.children.delete(child);
       }),
     );
   }
 }
 
-/** Rejects with a message naming `what` if `promise` takes longer than `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+/** peer.py's first line when it serves: `{"event": "ready", "endpoint": …}`. */
+const READY_LINE = /"event":\s*"ready"/;
+
+/** Every line of `text` that parses as a JSON object. */
+function jsonLines(text: string): Array<Record<string, unknown>> {
+  return text.split("\n").flatMap((line) => {
+    const parsed = parseJson(line);
+    return parsed === undefined ? [] : [parsed];
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function parseJson(line: string): Record<string, unknown> | undefined {

@@ -1,4 +1,4 @@
-// The real server process (packages/server, 2 workers) driven by Debian's pyzmq + protobuf: a seed-style
+// The real server process (packages/server, 2 workers) driven by Debian's pyzmq + protobuf: a
 // REQ client and a single-frame DEALER client (with and without the empty delimiter) get correct Pongs,
 // and bytes that are not an Envelope get the ErrorReply extension, which Python's generated code decodes.
 import { UINT64_MAX } from "@zpb/proto";
@@ -43,7 +43,7 @@ describe("Python peers against the real zpb server (2 workers)", { timeout: 40_0
 
   const base = () => ["--connect", server!.endpoint, "--count", String(COUNT), "--timeout", PEER_TIMEOUT_S];
 
-  it("a seed-style Python REQ client gets Pong{seq} for every Ping, up to 2^64-1", async () => {
+  it("a Python REQ client gets Pong{seq} for every Ping, up to 2^64-1", async () => {
     const first = UINT64_MAX - BigInt(COUNT) + 1n;
     const result = await peers.run(["req", ...base(), "--start-seq", first.toString()]);
     expect(expectClean(result)).toMatchObject({ sent: COUNT, received: COUNT });

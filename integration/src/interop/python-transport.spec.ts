@@ -1,18 +1,12 @@
 // Our @zpb/transport sockets against Debian's pyzmq + protobuf (integration/python/peer.py), both ways,
-// for every pattern of the seed: REQ/REP, DEALER/ROUTER in both envelope shapes, PUB/SUB with a filter.
+// for every pattern of the Rust prost + zmq example: REQ/REP, DEALER/ROUTER in both envelope shapes, PUB/SUB with a
+// filter.
 import { ErrorCode, UINT64_MAX, errorReply, ping, pong, seqOf, type Envelope } from "@zpb/proto";
-import {
-  Dealer,
-  Publisher,
-  Replier,
-  Requester,
-  Router,
-  Subscriber,
-  type BaseSocket,
-  type Received,
-} from "@zpb/transport";
+import { Dealer, Publisher, Replier, Requester, Router, Subscriber, type Received } from "@zpb/transport";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { PythonPeers, generatePythonCode, requirePrerequisites, within, type PeerResult } from "./python-peer.js";
+import { within } from "@zpb/test-support";
+import { closeAfterEach } from "@zpb/test-support/vitest";
+import { PythonPeers, generatePythonCode, requirePrerequisites, type PeerResult } from "./python-peer.js";
 
 const ANY_PORT = "tcp://127.0.0.1:*";
 // Bounds every socket wait of ours; peer.py gets --timeout PEER_TIMEOUT_S for its whole run.
@@ -22,24 +16,16 @@ const COUNT = 50;
 
 let generated: ReturnType<typeof generatePythonCode> | undefined;
 let peers: PythonPeers;
-const sockets: Array<BaseSocket<never>> = [];
+/** Registers a socket so afterEach closes it whatever the test did. */
+const track = closeAfterEach();
 
 beforeAll(() => {
   requirePrerequisites();
   generated = generatePythonCode();
   peers = new PythonPeers(generated.dir);
 });
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.close();
-  await peers?.killAll();
-});
+afterEach(() => peers?.killAll());
 afterAll(() => generated?.remove());
-
-/** Registers a socket so afterEach closes it whatever the test did. */
-function track<S>(socket: S): S {
-  sockets.push(socket as unknown as BaseSocket<never>);
-  return socket;
-}
 
 const socketOptions = { linger: 0, receiveTimeout: SOCKET_TIMEOUT_MS, sendTimeout: SOCKET_TIMEOUT_MS };
 
@@ -95,7 +81,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     expect(expectClean(result)).toMatchObject({ sent: COUNT, received: COUNT });
     expect(seen).toEqual(seqRange(first, COUNT));
     replier.close();
-    await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
+    await within(serving, "replier loop end", SOCKET_TIMEOUT_MS);
   });
 
   it("Python REQ garbage → our Replier answers an ErrorReply that Python decodes", async () => {
@@ -120,7 +106,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     ]);
     expect(seen).toEqual(["DecodeError"]);
     replier.close();
-    await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
+    await within(serving, "replier loop end", SOCKET_TIMEOUT_MS);
   });
 
   // Controls: the checks in peer.py must be able to fail, or every green test above would prove nothing.
@@ -139,7 +125,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
       problems: ["sent seq 1, pong carried 2", "sent seq 2, pong carried 3"],
     });
     replier.close();
-    await within(serving, SOCKET_TIMEOUT_MS, "replier loop end");
+    await within(serving, "replier loop end", SOCKET_TIMEOUT_MS);
   });
 
   it("control: peer.py DEALER reports a reply in the wrong envelope shape", async () => {
@@ -157,7 +143,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
     expect(result.code).toBe(1);
     expect(result.summary?.problems).toEqual([expect.stringContaining("reply shape")]);
     router.close();
-    await within(serving, SOCKET_TIMEOUT_MS, "router loop end");
+    await within(serving, "router loop end", SOCKET_TIMEOUT_MS);
   });
 
   it("our Requester → Python REP: pongs match, Python saw every seq", async () => {
@@ -210,7 +196,7 @@ describe("Python peers against @zpb/transport", { timeout: 30_000 }, () => {
       expect(shapes).toEqual(Array(COUNT).fill(delimiter));
       expect(identities.size).toBe(1);
       router.close();
-      await within(serving, SOCKET_TIMEOUT_MS, "router loop end");
+      await within(serving, "router loop end", SOCKET_TIMEOUT_MS);
     });
   }
 

@@ -5,8 +5,8 @@
  * competes with the server it measures. This client does the same job as runDealerClient in
  * src/roles/zmq-clients.ts for a few % of a core, so the figures are the servers'.
  *
- * Wire: the seed's DEALER wire, one frame per request: Envelope{ping{seq}} encoded by hand
- * exactly as @zpb/proto does (0x0a len 0x08 varint(seq)); the reply is Envelope{pong{seq}}
+ * Wire: the Rust prost + zmq example's DEALER wire (docs/wire.md), one frame per request: Envelope{ping{seq}} encoded
+ * by hand exactly as @zpb/proto does (0x0a len 0x08 varint(seq)); the reply is Envelope{pong{seq}}
  * (0x12 len 0x08 varint(seq)). A test compares these bytes with envelopeCodec.
  *
  * Protocol with its Node wrapper (src/roles/native-client.ts), one line each on stdout/stdin:

@@ -1,11 +1,11 @@
 /*
  * router.c: a single-threaded ROUTER server in C on libzmq, the bench's "libzmq native" peer.
  *
- * It stands in for the seed's Rust server (prost + zmq crate): the same loop with no JS and no
+ * It stands in for the Rust prost + zmq example's server: the same loop with no JS and no
  * protobuf library, so its row shows the ceiling of one thread on this machine. It answers
  * Envelope{ping{seq}} with Envelope{pong{seq}} (same seq) after `iterations` rounds of the same
  * xorshift32 busy work as src/work.ts, on both envelope shapes the bench uses:
- *   [identity, payload]          (DEALER, single frame: the seed's DEALER wire)
+ *   [identity, payload]          (DEALER, single frame: the Rust example's DEALER wire)
  *   [identity, empty, payload]   (REQ, or the readiness probe)
  * Anything that is not a Ping gets ErrorReply{CODE_UNKNOWN_PAYLOAD}, as our server does.
  *

@@ -5,7 +5,10 @@ import type { ClientKind } from "./result.js";
 export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-/** `--client`: which load clients drive the throughput and scaling runs; "auto" = both when the native one builds, else js. */
+/**
+ * `--client`: which load clients drive the throughput and scaling runs; "auto" = both when the native one builds, else
+ * js.
+ */
 export type ClientChoice = "js" | "native" | "both" | "auto";
 export const CLIENT_CHOICES: readonly ClientChoice[] = ["js", "native", "both", "auto"];
 

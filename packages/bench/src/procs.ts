@@ -3,7 +3,6 @@
 // interrupted. Also reads a process's peak RSS and CPU time from /proc.
 import { fork, spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import type { ChildMessage, ParentMessage } from "./ipc.js";
 import type { ProcessResources } from "./result.js";
 import type { Role } from "./roles/role.js";
@@ -234,19 +233,4 @@ export function resourcesOf(pid: number): ProcessResources {
     cpuSeconds: cpuSecondsOf(pid),
     wallSeconds: Math.round((uptime - startedAtSeconds) * 100) / 100,
   };
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (for programs that need an explicit port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }

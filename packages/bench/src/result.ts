@@ -34,7 +34,10 @@ export interface LoadClientResult {
   msgsPerSec: number;
   /** Replies counted in msgsPerSec. */
   counted: number;
-  /** Monotonic clock (CLOCK_MONOTONIC, seconds, the same in every process of the machine) at the warm-up mark and at the last reply. */
+  /**
+   * Monotonic clock (CLOCK_MONOTONIC, seconds, the same in every process of the machine) at the warm-up mark and at the
+   * last reply.
+   */
   fromSeconds: number;
   toSeconds: number;
   /** Wall seconds of the whole run in the client. */
@@ -117,7 +120,10 @@ export interface ThroughputRecord {
   duplicates: number;
   unexpected: number;
   stalled: boolean;
-  /** Replies per second of all clients together: their counted replies ÷ (last reply of any − first warm-up mark of any). */
+  /**
+   * Replies per second of all clients together: their counted replies ÷ (last reply of any − first warm-up mark of
+   * any).
+   */
   msgsPerSec: number;
   /** The busiest client's CPU use over its run, as a share of one core (1.0 = one core saturated). */
   clientCpuShare: number;

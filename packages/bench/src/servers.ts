@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { probeZmq } from "./probe.js";
-import { freePort, resourcesOf, type Proc, type ProcessRegistry } from "./procs.js";
+import { freePort } from "@zpb/test-support";
+import { resourcesOf, type Proc, type ProcessRegistry } from "./procs.js";
 import type { ProcessResources, ServerKind } from "./result.js";
 
 /** The bench package's folder (dist/.. when built). */

@@ -3,8 +3,8 @@ import { CommanderError } from "commander";
 import { zpbProgram } from "./cli/program.js";
 import { CommandFailure } from "./cli/failure.js";
 
-// Never process.exit(): a socket with a pending receive aborts the process on exit (see NOTES). Commands
-// close their sockets and set process.exitCode; Node then exits once nothing is left running.
+// Never process.exit(): a socket with a pending receive aborts the process on exit (packages/transport/README.md,
+// Traps). Commands close their sockets and set process.exitCode; Node then exits once nothing is left running.
 const stop = new AbortController();
 const interrupt = () => stop.abort(new Error("interrupted"));
 process.once("SIGINT", interrupt);

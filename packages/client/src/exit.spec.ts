@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
 import { echoServer, pongServer, silentServer, type TestServer } from "./test-support/servers.js";
-import { killLeftovers, start } from "./test-support/run.js";
+import { killChildrenAfterEach } from "@zpb/test-support/vitest";
+import { start } from "./test-support/run.js";
 
 const FIXTURE = fileURLToPath(new URL("./test-support/uses-every-client.mjs", import.meta.url));
+killChildrenAfterEach();
 const servers: TestServer[] = [];
 afterEach(async () => {
-  killLeftovers();
   for (const s of servers.splice(0)) await s.close();
 });
 

@@ -1,3 +1,5 @@
+// @zpb/client — reliable zpb clients (Lazy Pirate REQ, pipelined DEALER, SUB/PUB, echo): what applications
+// use. The plumbing sibling zpb packages share beyond that is in "@zpb/client/internal".
 export { CLIENT_DEFAULTS, type CallOptions } from "./options.js";
 export {
   AbortedError,

@@ -22,7 +22,10 @@ export interface PipelinedClientOptions<T = Envelope> {
   keyOf?: (message: T) => RequestKey | undefined;
   /** Maps a reply to the error it reports (default: Envelope ErrorReply → RemoteError); null turns it off. */
   remoteError?: RemoteErrorOf<T> | null;
-  /** Send an empty delimiter frame first, as REQ does (for servers that expect it). Default false, like the seed's dealer. */
+  /**
+   * Send an empty delimiter frame first, as REQ does (for servers that expect it). Default false, like the Rust prost +
+   * zmq example's DEALER.
+   */
   delimiter?: boolean;
   /** libzmq options for the DEALER socket (linger defaults to 0). */
   socket?: SocketOptions;

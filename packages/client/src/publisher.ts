@@ -3,7 +3,10 @@ import { Publisher, type SocketOptions, type Topic } from "@zpb/transport";
 import { CLIENT_DEFAULTS } from "./options.js";
 
 export interface TopicPublisherOptions<T = Envelope> {
-  /** The endpoint to bind, as the seed's PUB does. Default: DEFAULT_ENDPOINTS.publish (tcp://127.0.0.1:6000). */
+  /**
+   * The endpoint to bind, as the Rust prost + zmq example's PUB does. Default: DEFAULT_ENDPOINTS.publish
+   * (tcp://127.0.0.1:6000).
+   */
   endpoint?: string;
   /** How messages are encoded. Default: envelopeCodec. */
   codec?: Codec<T>;
@@ -30,7 +33,10 @@ export interface PublishManyOptions<T> {
 /** Paced publishing in batches: timers tick at ~1 ms, so we catch up to the schedule rather than sleep per message. */
 const YIELD_EVERY = 1024;
 
-/** A PUB client (the seed's market-data publisher): topic + message, paced, bounded, waiting for subscribers when asked. */
+/**
+ * A PUB client (the market-data publisher of the Rust prost + zmq example): topic + message, paced, bounded, waiting
+ * for subscribers when asked.
+ */
 export class TopicPublisher<T = Envelope> {
   private constructor(
     private readonly publisher: Publisher<T>,
@@ -64,7 +70,9 @@ export class TopicPublisher<T = Envelope> {
     return this.publisher.waitForSubscribers(count, options);
   }
 
-  /** Publishes `count` messages at `rate` msgs/s (or flat out); resolves with how many went out and how long it took. */
+  /**
+   * Publishes `count` messages at `rate` msgs/s (or flat out); resolves with how many went out and how long it took.
+   */
   async publishMany(options: PublishManyOptions<T>): Promise<{ sent: number; elapsedMs: number }> {
     const { topic, message, count = Infinity, rate = 0, signal, onProgress, progressEvery = 1000 } = options;
     const start = performance.now();
@@ -86,7 +94,10 @@ export class TopicPublisher<T = Envelope> {
     return { sent, elapsedMs: performance.now() - start };
   }
 
-  /** Closes the socket; messages already queued for connected subscribers get up to `linger` ms (default 1000) to go out. Idempotent. */
+  /**
+   * Closes the socket; messages already queued for connected subscribers get up to `linger` ms (default 1000) to go
+   * out. Idempotent.
+   */
   close(): void {
     this.publisher.close();
   }

@@ -24,7 +24,10 @@ export interface CodecOptions<T, W> {
    * fresh writer with protobufjs 8 (packages/bench, codec scenario); `false` allocates a writer per call.
    */
   reuseWriter?: boolean;
-  /** Maps the caller's type to the generated one before encoding (e.g. bigint → Long); other errors it throws become EncodeError("INVALID_VALUE"). */
+  /**
+   * Maps the caller's type to the generated one before encoding (e.g. bigint → Long); other errors it throws become
+   * EncodeError("INVALID_VALUE").
+   */
   toWire?: (message: T) => W;
   /** Maps a decoded message to the caller's type; other errors it throws become DecodeError("INVALID_VALUE"). */
   fromWire?: (wire: W) => T;

@@ -144,8 +144,8 @@ describe("Envelope encode refuses what the wire cannot carry", () => {
 // packages/proto, with:
 //   printf '%s' 'ping { seq: 42 }' | protoc --encode=example.Envelope -I proto proto/example.proto | od -An -tx1
 // and the text on each line below in place of 'ping { seq: 42 }'.
-// Interop: prost (the seed's Rust peer) writes canonical proto3 exactly as protoc does (fields in number
-// order, defaults omitted, minimal varints), so these are also the bytes the seed's Rust code sends and
+// Interop: prost (as in the Rust prost + zmq example) writes canonical proto3 exactly as protoc does (fields in number
+// order, defaults omitted, minimal varints), so these are also the bytes that example's Rust code sends and
 // expects; e.g. its `Envelope{ping{seq:42}}` is 0a 02 08 2a.
 const VECTORS: ReadonlyArray<[protocText: string, envelope: Envelope, hex: string]> = [
   ["ping { seq: 42 }", ping(42n), "0a 02 08 2a"],

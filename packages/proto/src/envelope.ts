@@ -17,7 +17,7 @@ export interface Pong {
 export const ErrorCode = example.ErrorReply.Code;
 export type ErrorCode = example.ErrorReply.Code;
 
-/** A server's answer to a request it could not serve (field 3, an extension to the seed's schema). */
+/** A server's answer to a request it could not serve (field 3, zpb's extension of the example schema; docs/wire.md). */
 export interface ErrorReply {
   /** An ErrorCode; a newer peer may send a number this version has no name for. */
   code: ErrorCode | number;
@@ -33,7 +33,10 @@ export type Payload =
   | { case: "error"; value: ErrorReply }
   | { case: undefined; value?: undefined };
 
-/** The message every zpb service speaks: `Envelope { oneof payload { Ping ping = 1; Pong pong = 2; ErrorReply error = 3; } }`. */
+/**
+ * The message every zpb service speaks: `Envelope { oneof payload { Ping ping = 1; Pong pong = 2; ErrorReply error = 3;
+ * } }`.
+ */
 export interface Envelope {
   payload: Payload;
 }
@@ -120,5 +123,5 @@ export function createEnvelopeCodec(options: EnvelopeCodecOptions = {}): Codec<E
   });
 }
 
-/** The default Envelope codec (fresh writer per message, no size limit). */
+/** The default Envelope codec: one reused writer (see CodecOptions.reuseWriter), no size limit. */
 export const envelopeCodec: Codec<Envelope> = createEnvelopeCodec();

@@ -59,7 +59,9 @@ export abstract class BaseSocket<S extends zmq.Socket> {
     this.counters.sent++;
   }
 
-  /** A failed send as a TransportError; closing rejects a pending send with EAGAIN, which is "CLOSED", not "TIMEOUT". */
+  /**
+   * A failed send as a TransportError; closing rejects a pending send with EAGAIN, which is "CLOSED", not "TIMEOUT".
+   */
   protected sendError(cause: unknown): TransportError {
     if (this.socket.closed && !(cause instanceof TransportError)) {
       return new TransportError("CLOSED", "send: the socket was closed before the message was queued", { cause });

@@ -9,7 +9,7 @@ export interface DealerOptions<T = Envelope> extends SocketOptions {
   codec?: Codec<T>;
   /**
    * Put an empty delimiter frame before each payload, as REQ does. Default false: one frame per message,
-   * exactly what the seed's Rust dealer sends; zpb's Router answers either shape.
+   * exactly what the Rust prost + zmq example's DEALER sends (docs/wire.md); zpb's Router answers either shape.
    */
   delimiter?: boolean;
   /** ZMQ_ROUTING_ID: a stable identity the ROUTER sees (default: libzmq picks one). */

@@ -1,12 +1,15 @@
 import type * as zmq from "zeromq";
 
-/** The seed's endpoints, on loopback: zpb never binds `*` unless you ask for it. */
+/**
+ * The endpoints of the Rust prost + zmq example and the echo tutorial, on loopback: zpb never binds `*` unless you ask
+ * for it.
+ */
 export const DEFAULT_ENDPOINTS = {
-  /** REQ/REP (the Rust seed's REQ/REP example). */
+  /** REQ/REP (the Rust prost + zmq example's REQ/REP programs). */
   reply: "tcp://127.0.0.1:5555",
-  /** PUB/SUB (the Rust seed's market-data example). */
+  /** PUB/SUB (the Rust prost + zmq example's market-data programs). */
   publish: "tcp://127.0.0.1:6000",
-  /** ROUTER/DEALER (the Rust seed's ROUTER example). */
+  /** ROUTER/DEALER (the Rust prost + zmq example's ROUTER program). */
   router: "tcp://127.0.0.1:7000",
   /** Raw-bytes echo (the REQ/REP echo tutorial). */
   echo: "tcp://127.0.0.1:25933",

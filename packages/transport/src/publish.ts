@@ -14,8 +14,8 @@ export interface PublisherOptions<T = Envelope> extends SocketOptions {
 export type Topic = string | Buffer;
 
 /**
- * A publisher (the seed's market-data PUB): each message goes out as `[topic, payload]`. Built on XPUB so it
- * can see subscriptions: `waitForSubscribers()` beats the slow-joiner problem without sleeping.
+ * A publisher (as in the market-data PUB of the Rust prost + zmq example): each message goes out as `[topic, payload]`.
+ * Built on XPUB so it can see subscriptions: `waitForSubscribers()` beats the slow-joiner problem without sleeping.
  * At the send high-water mark PUB drops messages for that subscriber (libzmq's rule): raise
  * `sendHighWaterMark` for bursts you must not lose.
  */

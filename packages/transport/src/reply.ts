@@ -10,8 +10,8 @@ export interface ReplierOptions<T = Envelope> extends SocketOptions {
 }
 
 /**
- * A REP socket (the seed's REQ/REP server): receive one request, then reply exactly once. Reply to bad
- * input too (`ok: false`): a REQ peer that gets no reply hangs, and this socket can't receive again.
+ * A REP socket (the REQ/REP server of the Rust prost + zmq example): receive one request, then reply exactly once.
+ * Reply to bad input too (`ok: false`): a REQ peer that gets no reply hangs, and this socket can't receive again.
  */
 export class Replier<T = Envelope> extends ReceivingSocket<zmq.Reply, Received<T>> {
   private readonly codec: Codec<T>;

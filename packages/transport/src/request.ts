@@ -11,7 +11,10 @@ export interface RequesterOptions<T = Envelope> extends SocketOptions {
   relaxed?: boolean;
 }
 
-/** A REQ socket: strict send → receive alternation, one frame each way (the seed's REQ client). */
+/**
+ * A REQ socket: strict send → receive alternation, one frame each way (the REQ client of the Rust prost + zmq example;
+ * docs/wire.md).
+ */
 export class Requester<T = Envelope> extends ReceivingSocket<zmq.Request, Received<T>> {
   private readonly codec: Codec<T>;
 

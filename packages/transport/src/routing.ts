@@ -17,7 +17,7 @@ export interface RoutedFrames {
 }
 
 /**
- * Splits a ROUTER-shaped message: `[id, payload]` (bare DEALER, as the seed's Rust dealer sends),
+ * Splits a ROUTER-shaped message: `[id, payload]` (bare DEALER, as the Rust prost + zmq example's DEALER sends),
  * `[id, "", payload]` (REQ, or DEALER with delimiter), or `[id1, id2, …, "", payload]` (through proxies).
  * Exactly two frames always mean `[id, payload]`, so a bare DEALER may send an empty payload.
  */

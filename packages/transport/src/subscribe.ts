@@ -5,7 +5,10 @@ import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 import type { Topic } from "./publish.js";
 
-/** A published message: its topic (as UTF-8 text and as the raw bytes, for binary topics) plus the decoded message or why it could not be decoded. */
+/**
+ * A published message: its topic (as UTF-8 text and as the raw bytes, for binary topics) plus the decoded message or
+ * why it could not be decoded.
+ */
 export type Published<T> = Received<T> & { topic: string; topicBytes: Buffer };
 
 export interface SubscriberOptions<T = Envelope> extends SocketOptions {
@@ -15,7 +18,10 @@ export interface SubscriberOptions<T = Envelope> extends SocketOptions {
   topics?: Topic[];
 }
 
-/** A subscriber (the seed's SUB): receives `[topic, payload]` for the topic prefixes it subscribed to. */
+/**
+ * A subscriber (as the SUB of the Rust prost + zmq example): receives `[topic, payload]` for the topic prefixes it
+ * subscribed to.
+ */
 export class Subscriber<T = Envelope> extends ReceivingSocket<zmq.Subscriber, Published<T>> {
   private readonly codec: Codec<T>;
 

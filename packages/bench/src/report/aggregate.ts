@@ -87,8 +87,11 @@ export function distinct<K extends "window" | "workers">(
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
-/** a ÷ b, or null when either is missing or b is 0. */
+/**
+ * a ÷ b, or null when either is missing or b is 0 (nothing to compare against). An `a` of 0 — ours measured
+ * nothing, or every repeat failed — is a ratio of 0, so a target judged on it reads NOT MET, never "no data".
+ */
 export function ratio(a: number | undefined, b: number | undefined): number | null {
-  if (a === undefined || b === undefined || b === 0 || a === 0) return null;
+  if (a === undefined || b === undefined || b === 0) return null;
   return a / b;
 }

@@ -99,7 +99,8 @@ describe("judgeTargets", () => {
       { zpb: 150, grpc: 400 },
     );
     const t = byId(r);
-    expect(t["pooled-vs-plain-router"]!.value).toBeCloseTo(0.9); // worst of 1.2 (w100) and 0.9 (w1000), at the largest worker count
+    // worst of 1.2 (w100) and 0.9 (w1000), at the largest worker count
+    expect(t["pooled-vs-plain-router"]!.value).toBeCloseTo(0.9);
     expect(t["pooled-vs-plain-router"]!.met).toBe(false);
     expect(t["cpu-scaling-2-vs-1"]!.value).toBeCloseTo(1.9);
     expect(t["cpu-scaling-2-vs-1"]!.met).toBe(true);
@@ -119,6 +120,60 @@ describe("judgeTargets", () => {
     expect(t["p50-vs-grpc"]!.met).toBe(false);
     expect(t["pooled-vs-plain-router"]!.met).toBeNull();
     expect(t["cpu-scaling-2-vs-1"]!.value).toBeNull();
+  });
+});
+
+describe("failed runs of ours", () => {
+  const failed = (r: ThroughputRecord): ThroughputRecord => ({
+    ...r,
+    received: 0,
+    lost: 0,
+    msgsPerSec: 0,
+    error: "server exited",
+  });
+
+  it("counts a run of ours that errored against the zero-lost target", () => {
+    const t = byId(
+      result([run("pingpong", "zpb", 2, 100, 120_000), failed(run("pingpong", "zpb", 2, 1000, 0))], {
+        zpb: 150,
+        grpc: 400,
+      }),
+    );
+    expect(t["zero-lost"]!.value).toBe(1);
+    expect(t["zero-lost"]!.met).toBe(false);
+    expect(t["zero-lost"]!.detail).toMatch(/^3 runs of ours, 1 failed, 0 lost/);
+  });
+
+  it("counts a latency run of ours that errored against the zero-lost target", () => {
+    const r = result([run("pingpong", "zpb", 2, 100, 120_000)], { zpb: 150, grpc: 400 });
+    r.latency[0] = { ...r.latency[0]!, latency: undefined, error: "timed out" };
+    expect(byId(r)["zero-lost"]!.met).toBe(false);
+  });
+
+  it("judges a server of ours that answered nothing (0 msgs/s) as NOT MET, not as missing data", () => {
+    const t = byId(
+      result(
+        [
+          failed(run("pingpong", "zpb", 2, 100, 0)),
+          run("pingpong", "plain-router", 1, 100, 100_000),
+          run("pingpong", "grpc", 1, 100, 5_000),
+        ],
+        { zpb: 150, grpc: 400 },
+      ),
+    );
+    expect(t["pooled-vs-plain-router"]!.value).toBe(0);
+    expect(t["pooled-vs-plain-router"]!.met).toBe(false);
+    expect(t["pooled-vs-grpc"]!.met).toBe(false);
+  });
+
+  it("still reports no data when the peer compared against has no figure", () => {
+    const t = byId(
+      result([run("pingpong", "zpb", 2, 100, 120_000), failed(run("pingpong", "plain-router", 1, 100, 0))], {
+        zpb: 150,
+        grpc: 400,
+      }),
+    );
+    expect(t["pooled-vs-plain-router"]!.met).toBeNull();
   });
 });
 
@@ -172,7 +227,18 @@ describe("report and charts", () => {
   it("prints raw figures with the ratios beside them", () => {
     const text = renderReport(r);
     expect(text).toMatch(/\| zpb ×2\s+\| 100\s+\| zeromq\.js\s+\| 120,000\s+\| 0\s+\| 1\.20×\s+\| 20\.0×/);
-    expect(text).toMatch(/MET/);
+    // 120k / 100k = 1.20× ≥ 1.0 is MET; 20× ≥ 10× is MET; the cell must not read "NOT MET"
+    expect(text).toMatch(/\| zpb ×2 ≥ 1\.0× plain ROUTER[^|]*\| 1\.20\s+\| MET\s+\|/);
+    expect(text).toMatch(/\| zpb ×2 ≥ 10× grpc-js[^|]*\| 20\.00\s+\| MET\s+\|/);
+  });
+
+  it("prints NOT MET for a target that was missed", () => {
+    const missed = result([run("pingpong", "zpb", 2, 100, 90_000), run("pingpong", "plain-router", 1, 100, 100_000)], {
+      zpb: 150,
+      grpc: 400,
+    });
+    missed.targets = judgeTargets(missed);
+    expect(renderReport(missed)).toMatch(/\| zpb ×2 ≥ 1\.0× plain ROUTER[^|]*\| 0\.90\s+\| NOT MET\s+\|/);
   });
 
   it("draws SVG charts with echarts (server-side rendering)", () => {

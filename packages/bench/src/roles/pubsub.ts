@@ -16,7 +16,10 @@ export interface PubConfig {
   count: number;
 }
 
-/** Binds a PUB, says hello until go, publishes `count` Envelopes as fast as awaited sends allow, then says end until stop. */
+/**
+ * Binds a PUB, says hello until go, publishes `count` Envelopes as fast as awaited sends allow, then says end until
+ * stop.
+ */
 export async function runPublisher({ hwm, count }: PubConfig): Promise<void> {
   const socket = new Publisher({ linger: 0, ...(hwm === null ? {} : { sendHighWaterMark: hwm }) });
   await socket.bind("tcp://127.0.0.1:*");

@@ -57,8 +57,8 @@ export interface DealerClientConfig {
 }
 
 /**
- * Keeps `window` Pings in flight over one DEALER (single-frame requests, the seed's DEALER wire),
- * checks every reply's seq against a bitmap: each request must be answered exactly once.
+ * Keeps `window` Pings in flight over one DEALER (single-frame requests, the Rust prost + zmq example's DEALER wire;
+ * docs/wire.md), checks every reply's seq against a bitmap: each request must be answered exactly once.
  */
 export async function runDealerClient(
   config: DealerClientConfig,

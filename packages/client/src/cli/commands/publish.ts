@@ -18,11 +18,11 @@ interface PublishFlags extends CommonFlags {
   linger: number;
 }
 
-/** `zpb publish`: the seed's PUB side, Ping{seq} under a topic, paced and bounded. */
+/** `zpb publish`: the PUB side of the Rust prost + zmq example, Ping{seq} under a topic, paced and bounded. */
 export function publishCommand(signal: AbortSignal): Command {
   return new Command("publish")
     .description(
-      "bind a PUB socket and publish Envelope{ping{seq}} messages (seq 1, 2, …) under a topic, as the seed's publisher does",
+      "bind a PUB socket and publish Envelope{ping{seq}} messages (seq 1, 2, …) under a topic, as pyzmq and Rust publishers do",
     )
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.publish, "endpoint to bind the PUB socket on"))
     .addOption(new Option("--topic <topic>", "topic frame sent before each message").default("PING"))

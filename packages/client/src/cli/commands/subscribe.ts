@@ -16,7 +16,10 @@ interface SubscribeFlags extends CommonFlags {
   quiet?: boolean;
 }
 
-/** `zpb subscribe`: the seed's SUB side; prints messages, then msgs/s and seq gaps (lost messages). */
+/**
+ * `zpb subscribe`: the SUB side of the Rust prost + zmq example; prints messages, then msgs/s and seq gaps (lost
+ * messages).
+ */
 export function subscribeCommand(signal: AbortSignal): Command {
   return new Command("subscribe")
     .description("connect a SUB socket, print each decoded message, then msgs/s and gaps in seq (lost messages)")

@@ -1,10 +1,15 @@
 import { DecodeError, envelopeCodec, errorReply, ErrorCode, ping, pong, seqOf, type Envelope } from "@zpb/proto";
-import { FrameError, Replier, Requester, type Received } from "@zpb/transport";
+import { FrameError, Replier, Requester, type Received } from "./index.js";
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { bindAddress, closeAfterEach, GARBAGE, TRANSPORTS, within } from "./support.js";
+import { within } from "@zpb/test-support";
+import { closeAfterEach } from "@zpb/test-support/vitest";
+import { bindAddress, GARBAGE, TRANSPORTS } from "./test-support/sockets.js";
 
-/** The seed's REQ/REP server: pong for ping, an ErrorReply for anything it could not read. Returns when closed. */
+/**
+ * The REQ/REP server of the Rust prost + zmq example: pong for ping, an ErrorReply for anything it could not read.
+ * Returns when closed.
+ */
 async function serve(replier: Replier, seen: Array<Received<Envelope>>): Promise<void> {
   for await (const request of replier) {
     seen.push(request);

@@ -1,7 +1,9 @@
 import { ping, pong, rawCodec, seqOf } from "@zpb/proto";
-import { Dealer, Router } from "@zpb/transport";
+import { Dealer, Router } from "./index.js";
 import { describe, expect, it } from "vitest";
-import { bindAddress, closeAfterEach, TRANSPORTS, within } from "./support.js";
+import { within } from "@zpb/test-support";
+import { closeAfterEach } from "@zpb/test-support/vitest";
+import { bindAddress, TRANSPORTS } from "./test-support/sockets.js";
 
 describe.each(TRANSPORTS)("high-water marks over %s", (kind) => {
   const own = closeAfterEach();

@@ -1,51 +1,25 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ping } from "@zpb/proto";
-import {
-  Dealer,
-  Publisher,
-  Replier,
-  Requester,
-  RoutedDealer,
-  Router,
-  Subscriber,
-  TransportError,
-} from "@zpb/transport";
+import { Dealer, Publisher, Replier, Requester, RoutedDealer, Router, Subscriber, TransportError } from "./index.js";
 import { describe, expect, it } from "vitest";
-import { bindAddress, closeAfterEach, TRANSPORTS, within } from "./support.js";
+import { Child, freePort, within } from "@zpb/test-support";
+import { closeAfterEach } from "@zpb/test-support/vitest";
+import { bindAddress, TRANSPORTS } from "./test-support/sockets.js";
 
-const FIXTURE = fileURLToPath(new URL("./fixtures/queued-then-exit.mjs", import.meta.url));
+const FIXTURE = fileURLToPath(new URL("./test-support/queued-then-exit.mjs", import.meta.url));
 
-/** A loopback port nobody listens on (the OS picks it, we release it). */
-async function unusedPort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
-/** Runs the fixture; resolves with its exit code, or "still running" (after killing it by PID) past `boundMs`. */
-async function runChild(linger: string, boundMs: number): Promise<{ exit: number | "still running"; output: string }> {
-  const endpoint = `tcp://127.0.0.1:${await unusedPort()}`;
-  const child = spawn(process.execPath, [FIXTURE, linger, endpoint], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, "exit").then(([code]) => code as number);
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<"still running">(
-    (resolve) => (timer = setTimeout(() => resolve("still running"), boundMs)),
-  );
-  const exit = await Promise.race([exited, bound]);
-  clearTimeout(timer);
-  if (exit === "still running") {
-    child.kill("SIGKILL");
-    await exited;
-  }
-  return { exit, output };
+/**
+ * Runs the fixture against a port nobody listens on; resolves with its exit code, or "still running" once
+ * @zpb/test-support's Child has killed it (by PID) past `boundMs`.
+ */
+async function runChild(
+  linger: string,
+  boundMs: number,
+): Promise<{ exit: number | null | "still running"; output: string }> {
+  const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+  const child = new Child([FIXTURE, linger, endpoint], { boundMs });
+  const ended = await child.done.catch(() => undefined);
+  return { exit: ended === undefined ? "still running" : ended.code, output: child.stdout };
 }
 
 const receivers = {

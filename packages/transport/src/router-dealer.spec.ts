@@ -9,16 +9,21 @@ import {
   seqOf,
   type Envelope,
 } from "@zpb/proto";
-import { Dealer, FrameError, RoutedDealer, Router, type Peer, type RoutedMessage } from "@zpb/transport";
+import { Dealer, FrameError, RoutedDealer, Router, type Peer, type RoutedMessage } from "./index.js";
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { bindAddress, closeAfterEach, GARBAGE, TRANSPORTS, within } from "./support.js";
+import { within } from "@zpb/test-support";
+import { closeAfterEach } from "@zpb/test-support/vitest";
+import { bindAddress, GARBAGE, TRANSPORTS } from "./test-support/sockets.js";
 
 const EMPTY = Buffer.alloc(0);
 const bytes = (message: Envelope) => Buffer.from(envelopeCodec.encode(message));
 const EMPTY_ENVELOPE: Envelope = { payload: { case: undefined } };
 
-/** The seed's ROUTER service: pong for ping, an ErrorReply for what it could not read; records what it saw. */
+/**
+ * The ROUTER service of the Rust prost + zmq example: pong for ping, an ErrorReply for what it could not read; records
+ * what it saw.
+ */
 async function serve(socket: Router | RoutedDealer, seen: Array<RoutedMessage<Envelope>>): Promise<void> {
   for await (const request of socket) {
     seen.push(request);
@@ -62,7 +67,7 @@ describe.each(TRANSPORTS)("ROUTER/DEALER over %s", (kind) => {
     expect(seen[0]!.frames).toEqual([Buffer.from("req-peer"), EMPTY, bytes(ping(1n))]);
   });
 
-  it("answers a bare DEALER ([id, payload], as the seed's Rust dealer sends) without a delimiter", async () => {
+  it("answers a bare DEALER ([id, payload], as the Rust prost + zmq example's DEALER sends) without a delimiter", async () => {
     const { endpoint, seen } = await startRouter();
     const dealer = own(new zmq.Dealer({ linger: 0, routingId: "bare" }));
     dealer.connect(endpoint);

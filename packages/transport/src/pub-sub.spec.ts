@@ -1,8 +1,10 @@
 import { DecodeError, envelopeCodec, ping, seqOf, type Envelope } from "@zpb/proto";
-import { FrameError, Publisher, Subscriber, TransportError, type Published } from "@zpb/transport";
+import { FrameError, Publisher, Subscriber, TransportError, type Published } from "./index.js";
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { bindAddress, closeAfterEach, GARBAGE, TRANSPORTS, within } from "./support.js";
+import { within } from "@zpb/test-support";
+import { closeAfterEach } from "@zpb/test-support/vitest";
+import { bindAddress, GARBAGE, TRANSPORTS } from "./test-support/sockets.js";
 
 /** Receives the next message, bounded. */
 async function next(subscriber: Subscriber): Promise<Published<Envelope>> {

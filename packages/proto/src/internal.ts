@@ -1,0 +1,6 @@
+// @zpb/proto/internal — for sibling zpb packages only, not for applications: pieces of the codec that a sibling
+// decoding zpb bytes by hand (outside a Codec) must share so it rejects exactly what the codecs reject.
+// No stability promise beyond the zpb release it ships in; the public API is "@zpb/proto".
+
+/** A protobufjs Reader that also rejects over-long varints in unknown fields (what every zpb codec decodes with). */
+export { createReader } from "./reader.js";
