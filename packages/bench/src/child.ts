@@ -9,6 +9,7 @@ import { runDealerClient, runReqClient, type DealerClientConfig, type ReqClientC
 import { runNativeDealerClient, type NativeDealerConfig } from "./roles/native-client.js";
 import { runPublisher, runSubscriber, type PubConfig, type SubConfig } from "./roles/pubsub.js";
 import { runCodecBench, type CodecConfig } from "./roles/codec.js";
+import { runAttackers, type AttackersConfig } from "./roles/attackers.js";
 import {
   runGrpcLatencyClient,
   runGrpcLoadClient,
@@ -53,6 +54,8 @@ async function main(role: Role, config: never): Promise<void> {
       return tell({ type: "result", data: await runGrpcLoadClient(config as GrpcLoadConfig, readyThenGo()) });
     case "subscriber":
       return tell({ type: "result", data: await runSubscriber(config as SubConfig) });
+    case "attackers":
+      return runAttackers(config as AttackersConfig);
     case "codec":
       tell({ type: "ready", info: {} });
       await waitFor("go");

@@ -22,6 +22,7 @@ import { runLatency } from "./scenarios/latency.js";
 import { runThroughput } from "./scenarios/throughput.js";
 import { runPubSub } from "./scenarios/pubsub.js";
 import { runCodec } from "./scenarios/codec.js";
+import { runHostile } from "./scenarios/hostile.js";
 import { judgeTargets } from "./report/targets.js";
 import { renderReport } from "./report/table.js";
 import { renderCharts } from "./report/charts.js";
@@ -32,6 +33,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<v
   scaling: (ctx) => runThroughput(ctx, "cpu"),
   pubsub: runPubSub,
   codec: runCodec,
+  hostile: runHostile,
 };
 
 /** Median µs of one CPU-heavy request's busy work, measured in this (idle) process. */
@@ -72,6 +74,7 @@ export async function runBench(
     },
     nativeRouter: router.ok ? { available: true, detail: router.binary } : { available: false, detail: router.reason },
     latency: [],
+    hostile: [],
     throughput: [],
     pubsub: [],
     codec: [],

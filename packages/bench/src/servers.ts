@@ -17,6 +17,8 @@ export interface ServerSpec {
   iterations: number;
   /** The compiled program of a native server ("native-router"). */
   binary?: string;
+  /** Ours only: also serve raw-bytes echo (its address is `echoAddress`). */
+  echo?: boolean;
 }
 
 /** A server that answered a Ping and is ready for load. */
@@ -24,6 +26,8 @@ export interface RunningServer {
   spec: ServerSpec;
   /** zeromq endpoint, or host:port for grpc. */
   address: string;
+  /** Our server's echo endpoint, when `spec.echo`. */
+  echoAddress?: string;
   proc: Proc;
 }
 
@@ -79,7 +83,9 @@ export async function startServer(
       throw new ServerUnavailableError("our server's CLI is not built (packages/server dist/cli.js): skipped");
     const port = await freePort();
     const address = `tcp://127.0.0.1:${port}`;
-    const args = [serverCli, "--bind", address, "--workers", String(spec.workers), "--no-echo"];
+    const echoAddress = spec.echo === true ? `tcp://127.0.0.1:${await freePort()}` : undefined;
+    const args = [serverCli, "--bind", address, "--workers", String(spec.workers)];
+    args.push(...(echoAddress === undefined ? ["--no-echo"] : ["--echo", echoAddress]));
     if (spec.iterations > 0) args.push("--handler", HEAVY_HANDLER);
     const proc = registry.spawnProgram(`zpb-server×${spec.workers}`, process.execPath, args);
     const exited = proc.exited.then(() => {
@@ -94,7 +100,7 @@ export async function startServer(
       await proc.stop(2000);
       throw err;
     }
-    return { spec, address, proc };
+    return { spec, address, ...(echoAddress === undefined ? {} : { echoAddress }), proc };
   }
   if (spec.kind === "native-router") {
     if (!spec.binary) throw new ServerUnavailableError("the native ROUTER is not built: skipped");

@@ -9,7 +9,7 @@ import { ErrorCode, envelopeCodec, ping, pong, type Envelope } from "@zpb/proto"
 import { afterEach, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import { exitedWithin, killSpawned, logged, spawnServer, type Spawned } from "./test-support/cli-process.js";
-import { halfOpenConnections, multipartFlood, rawDealer, slowReaders } from "./test-support/hostile-peers.js";
+import { halfOpenConnections, multipartFlood, rawDealer, slowReaders } from "@zpb/test-support";
 import { dealer, reqEnvelope, sleep } from "./test-support/server.js";
 
 const HOSTILE_HANDLER = fileURLToPath(new URL("./test-support/fixtures/hostile-handler.mjs", import.meta.url));

@@ -9,4 +9,5 @@ export type Role =
   | "grpc-load-client"
   | "publisher"
   | "subscriber"
-  | "codec";
+  | "codec"
+  | "attackers";

@@ -1,4 +1,4 @@
-// Hostile peers for the fault suite and the bench's "hostile" scenario: what an attacker (or a broken client)
+// Hostile peers for the server's fault suite and the bench's "hostile" scenario: what an attacker (or a broken client)
 // does to a zpb server, written against the wire (ZMTP 3.0 over raw TCP) where zeromq.js would not let us
 // misbehave, and with zeromq.js sockets where it would.
 import { connect, type Socket } from "node:net";
