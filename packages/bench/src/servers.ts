@@ -19,6 +19,13 @@ export interface ServerSpec {
   binary?: string;
   /** Ours only: also serve raw-bytes echo (its address is `echoAddress`). */
   echo?: boolean;
+  /**
+   * Ours only: keep the server's default reply bound (1000 unread replies per client). Otherwise it runs with
+   * `--reply-hwm 0`: the pipelined scenarios keep up to 4000 requests in flight per client, and a load client
+   * that falls behind its own window would be a slow consumer by the default bound — the no-loss count
+   * measures the server, not that bound (see @zpb/server's README, "Nothing lost").
+   */
+  defaultReplyBound?: boolean;
 }
 
 /** A server that answered a Ping and is ready for load. */
@@ -86,6 +93,7 @@ export async function startServer(
     const echoAddress = spec.echo === true ? `tcp://127.0.0.1:${await freePort()}` : undefined;
     const args = [serverCli, "--bind", address, "--workers", String(spec.workers)];
     args.push(...(echoAddress === undefined ? ["--no-echo"] : ["--echo", echoAddress]));
+    if (spec.defaultReplyBound !== true) args.push("--reply-hwm", "0");
     if (spec.iterations > 0) args.push("--handler", HEAVY_HANDLER);
     const proc = registry.spawnProgram(`zpb-server×${spec.workers}`, process.execPath, args);
     const exited = proc.exited.then(() => {

@@ -24,7 +24,7 @@ export async function runHostile(ctx: ScenarioContext): Promise<void> {
     try {
       server = await startServer(
         ctx.registry,
-        { kind: "zpb", workers: Math.max(...o.workers), iterations: 0, echo: true },
+        { kind: "zpb", workers: Math.max(...o.workers), iterations: 0, echo: true, defaultReplyBound: true },
         ctx.serverCli,
       );
       if (attackers) {
