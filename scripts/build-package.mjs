@@ -2,9 +2,11 @@
 // Builds one workspace package: esbuild bundles each entry point to dist/ (ESM, deps external),
 // then tsc writes the declarations. Run from the package folder:
 //   node ../../scripts/build-package.mjs src/index.ts [src/other.ts ...] [--bin src/cli.ts]
-// Entries after --bin get a shebang and the executable bit. With --split, the library entries share their
-// common modules as chunks (esbuild splitting), so a class is one class whichever entry it is imported
-// through (e.g. a package's public and internal entries).
+// Entries after --bin get a shebang and the executable bit, and bundle every package that is not a runtime
+// dependency: CLI-only libraries (commander, cli-progress, pino-pretty …) are devDependencies, compiled into
+// the bin, so an application that imports the library never installs them. With --split, the library entries
+// share their common modules as chunks (esbuild splitting), so a class is one class whichever entry it is
+// imported through (e.g. a package's public and internal entries).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, readFileSync, rmSync } from "node:fs";
@@ -38,14 +40,30 @@ const common = {
 
 if (libEntries.length > 0) await build({ ...common, entryPoints: libEntries, splitting: split });
 if (binEntries.length > 0) {
-  await build({ ...common, entryPoints: binEntries, banner: { js: "#!/usr/bin/env node" } });
+  const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+  const runtime = Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies });
+  await build({
+    ...common,
+    entryPoints: binEntries,
+    packages: undefined,
+    // A runtime dependency stays an import (and so do its subpaths); everything else is bundled.
+    external: runtime.flatMap((name) => [name, `${name}/*`]),
+    // Bundled CommonJS modules call require() for Node's built-ins; ESM has none, so give them one.
+    banner: {
+      js: '#!/usr/bin/env node\nimport { createRequire as __zpbCreateRequire } from "node:module";\nconst require = __zpbCreateRequire(import.meta.url);',
+    },
+  });
   for (const entry of binEntries) chmodSync(join("dist", basename(entry).replace(/\.ts$/, ".js")), 0o755);
 }
 
 // Declarations come from tsc; hand-written or generated .d.ts files beside .js sources are copied.
 const require = createRequire(import.meta.url);
 const tsc = join(dirname(require.resolve("typescript/package.json")), "bin", "tsc");
-execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--emitDeclarationOnly", "--outDir", "dist"], {
-  stdio: "inherit",
-});
+// No declaration maps: they would point at src/*.ts, which the published packages do not ship. (The .js
+// source maps embed their sources, so stack traces still map to TypeScript.)
+execFileSync(
+  process.execPath,
+  [tsc, "-p", "tsconfig.build.json", "--emitDeclarationOnly", "--declarationMap", "false", "--outDir", "dist"],
+  { stdio: "inherit" },
+);
 if (existsSync("src/gen")) cpSync("src/gen", "dist/gen", { recursive: true, filter: (p) => !p.endsWith(".js") });

@@ -15,8 +15,8 @@ async function scripted(): Promise<ScriptedRouter> {
   return router;
 }
 
-function client<T = Envelope>(options: ConstructorParameters<typeof PipelinedClient<T>>[0]): PipelinedClient<T> {
-  const c = new PipelinedClient<T>(options);
+function client<T = Envelope>(...options: ConstructorParameters<typeof PipelinedClient<T>>): PipelinedClient<T> {
+  const c = new PipelinedClient<T>(...options);
   cleanups.push(() => c.close());
   return c;
 }

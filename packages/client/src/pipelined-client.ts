@@ -1,5 +1,6 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import { Dealer, type SocketOptions } from "@zpb/transport";
+import { Dealer, type OptionsFor, type SocketOptions } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { ClientError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
@@ -12,13 +13,13 @@ export type RequestKey = string | number | bigint;
 export interface PipelinedClientOptions<T = Envelope> {
   /** The ROUTER endpoint to connect to. Default: DEFAULT_ENDPOINTS.router (tcp://127.0.0.1:7000). */
   endpoint?: string;
-  /** How requests are encoded and replies decoded. Default: envelopeCodec. */
+  /** How requests are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Requests in flight at once; callers beyond it wait for a slot. Default 100. */
   window?: number;
   /** Per-request reply timeout in ms, counted from when the request gets a window slot. Default 1000. */
   timeoutMs?: number;
-  /** The key a request or reply is matched by. Default: the Envelope's seq (`seqOf`). */
+  /** The key a request or reply is matched by. Default: the Envelope's seq (`seqOf`); required when T is not Envelope. */
   keyOf?: (message: T) => RequestKey | undefined;
   /** Maps a reply to the error it reports (default: Envelope ErrorReply → RemoteError); null turns it off. */
   remoteError?: RemoteErrorOf<T> | null;
@@ -74,17 +75,18 @@ export class PipelinedClient<T = Envelope> {
   private closed = false;
   private readonly receiving: Promise<void>;
 
-  constructor(options: PipelinedClientOptions<T> = {}) {
-    const o = stripUndefined(options);
+  constructor(...[options = {}]: OptionsFor<T, PipelinedClientOptions<T>, "keyOf">) {
+    const o: PipelinedClientOptions<T> = stripUndefined(options);
     this.endpoint = o.endpoint ?? CLIENT_DEFAULTS.endpoints.router;
     this.slots = new Slots(o.window ?? CLIENT_DEFAULTS.window);
     this.timeoutMs = o.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
-    this.keyOf = o.keyOf ?? (seqOf as unknown as (message: T) => RequestKey | undefined);
+    // OptionsFor lets keyOf be left out only when T is Envelope, where seqOf is the right key.
+    this.keyOf = (o.keyOf ?? seqOf) as (message: T) => RequestKey | undefined;
     this.remoteError = o.remoteError === undefined ? envelopeRemoteError : o.remoteError;
     this.dealer = new Dealer<T>({
       linger: CLIENT_DEFAULTS.linger,
       ...o.socket,
-      ...(o.codec ? { codec: o.codec } : {}),
+      codec: codecOrDefault(o.codec),
       delimiter: o.delimiter ?? false,
     });
     this.dealer.connect(this.endpoint);

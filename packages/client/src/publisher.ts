@@ -1,5 +1,6 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Publisher, type SocketOptions, type Topic } from "@zpb/transport";
+import { Publisher, type OptionsFor, type SocketOptions, type Topic } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { CLIENT_DEFAULTS } from "./options.js";
 
 export interface TopicPublisherOptions<T = Envelope> {
@@ -8,7 +9,7 @@ export interface TopicPublisherOptions<T = Envelope> {
    * (tcp://127.0.0.1:6000).
    */
   endpoint?: string;
-  /** How messages are encoded. Default: envelopeCodec. */
+  /** How messages are encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** libzmq options for the PUB socket (linger defaults to 1000 ms; PUB drops at sendHighWaterMark). */
   socket?: SocketOptions;
@@ -45,11 +46,13 @@ export class TopicPublisher<T = Envelope> {
   ) {}
 
   /** Binds a publisher on `endpoint`. */
-  static async bind<T = Envelope>(options: TopicPublisherOptions<T> = {}): Promise<TopicPublisher<T>> {
+  static async bind<T = Envelope>(
+    ...[options = {}]: OptionsFor<T, TopicPublisherOptions<T>>
+  ): Promise<TopicPublisher<T>> {
     const publisher = new Publisher<T>({
       linger: CLIENT_DEFAULTS.publisherLinger,
       ...options.socket,
-      ...(options.codec ? { codec: options.codec } : {}),
+      codec: codecOrDefault(options.codec),
     });
     try {
       const endpoint = await publisher.bind(options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish);

@@ -1,5 +1,6 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Requester, type SocketOptions } from "@zpb/transport";
+import { Requester, type OptionsFor, type SocketOptions } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { BadReplyError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
@@ -9,7 +10,7 @@ import { Slots } from "./slots.js";
 export interface RequestClientOptions<T = Envelope> {
   /** The REP/ROUTER endpoint to connect to. Default: DEFAULT_ENDPOINTS.reply (tcp://127.0.0.1:5555). */
   endpoint?: string;
-  /** How requests are encoded and replies decoded. Default: envelopeCodec. */
+  /** How requests are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Per-attempt reply timeout in ms. Default 1000. */
   timeoutMs?: number;
@@ -54,9 +55,11 @@ export class RequestClient<T = Envelope> {
   private readonly turn = new Slots(1);
   private readonly remoteError: RemoteErrorOf<T> | null;
   private requester: Requester<T> | undefined;
+  private readonly codec: Codec<T>;
   private closed = false;
 
-  constructor(options: RequestClientOptions<T> = {}) {
+  constructor(...[options = {}]: OptionsFor<T, RequestClientOptions<T>>) {
+    this.codec = codecOrDefault(options.codec);
     this.endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.reply;
     this.options = {
       timeoutMs: CLIENT_DEFAULTS.timeoutMs,
@@ -142,10 +145,7 @@ export class RequestClient<T = Envelope> {
 
   private socket(): Requester<T> {
     if (this.requester === undefined) {
-      const socketOptions = { linger: CLIENT_DEFAULTS.linger, ...this.options.socket };
-      const requester = new Requester<T>(
-        this.options.codec ? { ...socketOptions, codec: this.options.codec } : socketOptions,
-      );
+      const requester = new Requester<T>({ linger: CLIENT_DEFAULTS.linger, ...this.options.socket, codec: this.codec });
       requester.connect(this.endpoint);
       this.requester = requester;
     }

@@ -1,5 +1,6 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import { Subscriber, type Published, type SocketOptions, type Topic } from "@zpb/transport";
+import { Subscriber, type OptionsFor, type Published, type SocketOptions, type Topic } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
 import { TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, type CallOptions } from "./options.js";
@@ -9,9 +10,12 @@ export interface SubscriptionOptions<T = Envelope> {
   endpoint?: string;
   /** Topic prefixes to receive ("" = everything). Default [""]. */
   topics?: Topic[];
-  /** How payloads are decoded. Default: envelopeCodec. */
+  /** How payloads are decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
-  /** The sequence number gaps are detected on, per topic (default: the Envelope's seq); null turns it off. */
+  /**
+   * The sequence number gaps are detected on, per topic (default: the Envelope's seq); null turns it off.
+   * Required (a function or null) when T is not Envelope.
+   */
   seqOf?: ((message: T) => bigint | undefined) | null;
   /** Closes the subscription when it fires (iteration then ends). */
   signal?: AbortSignal;
@@ -57,13 +61,14 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
   private pendingReceive: Promise<Published<T> | undefined> | undefined;
   private readonly disposeSignal: () => void;
 
-  constructor(options: SubscriptionOptions<T> = {}) {
+  constructor(...[options = {}]: OptionsFor<T, SubscriptionOptions<T>, "seqOf">) {
     this.endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish;
-    this.seqOf = options.seqOf === undefined ? (seqOf as unknown as (m: T) => bigint | undefined) : options.seqOf;
+    // OptionsFor lets seqOf be left out only when T is Envelope, where the Envelope's seq is the right one.
+    this.seqOf = (options.seqOf === undefined ? seqOf : options.seqOf) as ((m: T) => bigint | undefined) | null;
     this.subscriber = new Subscriber<T>({
       linger: CLIENT_DEFAULTS.linger,
       ...options.socket,
-      ...(options.codec ? { codec: options.codec } : {}),
+      codec: codecOrDefault(options.codec),
       topics: options.topics ?? [""],
     });
     this.subscriber.connect(this.endpoint);

@@ -34,6 +34,11 @@ async function main(): Promise<void> {
     { endpoints: server.endpoints, workers: server.workers },
     `zpb server: ${describe(server, String(options.handler ?? server.settings.handler))} — ${server.workers} worker thread(s)`,
   );
+  if (server.metrics !== undefined)
+    logger.info(
+      { metrics: server.metrics },
+      `metrics on ${server.metrics}/metrics, health on ${server.metrics}/healthz`,
+    );
   logger.info({}, `stop with Ctrl-C (SIGINT) or SIGTERM; counters with kill -USR2 ${process.pid}`);
 
   let lastLogged = -1;

@@ -24,9 +24,9 @@ describe("the pricing example (a user's own schema)", () => {
   let codec: Codec<PricingMessage>;
   beforeAll(async () => {
     const generator = join(
-      dirname(createRequire(import.meta.url).resolve("@zpb/proto/package.json")),
-      "scripts",
-      "generate.mjs",
+      dirname(createRequire(import.meta.url).resolve("@zpb/proto-gen/package.json")),
+      "bin",
+      "zpb-proto-gen.mjs",
     );
     const run = spawnSync(process.execPath, [generator, "examples/pricing/proto", "examples/pricing/gen"], {
       cwd: packageDir,

@@ -11,7 +11,7 @@ import { createLivenessMemory } from "./liveness.js";
 import type { Logger } from "./log.js";
 import { workerSettingsOf, type ServerSettings, type WorkerSettings } from "./settings.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
-import { ThreadInterrupter, WORKER_EXEC_ARGV } from "./thread-interrupt.js";
+import { ThreadInterrupter, workerExecArgv } from "./thread-interrupt.js";
 import { Watchdog, type Stall } from "./watchdog.js";
 
 /** What the pool needs to start serving tasks. */
@@ -22,6 +22,8 @@ export interface PoolOptions {
   services: ServiceSpec[];
   /** Counter memory for every slot (services.length × settings.workers). */
   counters: SharedArrayBuffer;
+  /** Handler-duration histogram slots (durations.ts), one per thread like `counters`. */
+  durations: SharedArrayBuffer;
   /**
    * The server's settings: `workers` threads per service; those marked `worker: true` go to every serving
    * task; `workerHeapMb` and `stallTimeout` are the pool's own.
@@ -79,12 +81,20 @@ export class WorkerPool {
   private drainTimeouts = 0;
   /** Every death since start, oldest first. */
   readonly deaths: WorkerDeath[] = [];
+  /** Replacement workers that came up and serve (a death whose replacement failed too is not counted). */
+  replacements = 0;
 
   constructor(private readonly options: PoolOptions) {
     this.workersPerService = options.settings.workers;
     this.size = options.services.length * this.workersPerService;
     this.workerSettings = workerSettingsOf(options.settings);
     const heapMb = options.settings.workerHeapMb;
+    const execArgv = workerExecArgv();
+    if (execArgv === undefined)
+      options.logger.warn(
+        { execArgv: process.execArgv },
+        "worker threads inherit Node options that cannot be extended; a worker interrupted while stuck in a timer callback may end the process",
+      );
     this.piscina = new Piscina<WorkerTask, WorkerResult>({
       filename: options.workerUrl.href,
       minThreads: this.size,
@@ -95,7 +105,10 @@ export class WorkerPool {
       atomics: "disabled",
       // Our tasks resolve on our own stop signal; this only bounds close() if one never does.
       closeTimeout: 30_000,
-      execArgv: [...process.execArgv, ...WORKER_EXEC_ARGV],
+      // The server's own Node options (`--import tsx` for TypeScript handlers, see handler-import.ts) plus
+      // the flag an interrupted thread needs; left to Node (inherited) when it refuses that list for a
+      // worker, e.g. with --max-old-space-size (see workerExecArgv).
+      ...(execArgv === undefined ? {} : { execArgv }),
       ...(heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: heapMb } } : {}),
     });
     // With no task on a dying thread piscina reports the death as an 'error' event; it is counted via the task.
@@ -296,6 +309,7 @@ export class WorkerPool {
       service: this.serviceOf(slot),
       counters: this.options.counters,
       liveness: this.liveness,
+      durations: this.options.durations,
       control: workerPort,
       settings: this.workerSettings,
     };
@@ -348,7 +362,10 @@ export class WorkerPool {
     const restart = (): void => {
       if (this.stopping) return;
       this.launch(slot).then(
-        () => this.options.logger.info({ worker: slot }, `worker ${slot} replaced and serving`),
+        () => {
+          this.replacements++;
+          this.options.logger.info({ worker: slot }, `worker ${slot} replaced and serving`);
+        },
         () => undefined,
       );
     };

@@ -9,6 +9,8 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./opti
 import { WorkerPool, type WorkerDeath } from "./pool.js";
 import type { ServerSettings } from "./settings.js";
 import { collectStats, createCounterMemory, type ServerStats } from "./stats.js";
+import { createDurationMemory, readDurations } from "./durations.js";
+import { startMetrics, type MetricsEndpoint, type ServingState } from "./metrics.js";
 import type { ServiceSpec } from "./task.js";
 
 /** The endpoints a running server actually bound (a `:0` or `:*` port shows the port the OS picked). */
@@ -26,6 +28,8 @@ export interface RunningServer {
   readonly workers: number;
   /** The settings in effect (every default applied). */
   readonly settings: Readonly<ServerSettings>;
+  /** The metrics endpoint's base URL (`http://127.0.0.1:9464`; `/metrics`, `/healthz`), or undefined when off. */
+  readonly metrics: string | undefined;
   /** Counters summed and per worker (cheap: reads shared memory, no messages to the workers). */
   stats(): ServerStats;
   /** Every worker death since start (each was replaced unless the server was stopping). */
@@ -78,24 +82,80 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const resolved = resolveOptions(options);
   const lowFdLimit = fdLimitWarning();
   if (lowFdLimit !== undefined) resolved.logger.warn({}, lowFdLimit);
-  const fronts = await openFronts(resolved);
   // One thread per service and worker (one socket per thread: see task.ts), each with its counter slot.
-  const counters = createCounterMemory(resolved.workers * fronts.length);
+  const services = (resolved.bind.length > 0 ? 1 : 0) + (resolved.echo !== false ? 1 : 0);
+  const threads = resolved.workers * services;
+  const counters = createCounterMemory(threads);
+  const durations = createDurationMemory(threads);
+  const startedAt = performance.now();
+  const status: ServerStatus = { state: "starting", pool: undefined };
+  let fronts: Front[] = [];
+  const readStats = (): ServerStats => {
+    const pool = status.pool;
+    const refusals = {
+      stalls: pool?.deathsOf("stall") ?? 0,
+      heapLimit: pool?.deathsOf("heap") ?? 0,
+      ...sumFrontCounters(fronts.map((front) => front.counters)),
+    };
+    const uptimeMs = performance.now() - startedAt;
+    const deaths = pool?.deaths.length ?? 0;
+    return collectStats(counters, resolved.workers, deaths, pool?.servingWorkers ?? 0, uptimeMs, refusals, services);
+  };
+  // Up before anything else, so /healthz answers 503 while the server starts.
+  const metrics = await openMetrics(resolved, status, readStats, () => readDurations(durations, threads));
+  try {
+    fronts = await openFronts(resolved);
+  } catch (error) {
+    await metrics?.close();
+    throw error;
+  }
   const { logger, ...settings } = resolved;
   const pool = new WorkerPool({
     workerUrl: workerUrl(),
     services: servicesOf(fronts, resolved.handler),
     counters,
+    durations,
     settings,
     logger,
   });
+  status.pool = pool;
   try {
     await pool.start();
   } catch (error) {
     await closeFronts(fronts);
+    await metrics?.close();
     throw error;
   }
-  return new Server(resolved, fronts, pool, counters);
+  status.state = "serving";
+  return new Server(resolved, fronts, pool, readStats, status, metrics);
+}
+
+/** What the metrics endpoint reads about the server while it starts, serves and stops. */
+interface ServerStatus {
+  state: ServingState;
+  pool: WorkerPool | undefined;
+}
+
+/** The metrics endpoint when `metrics` is set: it reads the server's shared memory at scrape time. */
+async function openMetrics(
+  resolved: ResolvedOptions,
+  status: ServerStatus,
+  stats: () => ServerStats,
+  durations: () => ReturnType<typeof readDurations>,
+): Promise<MetricsEndpoint | undefined> {
+  if (resolved.metrics === false) return undefined;
+  try {
+    return await startMetrics(resolved.metrics, {
+      workers: resolved.workers,
+      stats,
+      replacements: () => status.pool?.replacements ?? 0,
+      durations,
+      state: () => status.state,
+    });
+  } catch (cause) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    throw new ServerError("SOCKET", `cannot start the metrics endpoint on ${resolved.metrics}: ${text}`, { cause });
+  }
 }
 
 /** A started server: the stop order and the failure that ends it. */
@@ -103,9 +163,9 @@ class Server implements RunningServer {
   readonly endpoints: BoundEndpoints;
   readonly workers: number;
   readonly settings: Readonly<ServerSettings>;
+  readonly metrics: string | undefined;
   readonly closed: Promise<void>;
   private readonly logger: Logger;
-  private readonly startedAt = performance.now();
   private settleClosed!: (error?: unknown) => void;
   private stopping: Promise<void> | undefined;
   /** What `closed` rejects with: the first failure seen. */
@@ -115,12 +175,15 @@ class Server implements RunningServer {
     resolved: ResolvedOptions,
     private readonly fronts: readonly Front[],
     private readonly pool: WorkerPool,
-    private readonly counters: SharedArrayBuffer,
+    private readonly readStats: () => ServerStats,
+    private readonly status: ServerStatus,
+    private readonly metricsEndpoint: MetricsEndpoint | undefined,
   ) {
     const { logger, ...settings } = resolved;
     this.logger = logger;
     this.settings = Object.freeze(settings);
     this.workers = settings.workers;
+    this.metrics = metricsEndpoint?.url;
     this.endpoints = {
       main: fronts.find((f) => f.name === "main")?.bound ?? [],
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
@@ -134,14 +197,7 @@ class Server implements RunningServer {
   }
 
   stats(): ServerStats {
-    const { counters, workers, pool, fronts } = this;
-    const refusals = {
-      stalls: pool.deathsOf("stall"),
-      heapLimit: pool.deathsOf("heap"),
-      ...sumFrontCounters(fronts.map((front) => front.counters)),
-    };
-    const uptimeMs = performance.now() - this.startedAt;
-    return collectStats(counters, workers, pool.deaths.length, pool.servingWorkers, uptimeMs, refusals, fronts.length);
+    return this.readStats();
   }
 
   deaths(): readonly WorkerDeath[] {
@@ -159,6 +215,7 @@ class Server implements RunningServer {
    * their sockets and end. Bounded: drainTimeout + about a second, plus linger for the last replies.
    */
   private async shutdown(): Promise<void> {
+    this.status.state = "draining";
     await this.drainWorkers();
     await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
     await closeFronts(this.fronts);
@@ -167,6 +224,7 @@ class Server implements RunningServer {
     } catch (error) {
       this.failure ??= error instanceof ServerError ? error : new ServerError("STOP_TIMEOUT", String(error));
     }
+    await this.metricsEndpoint?.close();
     this.settleClosed(this.failure);
   }
 

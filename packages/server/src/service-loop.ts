@@ -1,6 +1,7 @@
 import { ErrorCode } from "@zpb/proto";
 import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
 import { ErrorReplies } from "./error-replies.js";
+import type { DurationRecorder } from "./durations.js";
 import type { LoadedHandler } from "./handler.js";
 import { InFlight } from "./in-flight.js";
 import type { LivenessCells } from "./liveness.js";
@@ -66,6 +67,8 @@ export class ServiceLoop<T> {
     private readonly counters: Float64Array,
     private readonly identity: ServiceIdentity,
     private readonly limits: LoopLimits,
+    /** Where handler durations go (shared memory, read by the metrics endpoint); none in some tests. */
+    private readonly durations?: DurationRecorder,
     private readonly liveness?: LivenessCells,
   ) {
     this.sender = new ReplySender(dealer, counters);
@@ -174,22 +177,34 @@ export class ServiceLoop<T> {
     const context = new RequestContext(this.identity);
     this.current = request;
     this.currentPeer = peer;
+    const durations = this.durations?.sample() === true ? this.durations : undefined;
+    const started = durations === undefined ? 0 : performance.now();
     try {
       result = this.handler.handle(request, context);
     } catch (error) {
+      durations?.observe(performance.now() - started);
       return this.errors.forFailure(error, request);
     } finally {
       this.currentPeer = undefined;
       this.current = undefined;
     }
-    if (!isThenable(result)) return this.encode(result, request);
+    if (!isThenable(result)) {
+      durations?.observe(performance.now() - started);
+      return this.encode(result, request);
+    }
     const frames = received.frames;
     const bytes = frames.length === 0 ? 0 : frames[frames.length - 1]!.length;
     this.inFlight.add({ peer, request, bytes, startedAt: performance.now(), context });
     this.armDeadline();
     result.then(
-      (reply) => this.settle(peer, this.encode(reply, request)),
-      (error: unknown) => this.settle(peer, this.errors.forFailure(error, request)),
+      (reply) => {
+        durations?.observe(performance.now() - started);
+        this.settle(peer, this.encode(reply, request));
+      },
+      (error: unknown) => {
+        durations?.observe(performance.now() - started);
+        this.settle(peer, this.errors.forFailure(error, request));
+      },
     );
     return undefined;
   }

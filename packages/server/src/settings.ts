@@ -8,6 +8,7 @@
 import { DEFAULT_ENDPOINTS } from "@zpb/transport";
 import { availableParallelism } from "node:os";
 import { resolveHandlerSpec } from "./handler.js";
+import { formatHttpAddress, parseHttpAddress } from "./http-address.js";
 import {
   type Constraint,
   type InputOf,
@@ -197,6 +198,28 @@ export const SERVER_SETTINGS = {
     default: 500,
     min: 0,
     worker: true,
+  }),
+  /**
+   * Serve Prometheus metrics at `http://HOST:PORT/metrics` and a health check at `/healthz` (200 while every
+   * worker serves, 503 while starting or draining); false serves none. Keep it on loopback (127.0.0.1:9464)
+   * unless the network it faces is trusted: it has no authentication. Port 0 picks a free port.
+   */
+  metrics: setting<string | false, string | false>({
+    flag: "--metrics <host:port>",
+    doc: "serve Prometheus metrics at `http://HOST:PORT/metrics` and `/healthz`; keep it on loopback, e.g. `127.0.0.1:9464`",
+    default: false,
+    defaultText: "off",
+    parse: (text) => (OFF.includes(text.trim().toLowerCase()) ? false : text),
+    check: (value) => {
+      if (value === false) return false;
+      if (typeof value !== "string")
+        throw new InvalidSetting(`must be HOST:PORT or false, got ${JSON.stringify(value)}`);
+      try {
+        return formatHttpAddress(parseHttpAddress(value));
+      } catch (error) {
+        throw new InvalidSetting((error as Error).message);
+      }
+    },
   }),
   /**
    * How frames move between the front ROUTER and the workers: "proxy" (libzmq's zmq_proxy on a libuv pool

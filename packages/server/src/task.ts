@@ -27,6 +27,8 @@ export interface WorkerTask {
   counters: SharedArrayBuffer;
   /** Liveness stamps for the stuck-thread watchdog (liveness.ts). */
   liveness: SharedArrayBuffer;
+  /** Handler-duration histogram slots (durations.ts), one per thread like `counters`. */
+  durations: SharedArrayBuffer;
   control: MessagePort;
   /** The settings marked `worker: true` in SERVER_SETTINGS. */
   settings: WorkerSettings;

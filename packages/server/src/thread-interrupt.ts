@@ -8,9 +8,27 @@
 // (WORKER_EXEC_ARGV): unwinding a timer callback leaves Node's async-id stack unbalanced, which with the
 // checks on is itself a fatal error.
 import { Session } from "node:inspector";
+import { Worker } from "node:worker_threads";
 
-/** Flags every worker thread needs for an interrupt to leave it usable (see the file comment). */
-export const WORKER_EXEC_ARGV = ["--no-force-async-hooks-checks"];
+/** The flag every worker thread needs for an interrupt to leave it usable (see the file comment). */
+const NO_ASYNC_HOOKS_CHECKS = "--no-force-async-hooks-checks";
+
+/**
+ * The execArgv for the worker threads: the server's own Node options (as Node would give them: `--import
+ * tsx` for TypeScript handlers) plus NO_ASYNC_HOOKS_CHECKS — or undefined (inherit, without the flag) when
+ * Node refuses that list for a worker, as it does when it holds a process-wide flag such as
+ * --max-old-space-size (ERR_WORKER_INVALID_EXEC_ARGV). Node checks the list when a Worker is constructed, so
+ * a throwaway one (no sockets: safe to end at once) tells.
+ */
+export function workerExecArgv(): string[] | undefined {
+  const execArgv = [...process.execArgv, NO_ASYNC_HOOKS_CHECKS];
+  try {
+    void new Worker("", { eval: true, execArgv }).terminate();
+    return execArgv;
+  } catch {
+    return undefined;
+  }
+}
 
 /** How long an interrupt may take to reach the thread before we give up on it (ms). */
 const ATTACH_TIMEOUT_MS = 2000;

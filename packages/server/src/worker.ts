@@ -5,6 +5,7 @@ import { RoutedDealer } from "@zpb/transport";
 import { threadId } from "node:worker_threads";
 import { closeTracked, dieOf, installGuard, setLastWords, track } from "./guard.js";
 import { toLoadedHandler, type HandlerModule, type LoadedHandler } from "./handler.js";
+import { importHandler } from "./handler-import.js";
 import * as echoModule from "./handlers/echo.js";
 import * as pingModule from "./handlers/ping.js";
 import { watchHeap } from "./heap-watch.js";
@@ -12,6 +13,7 @@ import { limitPayload } from "./limits.js";
 import { LivenessCells, heartbeatInterval, startHeartbeat } from "./liveness.js";
 import { ServiceLoop } from "./service-loop.js";
 import { slotView } from "./stats.js";
+import { DurationRecorder } from "./durations.js";
 import type { ControlMessage, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { ServerError } from "./errors.js";
 
@@ -31,8 +33,9 @@ async function loadHandler(spec: string): Promise<LoadedHandler> {
   if (builtin !== undefined) return toLoadedHandler(builtin, spec);
   let module: Partial<HandlerModule<unknown>>;
   try {
-    module = (await import(spec)) as Partial<HandlerModule<unknown>>;
+    module = (await importHandler(spec)) as Partial<HandlerModule<unknown>>;
   } catch (cause) {
+    if (cause instanceof ServerError) throw cause;
     const text = cause instanceof Error ? cause.message : String(cause);
     throw new ServerError("HANDLER_LOAD", `cannot load handler module ${spec}: ${text}`, { cause });
   }
@@ -148,6 +151,7 @@ async function openService(
       handlerTimeout: settings.handlerTimeout,
       maxInFlightBytes: settings.maxInFlightBytes,
     },
+    new DurationRecorder(task.durations, task.slot),
     liveness,
   );
 }

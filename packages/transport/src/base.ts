@@ -1,4 +1,5 @@
 import type * as zmq from "zeromq";
+import { parseEndpoint } from "./endpoint.js";
 import { TransportError } from "./errors.js";
 import { newCounters, type SocketCounters } from "./received.js";
 
@@ -25,8 +26,12 @@ export abstract class BaseSocket<S extends zmq.Socket> {
     return this.socket.lastEndpoint ?? endpoint;
   }
 
-  /** Connects to a peer; ZeroMQ connects in the background and reconnects on its own. */
+  /**
+   * Connects to a peer; ZeroMQ connects in the background and reconnects on its own. A malformed endpoint
+   * (no transport, no port, port outside 1-65535) throws TransportError "INVALID_ENDPOINT" at once.
+   */
   connect(endpoint: string): void {
+    parseEndpoint(endpoint);
     try {
       this.socket.connect(endpoint);
     } catch (cause) {

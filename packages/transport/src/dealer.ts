@@ -1,11 +1,12 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
+import type { OptionsFor } from "./codec-args.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 
 export interface DealerOptions<T = Envelope> extends SocketOptions {
-  /** How messages are encoded and replies decoded. Default: envelopeCodec. */
+  /** How messages are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /**
    * Put an empty delimiter frame before each payload, as REQ does. Default false: one frame per message,
@@ -23,10 +24,10 @@ export class Dealer<T = Envelope> extends ReceivingSocket<zmq.Dealer, Received<T
   private readonly codec: Codec<T>;
   private readonly delimiter: boolean;
 
-  constructor(options: DealerOptions<T> = {}) {
+  constructor(...[options]: OptionsFor<T, DealerOptions<T>>) {
     super(createSocket(zmq.Dealer, zmqOptions(options)));
-    this.codec = codecOrDefault(options.codec);
-    this.delimiter = options.delimiter ?? false;
+    this.codec = codecOrDefault(options?.codec);
+    this.delimiter = options?.delimiter ?? false;
   }
 
   /** Encodes and queues one message; resolves when queued (not delivered). */

@@ -9,6 +9,7 @@ describeEntryPoints(
     "DEFAULT_ENDPOINTS",
     "DEFAULT_SOCKET_OPTIONS",
     "Dealer",
+    "ENDPOINT_FORMS",
     "FrameError",
     "Publisher",
     "Replier",
@@ -17,6 +18,7 @@ describeEntryPoints(
     "Router",
     "Subscriber",
     "TransportError",
+    "parseEndpoint",
   ],
   [
     "BaseSocket",

@@ -10,6 +10,8 @@ export type TransportErrorCode =
   | "BUSY"
   /** A ROUTER with `mandatory` was asked to send to a peer that is not connected (EHOSTUNREACH). */
   | "UNROUTABLE"
+  /** An endpoint that is not of a form libzmq can use (see parseEndpoint): refused before anything is sent. */
+  | "INVALID_ENDPOINT"
   /** Any other libzmq failure; `cause` holds the original error. */
   | "SOCKET";
 

@@ -3,6 +3,8 @@
 export { DEFAULT_ENDPOINTS, DEFAULT_SOCKET_OPTIONS, type SocketOptions } from "./options.js";
 export { FrameError, TransportError, type ReceiveError, type TransportErrorCode } from "./errors.js";
 export type { Received, SocketCounters } from "./received.js";
+export type { IsEnvelope, OptionsFor } from "./codec-args.js";
+export { ENDPOINT_FORMS, parseEndpoint, type ParsedEndpoint } from "./endpoint.js";
 export type { Peer } from "./routing.js";
 export { Requester, type RequesterOptions } from "./request.js";
 export { Replier, type ReplierOptions } from "./reply.js";

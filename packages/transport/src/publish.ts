@@ -2,11 +2,12 @@ import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { BaseSocket } from "./base.js";
 import { TransportError } from "./errors.js";
+import type { OptionsFor } from "./codec-args.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { codecOrDefault } from "./received.js";
 
 export interface PublisherOptions<T = Envelope> extends SocketOptions {
-  /** How messages are encoded. Default: envelopeCodec. */
+  /** How messages are encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
 }
 
@@ -25,9 +26,9 @@ export class Publisher<T = Envelope> extends BaseSocket<zmq.XPublisher> {
   private readonly changed = new Set<() => void>();
   private watching = false;
 
-  constructor(options: PublisherOptions<T> = {}) {
+  constructor(...[options]: OptionsFor<T, PublisherOptions<T>>) {
     super(createSocket(zmq.XPublisher, zmqOptions(options, { verbosity: "allSubsUnsubs" })));
-    this.codec = codecOrDefault(options.codec);
+    this.codec = codecOrDefault(options?.codec);
     // Count subscriptions from the start, so subscriberCount() is right before any wait; close() ends it.
     this.watchSubscriptions();
   }

@@ -47,9 +47,13 @@ export function badFrames<T>(frames: Buffer[], expected: string | FrameError, co
   return { ok: false, error, frames };
 }
 
-/** The caller's codec, or envelopeCodec when none is given (T then defaults to Envelope). */
+/**
+ * The caller's codec, or envelopeCodec when none was given. Constructors take their options as
+ * `OptionsFor<T, …>`, which lets `codec` be left out only when T is Envelope: that is what makes the
+ * narrowing below sound.
+ */
 export function codecOrDefault<T>(codec: Codec<T> | undefined): Codec<T> {
-  return codec ?? (envelopeCodec as unknown as Codec<T>);
+  return (codec ?? envelopeCodec) as Codec<T>;
 }
 
 /** Decodes a message that must be exactly one frame (REQ/REP). */

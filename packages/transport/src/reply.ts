@@ -1,11 +1,12 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
+import type { OptionsFor } from "./codec-args.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { codecOrDefault, decodeSingle, type Received } from "./received.js";
 
 export interface ReplierOptions<T = Envelope> extends SocketOptions {
-  /** How requests are decoded and replies encoded. Default: envelopeCodec. */
+  /** How requests are decoded and replies encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
 }
 
@@ -16,9 +17,9 @@ export interface ReplierOptions<T = Envelope> extends SocketOptions {
 export class Replier<T = Envelope> extends ReceivingSocket<zmq.Reply, Received<T>> {
   private readonly codec: Codec<T>;
 
-  constructor(options: ReplierOptions<T> = {}) {
+  constructor(...[options]: OptionsFor<T, ReplierOptions<T>>) {
     super(createSocket(zmq.Reply, zmqOptions(options)));
-    this.codec = codecOrDefault(options.codec);
+    this.codec = codecOrDefault(options?.codec);
   }
 
   /** The next request, or undefined once closed. A multi-frame request comes back as a FrameError. */

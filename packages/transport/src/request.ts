@@ -1,11 +1,12 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
+import type { OptionsFor } from "./codec-args.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { codecOrDefault, decodeSingle, type Received } from "./received.js";
 
 export interface RequesterOptions<T = Envelope> extends SocketOptions {
-  /** How requests are encoded and replies decoded. Default: envelopeCodec. */
+  /** How requests are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** ZMQ_REQ_CORRELATE + ZMQ_REQ_RELAXED: allow a new request before the last reply, dropping stale replies. */
   relaxed?: boolean;
@@ -18,10 +19,10 @@ export interface RequesterOptions<T = Envelope> extends SocketOptions {
 export class Requester<T = Envelope> extends ReceivingSocket<zmq.Request, Received<T>> {
   private readonly codec: Codec<T>;
 
-  constructor(options: RequesterOptions<T> = {}) {
-    const { relaxed, ...rest } = options;
+  constructor(...[options]: OptionsFor<T, RequesterOptions<T>>) {
+    const { relaxed, ...rest } = options ?? {};
     super(createSocket(zmq.Request, zmqOptions(rest, relaxed ? { relaxed: true, correlate: true } : {})));
-    this.codec = codecOrDefault(options.codec);
+    this.codec = codecOrDefault(options?.codec);
   }
 
   /** Encodes and sends one request. */

@@ -2,6 +2,7 @@ import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
 import { FrameError, TransportError } from "./errors.js";
+import type { OptionsFor } from "./codec-args.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 import { routeTo, singlePayload, splitRouted, type Peer } from "./routing.js";
@@ -10,7 +11,7 @@ import { routeTo, singlePayload, splitRouted, type Peer } from "./routing.js";
 export type RoutedMessage<T> = Received<T> & { peer: Peer };
 
 export interface RouterOptions<T = Envelope> extends SocketOptions {
-  /** How payloads are decoded and replies encoded. Default: envelopeCodec. */
+  /** How payloads are decoded and replies encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /**
    * ZMQ_ROUTER_MANDATORY. Default true: a reply to a peer whose queue is full waits instead of being
@@ -68,7 +69,7 @@ export class Router<T = Envelope> extends RoutedSocket<T, zmq.Router> {
   private readonly replyTimeout: number;
   private immediateSends = 0;
 
-  constructor(options: RouterOptions<T> = {}) {
+  constructor(...[options = {}]: OptionsFor<T, RouterOptions<T>>) {
     const mandatory = options.mandatory ?? true;
     const { sendTimeout = -1, ...rest } = options;
     // With mandatory, libzmq's "writable" means "some peer has room", not "this peer has room": zeromq.js
@@ -126,7 +127,7 @@ const SENDS_BETWEEN_YIELDS = 512;
 const MAX_WAIT_SLICE_MS = 100;
 
 export interface RoutedDealerOptions<T = Envelope> extends SocketOptions {
-  /** How payloads are decoded and replies encoded. Default: envelopeCodec. */
+  /** How payloads are decoded and replies encoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
 }
 
@@ -135,7 +136,7 @@ export interface RoutedDealerOptions<T = Envelope> extends SocketOptions {
  * routing envelope the front ROUTER added and replies with it, so the front routes the reply home.
  */
 export class RoutedDealer<T = Envelope> extends RoutedSocket<T, zmq.Dealer> {
-  constructor(options: RoutedDealerOptions<T> = {}) {
-    super(createSocket(zmq.Dealer, zmqOptions(options)), codecOrDefault(options.codec));
+  constructor(...[options]: OptionsFor<T, RoutedDealerOptions<T>>) {
+    super(createSocket(zmq.Dealer, zmqOptions(options)), codecOrDefault(options?.codec));
   }
 }

@@ -1,6 +1,7 @@
 import * as zmq from "zeromq";
 import type { Codec, Envelope } from "@zpb/proto";
 import { ReceivingSocket } from "./base.js";
+import type { OptionsFor } from "./codec-args.js";
 import { createSocket, zmqOptions, type SocketOptions } from "./options.js";
 import { badFrames, codecOrDefault, decodeFrame, type Received } from "./received.js";
 import type { Topic } from "./publish.js";
@@ -12,7 +13,7 @@ import type { Topic } from "./publish.js";
 export type Published<T> = Received<T> & { topic: string; topicBytes: Buffer };
 
 export interface SubscriberOptions<T = Envelope> extends SocketOptions {
-  /** How payloads are decoded. Default: envelopeCodec. */
+  /** How payloads are decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Topic prefixes to subscribe to at once ("" = everything). Default: none; call subscribe(). */
   topics?: Topic[];
@@ -25,10 +26,10 @@ export interface SubscriberOptions<T = Envelope> extends SocketOptions {
 export class Subscriber<T = Envelope> extends ReceivingSocket<zmq.Subscriber, Published<T>> {
   private readonly codec: Codec<T>;
 
-  constructor(options: SubscriberOptions<T> = {}) {
+  constructor(...[options]: OptionsFor<T, SubscriberOptions<T>>) {
     super(createSocket(zmq.Subscriber, zmqOptions(options)));
-    this.codec = codecOrDefault(options.codec);
-    for (const topic of options.topics ?? []) this.subscribe(topic);
+    this.codec = codecOrDefault(options?.codec);
+    for (const topic of options?.topics ?? []) this.subscribe(topic);
   }
 
   /** Adds a topic prefix filter ("" receives everything). */

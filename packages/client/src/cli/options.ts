@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from "commander";
+import { endpointArgument } from "./endpoint.js";
 
 /** Parses a non-negative integer flag value, rejecting junk with commander's usage error. */
 export function count(value: string): number {
@@ -23,9 +24,11 @@ export function rate(value: string): number {
   return n;
 }
 
-/** --endpoint with its default shown in --help. */
-export function endpointOption(defaultEndpoint: string, what: string): Option {
-  return new Option("-e, --endpoint <endpoint>", what).default(defaultEndpoint);
+/** --endpoint with its default shown in --help, checked for its form as it is parsed (`bind` allows `*` and port 0). */
+export function endpointOption(defaultEndpoint: string, what: string, options: { bind?: boolean } = {}): Option {
+  return new Option("-e, --endpoint <endpoint>", what)
+    .default(defaultEndpoint)
+    .argParser(endpointArgument(options.bind ?? false));
 }
 
 /** --json: NDJSON on stdout (events, then a summary). */

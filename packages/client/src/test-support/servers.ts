@@ -1,8 +1,25 @@
 // Small servers for tests, built on @zpb/transport, bound on free loopback ports.
+import { afterEach } from "vitest";
 import { ErrorCode, errorReply, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
 import { Router, type Peer, type RoutedMessage } from "@zpb/transport";
 
 export const ANY_PORT = "tcp://127.0.0.1:*";
+
+/**
+ * Registers an afterEach that closes every server handed to the returned function (which resolves to the
+ * server), so a test file starts its servers in one line and none outlives its test.
+ */
+export function serversClosedAfterEach(): (starting: Promise<TestServer>) => Promise<TestServer> {
+  const open: TestServer[] = [];
+  afterEach(async () => {
+    for (const server of open.splice(0).reverse()) await server.close();
+  });
+  return async (starting) => {
+    const server = await starting;
+    open.push(server);
+    return server;
+  };
+}
 
 export interface TestServer {
   endpoint: string;
@@ -33,11 +50,11 @@ async function serve<T>(
 
 /**
  * Answers each Ping with a Pong of the same seq (REQ and DEALER peers alike). It drops the first
- * `dropFirst` requests, goes silent after `answerFirst`, and answers a Ping whose seq is in `failSeqs`
- * with an ErrorReply.
+ * `dropFirst` requests, goes silent after `answerFirst`, answers a Ping whose seq is in `failSeqs`
+ * with an ErrorReply, and answers with `answer(seq)` instead of a Pong when given.
  */
 export function pongServer(
-  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number } = {},
+  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number; answer?: (seq: bigint) => Envelope } = {},
 ): Promise<TestServer> {
   const router = new Router({ linger: 0 });
   return serve(router, async (m, index) => {
@@ -45,7 +62,7 @@ export function pongServer(
     const seq = seqOf(m.message) ?? 0n;
     const answer = options.failSeqs?.includes(seq)
       ? errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "refused", seq)
-      : pong(seq);
+      : (options.answer ?? pong)(seq);
     await router.reply(m.peer, answer);
   });
 }

@@ -24,9 +24,12 @@ export interface Spawned {
 
 const children: ChildProcess[] = [];
 
-/** Starts a process running the CLI with `args` and `env` added to this process's environment. */
-export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/**
+ * Starts a process running the CLI with `args` and `env` added to this process's environment; `nodeArgs` go
+ * to node itself, before the script (e.g. `--import tsx`).
+ */
+export function spawnCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
@@ -39,8 +42,9 @@ export async function runCli(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 15_000,
+  nodeArgs: string[] = [],
 ): Promise<Exit & { stdout: string; stderr: string }> {
-  const child = spawnCli(args, env);
+  const child = spawnCli(args, env, nodeArgs);
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -55,10 +59,15 @@ export async function runCli(
  * Starts the CLI on ephemeral ports with JSON logs and waits for its startup line (which names the bound
  * endpoints). `env` is added to the environment.
  */
-export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<Spawned> {
+export async function spawnServer(
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<Spawned> {
   const child = spawnCli(
     ["--bind", "tcp://127.0.0.1:*", "--echo", "tcp://127.0.0.1:*", "--log-format", "json", ...args],
     env,
+    nodeArgs,
   );
   const stdout: string[] = [];
   const stderr: string[] = [];

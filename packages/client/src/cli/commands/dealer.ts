@@ -3,11 +3,13 @@ import { ping } from "@zpb/proto";
 import { CLIENT_DEFAULTS } from "../../options.js";
 import { PipelinedClient } from "../../pipelined-client.js";
 import { RemoteError, TimeoutError } from "../../errors.js";
+import { checkHostResolves } from "../endpoint.js";
 import { CommandFailure } from "../failure.js";
 import { perSecond, seconds } from "../format.js";
 import { Latency } from "../latency.js";
 import { endpointOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
 import { Output } from "../output.js";
+import { notPongFor } from "../pong.js";
 import { Progress } from "../progress.js";
 
 interface DealerFlags extends CommonFlags {
@@ -35,6 +37,7 @@ export function dealerCommand(signal: AbortSignal): Command {
     .addOption(jsonOption())
     .addOption(progressOption())
     .action(async (flags: DealerFlags) => {
+      await checkHostResolves(flags.endpoint);
       const out = new Output(flags.json ?? false);
       const client = new PipelinedClient({ endpoint: flags.endpoint, window: flags.window, timeoutMs: flags.timeout });
       const latency = new Latency();
@@ -45,23 +48,33 @@ export function dealerCommand(signal: AbortSignal): Command {
       let remoteErrors = 0;
       let consecutiveTimeouts = 0;
       let unreachable = false;
+      let mismatch: string | undefined;
+      let wrongReplies = 0;
       // One listener for the whole run (not one per request): Ctrl-C closes the client, which settles everything.
       const onAbort = () => void client.close();
       signal.addEventListener("abort", onAbort, { once: true });
       const started = performance.now();
       // One caller per window slot, each sending its next Ping as soon as its last one settles.
       const caller = async () => {
-        while (next <= flags.count && !signal.aborted && !unreachable) {
+        while (next <= flags.count && !signal.aborted && !unreachable && mismatch === undefined) {
           const seq = next++;
           const sentAt = performance.now();
           try {
-            await client.request(ping(seq));
+            const reply = await client.request(ping(seq));
+            // Replies are matched by seq, so an echo service would pass for a server: check what came back.
+            const wrong = notPongFor(BigInt(seq), reply, flags.endpoint);
+            if (wrong !== undefined) {
+              wrongReplies++;
+              mismatch ??= wrong;
+              void client.close();
+              return;
+            }
             latency.record(performance.now() - sentAt);
             consecutiveTimeouts = 0;
             progress.update(latency.count + lost + remoteErrors);
           } catch (error) {
             if ((error as { code?: string }).code === "CLOSED") {
-              // In flight when we gave up on the server: lost. Cut short by Ctrl-C: neither sent nor lost.
+              // In flight when we gave up on the server: lost. Cut short by Ctrl-C or a wrong reply: neither.
               if (unreachable) lost++;
               else abandoned++;
               return;
@@ -92,7 +105,7 @@ export function dealerCommand(signal: AbortSignal): Command {
       const elapsedMs = performance.now() - started;
       const received = latency.count;
       const sent = Math.min(next - 1, flags.count) - abandoned;
-      const notAnswered = sent - received - remoteErrors;
+      const notAnswered = sent - received - remoteErrors - wrongReplies;
       out.event(
         "summary",
         {
@@ -102,15 +115,17 @@ export function dealerCommand(signal: AbortSignal): Command {
           received,
           lost: notAnswered,
           errorReplies: remoteErrors,
+          wrongReplies,
           unmatched: client.stats.unmatched,
           elapsedMs: Math.round(elapsedMs),
           perSecond: perSecond(received, elapsedMs),
           latency: latency.summary() ?? null,
-          ok: notAnswered === 0 && remoteErrors === 0,
+          ok: notAnswered === 0 && remoteErrors === 0 && wrongReplies === 0,
         },
         `${sent} sent, ${received} received, ${notAnswered} lost, ${remoteErrors} error replies, ${client.stats.unmatched} unmatched in ${seconds(elapsedMs)} s: ` +
           `${perSecond(received, elapsedMs)} req/s (window ${flags.window})\n${latency.line()}`,
       );
+      if (mismatch !== undefined) throw new CommandFailure(mismatch);
       if (unreachable) {
         throw new CommandFailure(
           received === 0

@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { CLIENT_DEFAULTS } from "../../options.js";
 import { EchoClient } from "../../echo-client.js";
 import { TimeoutError } from "../../errors.js";
+import { checkHostResolves } from "../endpoint.js";
 import { attempts, CommandFailure } from "../failure.js";
 import { count, endpointOption, jsonOption, positive } from "../options.js";
 import { Output } from "../output.js";
@@ -31,6 +32,7 @@ export function echoCommand(signal: AbortSignal): Command {
     )
     .addOption(jsonOption())
     .action(async (text: string, flags: EchoFlags) => {
+      await checkHostResolves(flags.endpoint);
       const out = new Output(flags.json ?? false);
       const client = new EchoClient({ endpoint: flags.endpoint, timeoutMs: flags.timeout, retries: flags.retries });
       out.note(`ZeroMQ client connecting to ${flags.endpoint}`);

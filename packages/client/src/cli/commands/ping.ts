@@ -3,11 +3,13 @@ import { ping } from "@zpb/proto";
 import { CLIENT_DEFAULTS } from "../../options.js";
 import { RequestClient } from "../../request-client.js";
 import { TimeoutError } from "../../errors.js";
+import { checkHostResolves } from "../endpoint.js";
 import { attempts, CommandFailure } from "../failure.js";
 import { formatEnvelope } from "../format.js";
 import { Latency } from "../latency.js";
 import { count, endpointOption, jsonOption, positive } from "../options.js";
 import { Output } from "../output.js";
+import { notPongFor } from "../pong.js";
 
 interface PingFlags {
   endpoint: string;
@@ -22,7 +24,8 @@ interface PingFlags {
 export function pingCommand(signal: AbortSignal): Command {
   return new Command("ping")
     .description(
-      "send Pings over REQ (retrying on timeout, Lazy Pirate) and print each Pong, then latency and lost count",
+      "send Pings over REQ (retrying on timeout, Lazy Pirate) and print each Pong, then latency and lost count; " +
+        "exits 1 unless every reply is a Pong with its Ping's seq",
     )
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.reply, "REP/ROUTER endpoint to connect to"))
     .addOption(new Option("-c, --count <n>", "how many Pings to send").default(5).argParser(positive))
@@ -39,6 +42,7 @@ export function pingCommand(signal: AbortSignal): Command {
     .addOption(new Option("-i, --interval <ms>", "pause between Pings").default(0).argParser(count))
     .addOption(jsonOption())
     .action(async (flags: PingFlags) => {
+      await checkHostResolves(flags.endpoint);
       const out = new Output(flags.json ?? false);
       const latency = new Latency();
       let retried = 0;
@@ -54,6 +58,7 @@ export function pingCommand(signal: AbortSignal): Command {
         },
       });
       let sent = 0;
+      let wrong = 0;
       let failure: Error | undefined;
       try {
         for (let seq = 1; seq <= flags.count && !signal.aborted; seq++) {
@@ -61,6 +66,18 @@ export function pingCommand(signal: AbortSignal): Command {
           const started = performance.now();
           const reply = await client.request(ping(seq), { signal });
           const ms = performance.now() - started;
+          const mismatch = notPongFor(BigInt(seq), reply, flags.endpoint);
+          if (mismatch !== undefined) {
+            // A wrong answer is an answer: not lost, but the endpoint is not what was asked for; stop here.
+            wrong++;
+            out.event(
+              "wrong",
+              { seq: BigInt(seq), ms: round3(ms), reply: formatEnvelope(reply) },
+              `${formatEnvelope(reply)} (not a Pong for seq ${seq})`,
+            );
+            failure = new CommandFailure(mismatch);
+            break;
+          }
           latency.record(ms);
           out.event(
             "pong",
@@ -77,7 +94,7 @@ export function pingCommand(signal: AbortSignal): Command {
         client.close();
       }
       const received = latency.count;
-      const lost = sent - received;
+      const lost = sent - received - wrong;
       out.text(`--- ${flags.endpoint} ping statistics ---`);
       out.event(
         "summary",
@@ -86,11 +103,12 @@ export function pingCommand(signal: AbortSignal): Command {
           sent,
           received,
           lost,
+          wrong,
           retries: retried,
           latency: latency.summary() ?? null,
           ok: failure === undefined && lost === 0,
         },
-        `${sent} sent, ${received} received, ${lost} lost, ${retried} retried\n${latency.line()}`,
+        `${sent} sent, ${received} received, ${lost} lost, ${retried} retried${wrong > 0 ? `, ${wrong} wrong reply` : ""}\n${latency.line()}`,
       );
       if (failure instanceof TimeoutError) {
         throw new CommandFailure(

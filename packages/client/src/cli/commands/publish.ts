@@ -24,7 +24,7 @@ export function publishCommand(signal: AbortSignal): Command {
     .description(
       "bind a PUB socket and publish Envelope{ping{seq}} messages (seq 1, 2, …) under a topic, as pyzmq and Rust publishers do",
     )
-    .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.publish, "endpoint to bind the PUB socket on"))
+    .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.publish, "endpoint to bind the PUB socket on", { bind: true }))
     .addOption(new Option("--topic <topic>", "topic frame sent before each message").default("PING"))
     .addOption(
       new Option("-c, --count <n>", "how many messages to publish (0 = until Ctrl-C)").default(0).argParser(count),

@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { CLIENT_DEFAULTS } from "../../options.js";
 import { Subscription } from "../../subscription.js";
 import { TimeoutError } from "../../errors.js";
+import { checkHostResolves } from "../endpoint.js";
 import { CommandFailure } from "../failure.js";
 import { envelopeRecord, formatEnvelope, perSecond, seconds } from "../format.js";
 import { count, endpointOption, jsonOption, progressOption, type CommonFlags } from "../options.js";
@@ -40,6 +41,7 @@ export function subscribeCommand(signal: AbortSignal): Command {
     .addOption(jsonOption())
     .addOption(progressOption())
     .action(async (flags: SubscribeFlags) => {
+      await checkHostResolves(flags.endpoint);
       const out = new Output(flags.json ?? false);
       const subscription = new Subscription({
         endpoint: flags.endpoint,

@@ -2,7 +2,9 @@
 // zpb-proto-gen: static ESM code + .d.ts from a folder of .proto files (protobufjs-cli's pbjs), the same
 // way @zpb/proto builds its own src/gen/. The output is a build output: gitignore it, regenerate it.
 // Run `zpb-proto-gen --help` for usage. Paths are relative to the current folder, so the bin works from
-// any package that depends on @zpb/proto; pbjs itself is resolved from here, not from the caller.
+// any package that has @zpb/proto-gen as a devDependency; pbjs is resolved from here, not from the caller.
+// It lives in its own package so protobufjs-cli (jsdoc, babel, glob …) is a build-time tool only and
+// never part of an application's runtime dependencies.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -77,7 +79,7 @@ let pbjs;
 try {
   pbjs = join(dirname(require.resolve("protobufjs-cli/package.json")), "bin", "pbjs");
 } catch {
-  fail("protobufjs-cli is not installed next to @zpb/proto (reinstall the workspace)");
+  fail("protobufjs-cli is not installed next to @zpb/proto-gen (reinstall its dependencies)");
 }
 
 mkdirSync(outDir, { recursive: true });
