@@ -217,13 +217,20 @@ describe("two clients sending 64 KiB to echo and never reading", () => {
   });
 });
 
-describe("messages of 1,000,000 one-byte frames", () => {
+/**
+ * Frames per flood message. The issue's row is 1,000,000 (the README's figures come from runs with
+ * HOSTILE_FLOOD_FRAMES=1000000); by default a quarter of that, so this test does not starve the other test
+ * files vitest runs beside it on a small machine.
+ */
+const FLOOD_FRAMES = Number(process.env.HOSTILE_FLOOD_FRAMES ?? 250_000);
+
+describe("messages of many one-byte frames (the multipart flood)", () => {
   it("do not take the server down: others are served meanwhile, and it stops cleanly", {
     timeout: 90_000,
   }, async () => {
     const server = await spawnServer(["--workers", "2"]);
     const pid = server.child.pid!;
-    const sent = await Promise.all([0, 1, 2, 3].map(() => multipartFlood(server.endpoints.main[0]!, 1, 1_000_000)));
+    const sent = await Promise.all([0, 1, 2, 3].map(() => multipartFlood(server.endpoints.main[0]!, 1, FLOOD_FRAMES)));
     expect(sent.map((s) => s.written)).toEqual([1, 1, 1, 1]);
     // For 20 s: sample memory, and check that a well-behaved client is still answered.
     let peak = rssMiB(pid);
@@ -240,7 +247,7 @@ describe("messages of 1,000,000 one-byte frames", () => {
     }
     const { errors, refusals } = await countersOf(server);
     console.info(
-      `4 × 1,000,000-frame messages: RSS peak ${peak} MiB, ${rssMiB(pid)} MiB after 20 s; a client was answered ` +
+      `4 × ${FLOOD_FRAMES}-frame messages: RSS peak ${peak} MiB, ${rssMiB(pid)} MiB after 20 s; a client was answered ` +
         `${answeredDuring} time(s) meanwhile; badFrames ${errors.badFrames}, stalls ${refusals.stalls}, heapLimit ${refusals.heapLimit}`,
     );
     // libzmq bounds frames, not frames per message (README "Hardening"): this is the measured worst case.
