@@ -67,6 +67,7 @@ export async function runHostile(ctx: ScenarioContext): Promise<void> {
       await attackProc?.stop(3000);
       if (server) await stopServer(server);
     }
-    (ctx.result.hostile ??= []).push(record);
+    ctx.result.hostile ??= [];
+    ctx.result.hostile.push(record);
   }
 }
