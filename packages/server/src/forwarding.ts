@@ -3,6 +3,7 @@
 // in two loops on the main thread: slower (see the README, "Proxy or JS forwarding"), kept to measure against.
 import * as zmq from "zeromq";
 import type { Forwarder } from "./settings.js";
+import { settlesWithin } from "./settles-within.js";
 
 /** A running forwarder between one front and its backend. */
 export interface Forwarding {
@@ -30,17 +31,6 @@ export function startForwarding(
   backendAddress: string,
 ): Forwarding {
   return kind === "js" ? forwardInJs(front, back) : runProxy(front, back, backendAddress);
-}
-
-/** True when `promise` settles within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -75,8 +65,11 @@ function runProxy(front: zmq.Router, back: zmq.Dealer, backendAddress: string): 
       } catch {
         // Already terminated (its sockets are closed): nothing left to stop.
       }
-      const settled = ended.catch(() => undefined);
-      if (!(await settlesWithin(settled, STOP_TIMEOUT_MS))) await sinkUntil(backendAddress, settled);
+      if (!(await settlesWithin(ended, STOP_TIMEOUT_MS)))
+        await sinkUntil(
+          backendAddress,
+          ended.catch(() => undefined),
+        );
     },
   };
 }

@@ -11,6 +11,7 @@ import { createLivenessMemory } from "./liveness.js";
 import type { Logger } from "./log.js";
 import { workerSettingsOf, type ServerSettings, type WorkerSettings } from "./settings.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
+import { settlesWithin } from "./settles-within.js";
 import { ThreadInterrupter, workerExecArgv } from "./thread-interrupt.js";
 import { Watchdog, type Stall } from "./watchdog.js";
 
@@ -177,12 +178,12 @@ export class WorkerPool {
     const running = this.slots.filter((s): s is Slot => s !== undefined);
     for (const entry of running) post(entry.control, { type: "stop", drainMs });
     const all = Promise.all(running.map((entry) => entry.drained));
-    if (!(await within(all, drainMs + STOP_GRACE_MS))) {
+    if (!(await settlesWithin(all, drainMs + STOP_GRACE_MS))) {
       for (const [slot, entry] of this.slots.entries()) {
-        if (entry !== undefined && !(await within(entry.drained, 0)))
+        if (entry !== undefined && !(await settlesWithin(entry.drained, 0)))
           await this.onStall(this.watchdog.stallOf(slot, drainMs + STOP_GRACE_MS));
       }
-      await within(all, LEAVE_MS);
+      await settlesWithin(all, LEAVE_MS);
     }
     return { drainTimedOut: this.drainTimeouts };
   }
@@ -197,7 +198,7 @@ export class WorkerPool {
     const running = this.slots.filter((s): s is Slot => s !== undefined);
     for (const entry of running) post(entry.control, { type: "close" });
     const all = Promise.all(running.map((entry) => entry.done));
-    if (!(await within(all, LEAVE_MS))) {
+    if (!(await settlesWithin(all, LEAVE_MS))) {
       this.options.logger.error({}, "a worker did not close its socket in time; ending the process is not safe");
       throw new ServerError("STOP_TIMEOUT", "a worker did not close its socket in time");
     }
@@ -379,16 +380,5 @@ function post(port: MessagePort, message: ControlMessage): void {
     port.postMessage(message);
   } catch {
     // The port closed: that task is ending already.
-  }
-}
-
-/** True when `promise` settles within `ms` (0: only if it has settled already). */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

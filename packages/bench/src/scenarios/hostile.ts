@@ -6,8 +6,8 @@ import { HOSTILE_ATTACK_MS, hostileAttack } from "../options.js";
 import type { Proc } from "../procs.js";
 import { resourcesOf } from "../procs.js";
 import type { HostileRecord, LatencyClientResult } from "../result.js";
-import { ServerUnavailableError, startServer, stopServer } from "../servers.js";
-import { messageOf, type ScenarioContext } from "./context.js";
+import { startServer, stopServer } from "../servers.js";
+import { endFailedRun, type ScenarioContext } from "./context.js";
 import { sleep } from "../ipc.js";
 
 /** Our server (largest worker count, echo on) without, then with, attackers. */
@@ -58,10 +58,7 @@ export async function runHostile(ctx: ScenarioContext): Promise<void> {
         `p50 ${l.p50Us} µs, p99 ${l.p99Us} µs, lost ${result.lost}, server peak RSS ${record.serverPeakRssMiB} MiB`,
       );
     } catch (err) {
-      record.error = messageOf(err);
-      ctx.progress.end(
-        err instanceof ServerUnavailableError ? "skipped (server not built)" : `FAILED: ${record.error.split("\n")[0]}`,
-      );
+      record.error = endFailedRun(ctx, err);
     } finally {
       await client?.stop(3000);
       await attackProc?.stop(3000);
