@@ -8,6 +8,8 @@ import type { Logger } from "./log.js";
 import type { ServerSettings } from "./settings.js";
 
 let instances = 0;
+/** Whether fronts made now get a socket monitor (see Front.start); false once a server with monitors stopped. */
+let monitorsAllowed = true;
 
 /** One front ROUTER, its backend DEALER, and the forwarder between them. */
 export class Front {
@@ -71,7 +73,12 @@ export class Front {
   /** Starts forwarding; `onFailure` hears of it ending on its own (the front can no longer route). */
   start(kind: ServerSettings["forwarder"], logger: Logger, onFailure: (error: ServerError) => void): void {
     // The monitor must be set up before zmq_proxy takes the socket.
-    this.events = new FrontEvents(this.router, this.counters, this.name, logger);
+    // Only the fronts of the first server a process starts are watched. Measured here: under load, a server
+    // started after an earlier one in the same process had stopped (and its monitors closed) stopped
+    // forwarding altogether while its front had a monitor, and served normally without one; zeromq.js names
+    // a monitor's inproc endpoint after the Observer's address, which a new Observer can reuse. The CLI
+    // runs one server per process, so it always has the counters.
+    if (monitorsAllowed) this.events = new FrontEvents(this.router, this.counters, this.name, logger);
     const forwarding = startForwarding(kind, this.router, this.backend, this.backendAddress);
     this.forwarding = forwarding;
     forwarding.ended.then(
@@ -94,6 +101,7 @@ export class Front {
       if (!this.backend.closed) this.backend.close();
     } finally {
       // Closing the socket ends its monitor too; this covers a socket that never got to close.
+      if (this.events !== undefined) monitorsAllowed = false;
       this.events?.close();
     }
   }
