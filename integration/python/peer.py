@@ -20,11 +20,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 from typing import Any, Callable
 
 import zmq
+from google.protobuf.internal.decoder import _DecodeVarint32
+from google.protobuf.internal.encoder import _VarintBytes
+import zmq.auth
+from zmq.auth.thread import ThreadAuthenticator
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 # Bounded problem list: a run with thousands of bad replies should still print one readable line.
@@ -83,6 +88,32 @@ def decode(data: bytes) -> Any:
     return envelope
 
 
+# --- the batch wire (docs/wire.md, "Batches") -----------------------------------------------------
+# A batch is the marker frame, then one frame holding many messages in protobuf's length-delimited stream
+# format: each message prefixed by its length as a varint (what writeDelimitedTo / encodeDelimited write).
+
+BATCH_MARKER = b"zpb.batch.v1"
+
+
+def join_batch(messages: list[bytes]) -> bytes:
+    """One batch frame: varint length + message, for each message in order."""
+    return b"".join(_VarintBytes(len(m)) + m for m in messages)
+
+
+def split_batch(frame: bytes) -> list[bytes]:
+    """The messages of a batch frame, in order; raises ValueError on a frame that does not split."""
+    items, pos = [], 0
+    while pos < len(frame):
+        length, pos = _DecodeVarint32(frame, pos)
+        if pos + length > len(frame):
+            raise ValueError(f"item {len(items)}: {length} bytes announced, {len(frame) - pos} left")
+        items.append(frame[pos:pos + length])
+        pos += length
+    if not items:
+        raise ValueError("an empty batch frame")
+    return items
+
+
 # --- bounded socket I/O ---------------------------------------------------------------------------
 
 class Deadline:
@@ -130,10 +161,36 @@ class Run:
         return EXIT_OK if self.summary["ok"] else EXIT_MISMATCH
 
 
+def apply_curve(ctx: zmq.Context, sock: zmq.Socket, args: argparse.Namespace) -> None:
+    """CURVE as pyzmq's own zmq.auth does it: certificates read with load_certificate(); a server with
+    --authorized-keys runs a ThreadAuthenticator with configure_curve(location=DIR)."""
+    if args.curve_cert is None and args.curve_server_key is None:
+        return
+    if args.bind:  # the CURVE server
+        _, secret = zmq.auth.load_certificate(args.curve_cert)
+        sock.curve_secretkey = secret
+        sock.curve_server = True
+        if args.authorized_keys:
+            auth = ThreadAuthenticator(ctx)
+            auth.start()
+            auth.configure_curve(domain="*", location=args.authorized_keys)
+            args.authenticator = auth
+        return
+    key = args.curve_server_key
+    sock.curve_serverkey = zmq.auth.load_certificate(key)[0] if os.path.exists(key) else key.encode()
+    if args.curve_cert:
+        public, secret = zmq.auth.load_certificate(args.curve_cert)
+    else:
+        public, secret = zmq.curve_keypair()
+    sock.curve_publickey = public
+    sock.curve_secretkey = secret
+
+
 def open_socket(ctx: zmq.Context, kind: int, args: argparse.Namespace) -> zmq.Socket:
     """A socket with linger 0 (a dead peer must never hold the process), bound or connected per args."""
     sock = ctx.socket(kind)
     sock.setsockopt(zmq.LINGER, 0)
+    apply_curve(ctx, sock, args)
     if args.bind:
         sock.bind(args.bind)
         endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -196,6 +253,8 @@ def run_req(ctx: zmq.Context, args: argparse.Namespace) -> int:
 def run_dealer(ctx: zmq.Context, args: argparse.Namespace) -> int:
     """The Rust example's DEALER client: one frame per request (or ["", payload] with --delimiter), up to
     --window requests in flight; replies may arrive in any order, each seq must come back exactly once."""
+    if args.batch > 1:
+        return run_dealer_batches(ctx, args)
     run, deadline = Run("dealer"), Deadline(args.timeout)
     run.summary["delimiter"] = args.delimiter
     sock = open_socket(ctx, zmq.DEALER, args)
@@ -232,6 +291,57 @@ def run_dealer(ctx: zmq.Context, args: argparse.Namespace) -> int:
     return run.finish()
 
 
+def run_dealer_batches(ctx: zmq.Context, args: argparse.Namespace) -> int:
+    """DEALER speaking the batch wire: pings go out --batch at a time as [marker, batch] (after "" with
+    --delimiter), up to --window batches in flight; each reply must be one batch of pongs, in request order."""
+    run, deadline = Run("dealer"), Deadline(args.timeout)
+    run.summary.update(delimiter=args.delimiter, batch=args.batch, batchesSent=0, batchReplies=0)
+    sock = open_socket(ctx, zmq.DEALER, args)
+    prefix = [b""] if args.delimiter else []
+    seqs = list(range(args.start_seq, args.start_seq + args.count))
+    batches = [seqs[i:i + args.batch] for i in range(0, len(seqs), args.batch)]
+    outstanding: dict[int, list[int]] = {}  # first seq of a batch -> its seqs
+    next_batch = 0
+    try:
+        while next_batch < len(batches) or outstanding:
+            while next_batch < len(batches) and len(outstanding) < args.window:
+                batch = batches[next_batch]
+                frames = [ping(seq) for seq in batch]
+                send(sock, prefix + ([BATCH_MARKER, join_batch(frames)] if len(batch) > 1 else frames), deadline)
+                outstanding[batch[0]] = batch
+                next_batch += 1
+                run.summary["sent"] += len(batch)
+                run.summary["batchesSent"] += 1 if len(batch) > 1 else 0
+            frames = recv(sock, deadline)
+            body = frames[len(prefix):]
+            if frames[:len(prefix)] != prefix:
+                run.problem(f"reply shape {[f.hex() for f in frames]}: expected {len(prefix)} empty frame(s) first")
+            if len(body) == 2 and body[0] == BATCH_MARKER:
+                run.summary["batchReplies"] += 1
+                try:
+                    payloads = split_batch(body[1])
+                except Exception as error:
+                    run.problem(f"reply batch does not split: {error}")
+                    break
+            elif len(body) == 1:
+                payloads = body
+            else:
+                run.problem(f"reply of {len(body)} body frames is neither [payload] nor [marker, batch]")
+                break
+            got = [check_reply(run, payload, args) for payload in payloads]
+            run.summary["received"] += len(got)
+            asked = outstanding.pop(got[0], None) if got and got[0] is not None else None
+            if asked is None:
+                run.problem(f"reply starting with seq {got[:1]} matches no batch in flight")
+            elif got != asked:
+                run.problem(f"batch {asked[0]}..{asked[-1]} answered with seqs {got[:5]}..., expected the same order")
+    except TimedOut as what:
+        run.problem(f"timed out on {what} with {len(outstanding)} batches outstanding")
+    finally:
+        sock.close()
+    return run.finish()
+
+
 def run_sub(ctx: zmq.Context, args: argparse.Namespace) -> int:
     """The Rust example's SUB: subscribe to --topic, receive [topic, Envelope{ping{seq}}] with consecutive seqs."""
     run, deadline = Run("sub"), Deadline(args.timeout)
@@ -241,21 +351,32 @@ def run_sub(ctx: zmq.Context, args: argparse.Namespace) -> int:
     try:
         while run.summary["received"] < args.count:
             frames = recv(sock, deadline)
-            run.summary["received"] += 1
-            if len(frames) != 2:
-                run.problem(f"expected [topic, payload], got {len(frames)} frames")
+            if len(frames) == 3 and frames[1] == BATCH_MARKER:
+                run.summary["batches"] = run.summary.get("batches", 0) + 1
+                try:
+                    payloads = split_batch(frames[2])
+                except Exception as error:
+                    run.problem(f"batch does not split: {error}")
+                    continue
+            elif len(frames) == 2:
+                payloads = [frames[1]]
+            else:
+                run.problem(f"expected [topic, payload] or [topic, marker, batch], got {len(frames)} frames")
+                run.summary["received"] += 1
                 continue
-            topic, payload = frames
+            topic = frames[0]
             if not topic.startswith(args.topic.encode()):
                 run.problem(f"topic {topic!r} does not match the subscription {args.topic!r}")
-            try:
-                got = describe(decode(payload))
-            except Exception as error:
-                run.problem(f"undecodable payload {payload.hex()}: {error}")
-                continue
-            if got != {"case": "ping", "seq": str(expected)}:
-                run.problem(f"expected ping seq {expected}, got {json.dumps(got)}")
-            expected += 1
+            for payload in payloads:
+                run.summary["received"] += 1
+                try:
+                    got = describe(decode(payload))
+                except Exception as error:
+                    run.problem(f"undecodable payload {payload.hex()}: {error}")
+                    continue
+                if got != {"case": "ping", "seq": str(expected)}:
+                    run.problem(f"expected ping seq {expected}, got {json.dumps(got)}")
+                expected += 1
     except TimedOut as what:
         run.problem(f"timed out on {what} after {run.summary['received']} messages")
     finally:
@@ -314,6 +435,20 @@ def run_router(ctx: zmq.Context, args: argparse.Namespace) -> int:
         while run.summary["received"] < args.count:
             frames = recv(sock, deadline)
             run.summary["received"] += 1
+            body_at = 2 if len(frames) > 2 and frames[1] == b"" else 1
+            if len(frames) == body_at + 2 and frames[body_at] == BATCH_MARKER:
+                # A batch: answer every item, in order, with one batch (docs/wire.md, "Batches").
+                run.summary["batches"] = run.summary.get("batches", 0) + 1
+                try:
+                    items = split_batch(frames[body_at + 1])
+                except Exception as error:
+                    run.problem(f"batch does not split: {error}")
+                    continue  # no way to answer each item; the peer's own timeout reports it
+                run.summary["received"] += len(items) - 1
+                replies = [answer(run, item) for item in items]
+                send(sock, [*frames[:body_at], BATCH_MARKER, join_batch(replies)], deadline)
+                run.summary["sent"] += len(replies)
+                continue
             if len(frames) == 3 and frames[1] == b"":
                 identity, envelope, payload = frames[0], [b""], frames[2]
                 run.summary["delimited"] += 1
@@ -345,11 +480,16 @@ def run_pub(ctx: zmq.Context, args: argparse.Namespace) -> int:
             if frame[:1] == b"\x01":
                 subscriptions.append(frame[1:].decode(errors="replace"))
         run.summary["subscriptions"] = subscriptions
-        for seq in range(args.start_seq, args.start_seq + args.count):
+        seqs = list(range(args.start_seq, args.start_seq + args.count))
+        for i in range(0, len(seqs), args.batch):
+            chunk = seqs[i:i + args.batch]
             if args.noise_topic:
                 send(sock, [args.noise_topic.encode(), ping(0)], deadline)
-            send(sock, [args.topic.encode(), ping(seq)], deadline)
-            run.summary["sent"] += 1
+            if args.batch > 1:
+                send(sock, [args.topic.encode(), BATCH_MARKER, join_batch([ping(seq) for seq in chunk])], deadline)
+            else:
+                send(sock, [args.topic.encode(), ping(chunk[0])], deadline)
+            run.summary["sent"] += len(chunk)
     except TimedOut as what:
         run.problem(f"timed out on {what} waiting for {args.wait_subscribers} subscriber(s)")
     finally:
@@ -384,6 +524,33 @@ def run_decode(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_encode_batch(args: argparse.Namespace) -> int:
+    """Prints the hex of one batch frame of Envelope{ping{seq}} messages, built by Python."""
+    frame = join_batch([ping(int(seq)) for seq in args.seqs.split(",")])
+    print(json.dumps({"role": "encode-batch", "ok": True, "marker": BATCH_MARKER.hex(), "hex": frame.hex()}),
+          flush=True)
+    return EXIT_OK
+
+
+def run_decode_batch(args: argparse.Namespace) -> int:
+    """Splits hex bytes as a batch frame and prints every Envelope Python's protobuf read in it."""
+    try:
+        envelopes = [describe(decode(item)) for item in split_batch(bytes.fromhex(args.hex))]
+    except Exception as error:
+        print(json.dumps({"role": "decode-batch", "ok": False, "problems": [str(error)]}), flush=True)
+        return EXIT_MISMATCH
+    print(json.dumps({"role": "decode-batch", "ok": True, "envelopes": envelopes}), flush=True)
+    return EXIT_OK
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    """pyzmq's own certificate writer, so tests can hand zpb keys it did not make."""
+    public_file, secret_file = zmq.auth.create_certificates(args.out, args.name)
+    public, _ = zmq.auth.load_certificate(public_file)
+    print(json.dumps({"publicFile": public_file, "secretFile": secret_file, "publicKey": public.decode()}))
+    return EXIT_OK
+
+
 # --- command line ---------------------------------------------------------------------------------
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -401,7 +568,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--count", type=int, default=1, help="messages to handle before exiting (default 1)")
         sub.add_argument("--timeout", type=float, default=10.0, help="seconds for the whole run (default 10)")
         sub.add_argument("--start-seq", type=int, default=1, help="first seq (default 1; up to 2^64-1)")
-        sub.set_defaults(run=run, server=server)
+        sub.add_argument("--curve-cert", metavar="FILE",
+                         help="CURVE: this peer's secret certificate (NAME.key_secret), read with load_certificate()")
+        sub.add_argument("--curve-server-key", metavar="FILE|Z85",
+                         help="CURVE client: the server's public certificate or Z85 key (no --curve-cert: a new pair)")
+        sub.add_argument("--authorized-keys", metavar="DIR",
+                         help="CURVE server: accept only clients whose *.key is in DIR (ThreadAuthenticator)")
+        sub.set_defaults(run=run, server=server, authenticator=None)
         return sub
 
     for name, helptext, run in (("req", "REQ client: ping N times, check each pong's seq", run_req),
@@ -411,13 +584,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                          help="send these bytes instead of pings and expect an ErrorReply to each")
         if name == "dealer":
             sub.add_argument("--delimiter", action="store_true", help='send ["", payload] as REQ does')
-            sub.add_argument("--window", type=int, default=1, help="requests in flight (default 1)")
+            sub.add_argument("--window", type=int, default=1,
+                             help="requests (with --batch: batches) in flight (default 1)")
+            sub.add_argument("--batch", type=int, default=1,
+                             help="pings per batch [marker, batch] (default 1: single frames)")
     socket_command("rep", "REP server: answer pings with pongs", server=True, run=run_rep)
     socket_command("router", "ROUTER server: answer REQ and bare DEALER peers", server=True, run=run_router)
     pub = socket_command("pub", "PUB: publish [topic, ping]", server=True, run=run_pub)
     pub.add_argument("--topic", default="PING")
     pub.add_argument("--noise-topic", default="", help="also publish under this topic (subscribers filter it)")
     pub.add_argument("--wait-subscribers", type=int, default=0, help="XPUB: wait for this many subscriptions")
+    pub.add_argument("--batch", type=int, default=1,
+                     help="pings per [topic, marker, batch] message (default 1: [topic, payload])")
     sub = socket_command("sub", "SUB: receive [topic, ping] with consecutive seqs", server=False, run=run_sub)
     sub.add_argument("--topic", default="PING", help="subscription prefix (default PING)")
 
@@ -427,9 +605,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     enc.add_argument("--code", type=int, default=0, help="ErrorReply code")
     enc.add_argument("--message", default="", help="ErrorReply message")
     enc.set_defaults(run=lambda _ctx, a: run_encode(a), server=None)
+    encb = commands.add_parser("encode-batch", help="print the hex of one batch frame of pings")
+    encb.add_argument("--seqs", required=True, help="comma-separated decimal uint64 seqs")
+    encb.set_defaults(run=lambda _ctx, a: run_encode_batch(a), server=None)
+    decb = commands.add_parser("decode-batch", help="split hex bytes as a batch frame and print its Envelopes")
+    decb.add_argument("hex")
+    decb.set_defaults(run=lambda _ctx, a: run_decode_batch(a), server=None)
     dec = commands.add_parser("decode", help="parse hex bytes as an Envelope and print it")
     dec.add_argument("hex")
     dec.set_defaults(run=lambda _ctx, a: run_decode(a), server=None)
+    key = commands.add_parser("keygen", help="write NAME.key and NAME.key_secret with zmq.auth.create_certificates")
+    key.add_argument("--out", required=True)
+    key.add_argument("--name", required=True)
+    key.set_defaults(run=lambda _ctx, a: run_keygen(a), server=None)
 
     args = parser.parse_args(argv)
     if args.server is not None:
@@ -439,6 +627,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             args.bind = "tcp://127.0.0.1:*"
         if args.count < 1 or (args.command == "dealer" and args.window < 1):
             parser.error("--count and --window must be at least 1")
+        if getattr(args, "batch", 1) < 1:
+            parser.error("--batch must be at least 1")
     return args
 
 
@@ -451,6 +641,8 @@ def main(argv: list[str]) -> int:
     try:
         return args.run(ctx, args)
     finally:
+        if getattr(args, "authenticator", None) is not None:
+            args.authenticator.stop()
         ctx.term()
 
 

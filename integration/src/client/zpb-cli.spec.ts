@@ -65,8 +65,15 @@ describe("zpb against the real server (2 workers)", { timeout: 40_000 }, () => {
     const run = await zpb(["dealer", "-e", server.endpoint, "--count", "2000", "--window", "10"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^2000 sent, 2000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 10\)$/m,
+      /^2000 sent, 2000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ msgs\/s \(window 10, batch 1\)$/m,
     );
+  });
+
+  it("zpb dealer --batch 50 against the real server: every request answered, in batches", async () => {
+    const run = await zpb(["dealer", "-e", server.endpoint, "-c", "20000", "-w", "500", "--batch", "50", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const [summary] = jsonLines(run.stdout);
+    expect(summary).toMatchObject({ type: "summary", sent: 20000, received: 20000, lost: 0, batch: 50, ok: true });
   });
 
   // Last: stop the server, then every request command must fail with exit 1 after its timeout, not hang.

@@ -19,12 +19,13 @@ export class ServerProcess {
     readonly echoEndpoint: string,
   ) {}
 
-  static async start(): Promise<ServerProcess> {
+  /** Starts the server on free ports; `extraArgs` are more zpb-server flags (e.g. `--curve-key FILE`). */
+  static async start(extraArgs: string[] = []): Promise<ServerProcess> {
     const [front, echo] = [await freePort(), await freePort()];
     const endpoint = `tcp://${HOST}:${front}`;
     const echoEndpoint = `tcp://${HOST}:${echo}`;
     const child = new Child(
-      [SERVER_CLI, "--bind", endpoint, "--echo", echoEndpoint, "--workers", "2", "--stats-interval", "0"],
+      [SERVER_CLI, "--bind", endpoint, "--echo", echoEndpoint, "--workers", "2", "--stats-interval", "0", ...extraArgs],
       { boundMs: 120_000, longLived: true },
     );
     const server = new ServerProcess(child, endpoint, echoEndpoint);
@@ -40,6 +41,16 @@ export class ServerProcess {
   /** What the server printed, for failure messages. */
   get log(): string {
     return this.child.stdout + this.child.stderr;
+  }
+
+  /** Sends `signal` (by PID), e.g. SIGHUP to reload the allow-list. */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Resolves once the server's output contains `text`. */
+  waitFor(text: string, ms?: number): Promise<void> {
+    return this.child.waitFor(text, ms);
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within 10 s; resolves to how it ended. */

@@ -15,7 +15,11 @@
  *   stdout  {...LoadClientResult}  the same fields as the JS client's result, then exit 0
  *
  * Usage: load --endpoint tcp://127.0.0.1:PORT --window N --count N --warmup N --duration-ms MS
- *             --seq-base N --stall-ms MS
+ *             --seq-base N --stall-ms MS [--batch N]
+ *
+ * --batch N (N > 1) sends up to N pings per ZeroMQ message as a zpb batch (docs/wire.md, "Batches"):
+ * the marker frame "zpb.batch.v1", then one frame of varint(length) + Envelope per ping; a batch
+ * reply is split the same way. 1 (the default) is the single-frame wire above.
  *        load --encode-ping SEQ        print the request's bytes as hex (tests)
  *        load --decode-reply HEX       print the reply's seq, or "unexpected" (tests)
  *
@@ -118,6 +122,20 @@ static int decode_pong(const uint8_t *p, size_t len, uint64_t *seq) {
   return is_pong;
 }
 
+/* ---- the batch wire ---------------------------------------------------------------------------- */
+
+static const char MARKER[] = "zpb.batch.v1";
+#define MARKER_LEN (sizeof MARKER - 1)
+
+/* Appends Envelope{ping{seq}} to a batch frame with its varint length prefix; returns the bytes written. */
+static size_t append_ping(uint8_t *out, uint64_t seq) {
+  uint8_t msg[16];
+  size_t n = encode_ping(msg, seq);
+  size_t k = put_varint(out, n);
+  memcpy(out + k, msg, n);
+  return k + n;
+}
+
 /* ---- clocks --------------------------------------------------------------------------------- */
 
 /* CLOCK_MONOTONIC seconds: the clock Node's process.hrtime uses, so the runner can line up clients. */
@@ -138,7 +156,7 @@ static double cpu_seconds(void) {
 
 struct config {
   const char *endpoint;
-  uint64_t window, count, warmup, duration_ms, seq_base, stall_ms;
+  uint64_t window, count, warmup, duration_ms, seq_base, stall_ms, pack;
 };
 
 static void die(const char *what) {
@@ -177,7 +195,8 @@ static int run(const struct config *c) {
   double warm_until = start + c->duration_ms / 4000.0;
   double stall_s = c->stall_ms / 1000.0;
   int want_out = 0; /* the last send hit the HWM: also wait for the socket to become writable */
-  uint8_t req[16], rep[256];
+  static uint8_t req[16], rep[1 << 20], packed[1 << 20];
+  int in_batch = 0; /* the last frame was the batch marker: the next one is a batch frame */
   /*
    * Refill in batches: send only once at least `batch` slots are free, and while fewer are free
    * but replies are flowing, nap briefly instead of waking for every single reply. Each wake-up
@@ -200,26 +219,46 @@ static int run(const struct config *c) {
       int more = 0;
       size_t more_size = sizeof more;
       zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &more_size);
-      if (more) continue; /* a multi-frame reply: its last frame is the payload */
+      if (more) {
+        /* a multi-frame reply: its last frame is the payload, or the batch after the marker */
+        in_batch = (size_t)n == MARKER_LEN && memcmp(rep, MARKER, MARKER_LEN) == 0;
+        continue;
+      }
       drained++;
       double now = now_seconds();
       last_progress = now;
-      uint64_t seq;
-      if ((size_t)n > sizeof rep || !decode_pong(rep, (size_t)n, &seq) || seq < c->seq_base || seq - c->seq_base >= sent) {
+      const uint8_t *item = rep, *end = rep + ((size_t)n > sizeof rep ? 0 : (size_t)n);
+      uint64_t item_len = (uint64_t)(end - rep);
+      int batch_reply = in_batch;
+      in_batch = 0;
+      if ((size_t)n > sizeof rep || (n == 0 && !batch_reply)) {
         unexpected++;
         continue;
       }
-      uint64_t i = seq - c->seq_base;
-      if (answered[i >> 3] & (1u << (i & 7))) {
-        duplicates++;
-        continue;
-      }
-      answered[i >> 3] |= (uint8_t)(1u << (i & 7));
-      received++;
-      last_at = now;
-      if (warm_at == 0 && (received >= c->warmup || now >= warm_until)) {
-        warm_at = now;
-        warm_count = received;
+      while (item < end) {
+        if (batch_reply && (!get_varint(&item, end, &item_len) || item_len > (uint64_t)(end - item))) {
+          unexpected++;
+          break;
+        }
+        const uint8_t *this_item = item;
+        item += item_len;
+        uint64_t seq;
+        if (!decode_pong(this_item, (size_t)item_len, &seq) || seq < c->seq_base || seq - c->seq_base >= sent) {
+          unexpected++;
+          continue;
+        }
+        uint64_t i = seq - c->seq_base;
+        if (answered[i >> 3] & (1u << (i & 7))) {
+          duplicates++;
+          continue;
+        }
+        answered[i >> 3] |= (uint8_t)(1u << (i & 7));
+        received++;
+        last_at = now;
+        if (warm_at == 0 && (received >= c->warmup || now >= warm_until)) {
+          warm_at = now;
+          warm_count = received;
+        }
       }
     }
 
@@ -231,6 +270,27 @@ static int run(const struct config *c) {
     uint64_t free_slots = c->window - (sent - received);
     int refill = free_slots >= batch || free_slots >= c->count - sent || sent == received;
     while (refill && sending && sent < c->count && sent - received < c->window) {
+      if (c->pack > 1) {
+        /* One batch: the marker, then as many pings as the pack size, the window and the count allow. */
+        uint64_t m = c->pack, room = c->window - (sent - received), left = c->count - sent;
+        if (m > room) m = room;
+        if (m > left) m = left;
+        size_t len = 0;
+        for (uint64_t k = 0; k < m; k++) len += append_ping(packed + len, c->seq_base + sent + k);
+        if (zmq_send(sock, MARKER, MARKER_LEN, ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0) {
+          if (zmq_errno() == EAGAIN) {
+            want_out = 1;
+            break;
+          }
+          if (zmq_errno() == EINTR) continue;
+          die("zmq_send");
+        }
+        /* libzmq takes the rest of a message whose first frame it accepted */
+        while (zmq_send(sock, packed, len, 0) < 0)
+          if (zmq_errno() != EINTR) die("zmq_send");
+        sent += m;
+        continue;
+      }
       size_t len = encode_ping(req, c->seq_base + sent);
       if (zmq_send(sock, req, len, ZMQ_DONTWAIT) < 0) {
         if (zmq_errno() == EAGAIN) {
@@ -292,7 +352,7 @@ static uint64_t number(const char *flag, const char *s) {
 }
 
 int main(int argc, char **argv) {
-  struct config c = {NULL, 100, 100000, 10000, 8000, 1, 2000};
+  struct config c = {NULL, 100, 100000, 10000, 8000, 1, 2000, 1};
   for (int i = 1; i < argc; i++) {
     const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
     if (!value) {
@@ -322,13 +382,14 @@ int main(int argc, char **argv) {
     else if (!strcmp(flag, "--duration-ms")) c.duration_ms = number(flag, value);
     else if (!strcmp(flag, "--seq-base")) c.seq_base = number(flag, value);
     else if (!strcmp(flag, "--stall-ms")) c.stall_ms = number(flag, value);
+    else if (!strcmp(flag, "--batch")) c.pack = number(flag, value);
     else {
       fprintf(stderr, "load: unknown flag %s\n", flag);
       return 2;
     }
   }
-  if (!c.endpoint || c.window == 0) {
-    fprintf(stderr, "load: --endpoint is required and --window must be > 0\n");
+  if (!c.endpoint || c.window == 0 || c.pack == 0) {
+    fprintf(stderr, "load: --endpoint is required and --window and --batch must be > 0\n");
     return 2;
   }
   return run(&c);

@@ -8,6 +8,8 @@ import { runPeerServer, type PeerServerConfig } from "./roles/zmq-servers.js";
 import { runDealerClient, runReqClient, type DealerClientConfig, type ReqClientConfig } from "./roles/zmq-clients.js";
 import { runNativeDealerClient, type NativeDealerConfig } from "./roles/native-client.js";
 import { runPublisher, runSubscriber, type PubConfig, type SubConfig } from "./roles/pubsub.js";
+import { runPipelinedClient, type PipelinedClientConfig } from "./roles/pipelined-client.js";
+import { runZpbPublisher, runZpbSubscriber, type ZpbPubConfig } from "./roles/zpb-pubsub.js";
 import { runCodecBench, type CodecConfig } from "./roles/codec.js";
 import { runAttackers, type AttackersConfig } from "./roles/attackers.js";
 import {
@@ -20,9 +22,9 @@ import {
 } from "./roles/grpc.js";
 
 /** Tells the runner this client is set up (after a Ping got its Pong, for zeromq servers) and waits for go. */
-function readyThenGo(probeEndpoint?: string): () => Promise<void> {
+function readyThenGo(probeEndpoint?: string, curve?: ReqClientConfig["curve"]): () => Promise<void> {
   return async () => {
-    if (probeEndpoint !== undefined) await probeZmq(probeEndpoint, 10_000);
+    if (probeEndpoint !== undefined) await probeZmq(probeEndpoint, 10_000, 200, curve);
     tell({ type: "ready", info: {} });
     await waitFor("go");
   };
@@ -38,12 +40,20 @@ async function main(role: Role, config: never): Promise<void> {
       return runPublisher(config as PubConfig);
     case "req-client": {
       const c = config as ReqClientConfig;
-      return tell({ type: "result", data: await runReqClient(c, readyThenGo(c.endpoint)) });
+      return tell({ type: "result", data: await runReqClient(c, readyThenGo(c.endpoint, c.curve)) });
     }
     case "dealer-client": {
       const c = config as DealerClientConfig;
-      return tell({ type: "result", data: await runDealerClient(c, readyThenGo(c.endpoint)) });
+      return tell({ type: "result", data: await runDealerClient(c, readyThenGo(c.endpoint, c.curve)) });
     }
+    case "pipelined-client": {
+      const c = config as PipelinedClientConfig;
+      return tell({ type: "result", data: await runPipelinedClient(c, readyThenGo(c.endpoint)) });
+    }
+    case "zpb-publisher":
+      return runZpbPublisher(config as ZpbPubConfig);
+    case "zpb-subscriber":
+      return tell({ type: "result", data: await runZpbSubscriber(config as SubConfig) });
     case "native-dealer-client": {
       const c = config as NativeDealerConfig;
       return tell({ type: "result", data: await runNativeDealerClient(c, readyThenGo(c.endpoint)) });

@@ -69,6 +69,8 @@ const program = new Command()
   .option("--heavy-windows <list>", "windows of the CPU-heavy runs", positiveInts)
   .option("--pubsub-count <n>", "messages per pub/sub run", positiveInt)
   .option("--pubsub-hwms <list>", "HWMs to try: default,100000,0 (0 = unlimited)", hwms)
+  .option("--batch-sizes <list>", "scenario batch: messages per ZeroMQ message, e.g. 1,10,100", positiveInts)
+  .option("--no-batch-pin", "scenario batch: leave out the runs against a server started with --pin")
   .option("--repeat <n>", "runs of each throughput configuration", positiveInt)
   .option("--out <dir>", "results folder", resolve(PACKAGE_DIR, "results"))
   .option("--server-cli <path>", "our server's CLI (default: @zpb/server's bin)")
@@ -97,6 +99,7 @@ const map: Array<[string, keyof BenchOptions]> = [
   ["heavyWindows", "heavyWindows"],
   ["pubsubCount", "pubsubCount"],
   ["pubsubHwms", "pubsubHwms"],
+  ["batchSizes", "batchSizes"],
   ["repeat", "repeat"],
   ["serverCli", "serverCli"],
   ["pidLog", "pidLog"],
@@ -106,6 +109,7 @@ for (const [flag, key] of map)
   if (flags[flag] !== undefined) (options as unknown as Record<string, unknown>)[key] = flags[flag];
 options.noProgress = flags.progress === false;
 options.nativeRouter = flags.nativeRouter !== false;
+options.batchPin = flags.batchPin !== false;
 
 const registry = new ProcessRegistry(fileURLToPath(new URL("./child.js", import.meta.url)), options.pidLog);
 const progress = createProgress(Boolean(process.stdout.isTTY) && !options.noProgress);

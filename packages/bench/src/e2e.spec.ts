@@ -30,6 +30,9 @@ const REDUCED = [
   "5000",
   "--pubsub-hwms",
   "default,0",
+  "--batch-sizes",
+  "1,10",
+  "--no-batch-pin",
 ];
 
 /** Starts `zpb-bench <args>`; the process is bounded (killed by PID) and ends with its test at the latest. */
@@ -146,6 +149,18 @@ describe("zpb-bench end to end", () => {
     ]);
     for (const c of r.codec) expect(c.opsPerSec).toBeGreaterThan(1000);
 
+    // 7. CURVE + allow-list vs plaintext: both rows of our server, every request answered, a real p50
+    expect((r.curve ?? []).map((c) => c.security)).toEqual(["plaintext", "curve"]);
+    for (const c of r.curve ?? []) {
+      expectOk("zpb", c.error);
+      if (c.error) continue;
+      expect(c.sent).toBeGreaterThan(0);
+      expect(c.received).toBe(c.sent);
+      expect(c.lost).toBe(0);
+      expect(c.latency!.p50Us).toBeGreaterThan(0);
+    }
+    expect(stdout).toContain("### 7. The cost of encryption");
+
     // 6. resources of every server of scenario 2
     for (const res of r.resources) {
       // a Node server holds tens of MiB; the C ROUTER a few
@@ -158,6 +173,30 @@ describe("zpb-bench end to end", () => {
       new Set(r.resources.filter((x) => x.scenario === "pingpong").map((x) => `${x.server}×${x.workers}`)),
     ).toEqual(started);
 
+    // 7. batch: every size × window × client through our server, and the pub/sub pairs, nothing lost
+    {
+      const batch = r.batch ?? [];
+      expect(new Set(batch.map((b) => b.batch))).toEqual(new Set([1, 10]));
+      expect(batch.some((b) => b.window === 1 && b.p50Us !== undefined && b.p50Us > 0)).toBe(true);
+      for (const b of batch) {
+        expect(b.error, `batch ${b.batch} w${b.window} ${b.client}`).toBeUndefined();
+        expect(b.lost).toBe(0);
+        expect(b.received).toBeGreaterThan(0);
+        expect(b.envelopesPerCoreSecond).toBeGreaterThan(0);
+      }
+    }
+    const batchPubsub = r.batchPubsub ?? [];
+    expect(batchPubsub.map((p) => `${p.batch} ${p.publisher}→${p.subscriber}`)).toEqual([
+      "1 plain→plain",
+      "1 plain→zpb",
+      "1 zpb→zpb",
+      "10 zpb→zpb",
+    ]);
+    for (const p of batchPubsub) {
+      expect(p.error).toBeUndefined();
+      expect(p.received).toBe(p.count);
+    }
+
     expect(r.targets.map((t) => t.id)).toEqual([
       "pooled-vs-plain-router",
       "cpu-scaling-2-vs-1",
@@ -168,7 +207,7 @@ describe("zpb-bench end to end", () => {
     expect(stdout).toContain("### Targets");
 
     const stem = json!.replace(/\.json$/, "");
-    for (const chart of ["throughput", "scaling", "latency"]) {
+    for (const chart of ["throughput", "scaling", "latency", "batch"]) {
       expect(readFileSync(join(out, `${stem}-${chart}.svg`), "utf8")).toMatch(/^<svg/);
     }
     expect(readFileSync(join(out, `${stem}.md`), "utf8")).toContain("### 2. Pipelined Ping/Pong throughput");

@@ -2,12 +2,12 @@
 // reading of replies, and a real run against a real ROUTER. A machine without a C compiler or libzmq headers
 // fails these tests with the reason (scripts/ensure-peers.sh installs them): a missing build is never a skip.
 import { beforeAll, describe, expect, it } from "vitest";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Dealer, Router } from "zeromq";
-import { envelopeCodec, errorReply, ErrorCode, ping, pong } from "@zpb/proto";
+import { BATCH_MARKER, createBatchCodec, envelopeCodec, errorReply, ErrorCode, ping, pong } from "@zpb/proto";
 import { buildNative } from "./native.js";
 import type { LoadClientResult } from "./result.js";
 
@@ -20,6 +20,21 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const native = (...args: string[]): string => execFileSync(binary, args, { encoding: "utf8", timeout: 5000 }).trim();
 
 const SEQS = [0n, 1n, 127n, 128n, 300n, 16_383n, 16_384n, 2n ** 32n, 2n ** 40n + 1n, 2n ** 63n, 2n ** 64n - 1n];
+
+/** Says "go" once the load client is ready; resolves with its exit code and everything it printed. */
+async function goAndWait(child: ChildProcess): Promise<{ code: number | null; out: string }> {
+  let out = "";
+  let went = false;
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+    if (!went && out.includes('{"ready":true}')) {
+      went = true;
+      child.stdin!.write("go\n");
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, out };
+}
 
 describe("native load client", () => {
   beforeAll(() => {
@@ -75,16 +90,7 @@ describe("native load client", () => {
       "--stall-ms",
       "500",
     ]);
-    let out = "";
-    let went = false;
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (!went && out.includes('{"ready":true}')) {
-        went = true;
-        child.stdin.write("go\n");
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { code, out } = await goAndWait(child);
     router.close();
     await serving;
     expect(code).toBe(0);
@@ -99,6 +105,33 @@ describe("native load client", () => {
     expect(result.counted).toBeLessThan(result.received); // warm-up excluded
     expect(result.toSeconds).toBeGreaterThan(result.fromSeconds);
     expect(result.cpuSeconds).toBeGreaterThan(0);
+  }, 20_000);
+
+  it("--batch 10 sends [marker, batch] frames and reads batch replies: every request answered once", async () => {
+    const router = new Router({ linger: 0 });
+    await router.bind("tcp://127.0.0.1:*");
+    const batches = createBatchCodec(envelopeCodec);
+    let batchesSeen = 0;
+    // A ROUTER that speaks the batch wire: one batch of pongs, in order, per batch of pings.
+    const serving = (async () => {
+      for await (const [id, marker, frame] of router) {
+        if (!marker!.equals(BATCH_MARKER) || frame === undefined) continue;
+        batchesSeen++;
+        const pongs = batches.decode(frame).map((m) => pong(m.payload.case === "ping" ? m.payload.value.seq : 0n));
+        await router.send([id!, BATCH_MARKER, batches.encode(pongs)]);
+      }
+    })().catch(() => {});
+    const child = spawn(binary, [
+      ...["--endpoint", router.lastEndpoint!, "--window", "40", "--count", "1000", "--warmup", "100"],
+      ...["--duration-ms", "5000", "--seq-base", "1", "--stall-ms", "1000", "--batch", "10"],
+    ]);
+    const { code, out } = await goAndWait(child);
+    router.close();
+    await serving;
+    expect(code).toBe(0);
+    const result = JSON.parse(out.trim().split("\n").pop()!) as LoadClientResult;
+    expect(result).toMatchObject({ sent: 1000, received: 1000, lost: 0, duplicates: 0, unexpected: 0 });
+    expect(batchesSeen).toBeGreaterThanOrEqual(100); // at most 10 per batch
   }, 20_000);
 
   it("ends without a run when its input closes before go", async () => {

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { ClientKind } from "./result.js";
 
 /** The scenarios the runner knows; resources are measured with throughput. */
-export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec", "hostile"] as const;
+export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec", "curve", "batch", "hostile"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /**
@@ -43,6 +43,10 @@ export interface BenchOptions {
   /** Messages per pub/sub run, and the HWMs to try ("default" leaves libzmq's 1000, 0 = unlimited). */
   pubsubCount: number;
   pubsubHwms: Array<number | "default">;
+  /** Scenario "batch": requests (or published messages) per ZeroMQ message; 1 is the single-frame wire. */
+  batchSizes: number[];
+  /** Scenario "batch": also run our server with --pin (at window 1000), to weigh pinning on against off. */
+  batchPin: boolean;
   codecSampleMs: number;
   codecSamples: number;
   /** Runs of each throughput configuration (the table shows the median, and losses of every run). */
@@ -77,6 +81,8 @@ export function defaultOptions(quick: boolean, resultsDir: string): BenchOptions
     heavyWindows: [100],
     pubsubCount: quick ? 50_000 : 1_000_000,
     pubsubHwms: ["default", 100_000, 0],
+    batchSizes: [1, 10, 100],
+    batchPin: true,
     codecSampleMs: quick ? 100 : 500,
     codecSamples: quick ? 3 : 7,
     repeat: 1,
@@ -104,6 +110,10 @@ export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): numbe
       return o.pubsubHwms.length * 60_000;
     case "codec":
       return 10 * o.codecSampleMs * o.codecSamples + 30_000;
+    case "batch":
+      return (plannedSteps(o, "batch") + 2) * (perRun + 5_000);
+    case "curve":
+      return 2 * (o.durationMs + 15_000 + o.durationMs * 4 + 15_000) + 15_000;
     case "hostile":
       return 2 * (o.durationMs * 4 + HOSTILE_ATTACK_MS + 30_000);
   }
@@ -152,5 +162,14 @@ export function plannedSteps(o: BenchOptions, scenario: ScenarioName): number {
       return 2;
     case "codec":
       return 1;
+    case "batch": {
+      // request/reply: every size × window × client, the window-1 latency runs, the pinned runs; then pub/sub
+      const kinds = clientKinds(o.client).length;
+      const reqRep = o.batchSizes.length * (o.windows.length * kinds + 1);
+      const pinned = o.batchPin ? o.batchSizes.length * kinds : 0;
+      return reqRep + pinned + o.batchSizes.length + 2;
+    }
+    case "curve":
+      return 4; // plaintext and CURVE: a throughput run and a latency run each
   }
 }

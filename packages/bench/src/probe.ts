@@ -1,3 +1,4 @@
+import type { CurveClientSocketOptions } from "./curve-keys.js";
 import { Dealer } from "zeromq";
 import { envelopeCodec, ping } from "@zpb/proto";
 
@@ -15,8 +16,13 @@ export class ProbeTimeoutError extends Error {
  * every request/reply server (REP, ROUTER, ours). Sends `[empty, ping]` like a REQ would, so REP
  * servers answer too, and re-sends every `intervalMs` until `timeoutMs`.
  */
-export async function probeZmq(endpoint: string, timeoutMs = 10_000, intervalMs = 200): Promise<void> {
-  const socket = new Dealer({ linger: 0, receiveTimeout: intervalMs });
+export async function probeZmq(
+  endpoint: string,
+  timeoutMs = 10_000,
+  intervalMs = 200,
+  curve: CurveClientSocketOptions | undefined = undefined,
+): Promise<void> {
+  const socket = new Dealer({ linger: 0, receiveTimeout: intervalMs, ...curve });
   socket.connect(endpoint);
   const deadline = Date.now() + timeoutMs;
   try {

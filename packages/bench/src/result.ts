@@ -206,6 +206,21 @@ export interface LatencyRecord {
   error?: string;
 }
 
+/** One row of the CURVE scenario: our server plaintext or with CURVE + an allow-list, same run, same clients. */
+export interface CurveRecord {
+  security: "plaintext" | "curve";
+  workers: number;
+  /** Pipelined Ping/Pong (zeromq.js DEALER client, one process). */
+  window: number;
+  sent: number;
+  received: number;
+  lost: number;
+  msgsPerSec: number;
+  /** Sequential REQ round trips. */
+  latency?: LatencySummary;
+  error?: string;
+}
+
 /** One publish/subscribe run. */
 export interface PubSubRecord {
   /** sendHighWaterMark on PUB and receiveHighWaterMark on SUB; "default" leaves libzmq's 1000; 0 = unlimited. */
@@ -218,6 +233,46 @@ export interface PubSubRecord {
   gaps: number;
   msgsPerSec: number;
   publisherMsgsPerSec: number;
+  error?: string;
+}
+
+/** One batched request/reply run through our server (scenario "batch"). */
+export interface BatchRecord {
+  /** Requests per ZeroMQ message (1 = single frames, the wire every peer speaks). */
+  batch: number;
+  window: number;
+  /** "js": our own PipelinedClient; "native": native/load.c on libzmq. */
+  client: ClientKind;
+  workers: number;
+  /** Our server started with --pin. */
+  pin: boolean;
+  sent: number;
+  received: number;
+  lost: number;
+  msgsPerSec: number;
+  clientCpuShare: number;
+  serverCpuSeconds: number;
+  /** Envelopes answered per second of server CPU (all its threads): the cost of a message to the server. */
+  envelopesPerCoreSecond: number;
+  /** Round trips after warm-up (JS client only). */
+  p50Us?: number;
+  p99Us?: number;
+  error?: string;
+}
+
+/** One batched publish/subscribe run (scenario "batch"): who published, who subscribed, how many per message. */
+export interface BatchPubSubRecord {
+  batch: number;
+  /** "zpb": TopicPublisher / Subscription; "plain": a zeromq.js loop (single frames only). */
+  publisher: "zpb" | "plain";
+  subscriber: "zpb" | "plain";
+  count: number;
+  sent: number;
+  received: number;
+  lost: number;
+  msgsPerSec: number;
+  publisherMsgsPerSec: number;
+  subscriberCpuSeconds: number;
   error?: string;
 }
 
@@ -289,6 +344,11 @@ export interface BenchResult {
   hostile?: HostileRecord[];
   throughput: ThroughputRecord[];
   pubsub: PubSubRecord[];
+  /** Scenario "batch": batched Ping/Pong through our server, and batched publish/subscribe (files before it lack both). */
+  batch?: BatchRecord[];
+  batchPubsub?: BatchPubSubRecord[];
+  /** CURVE vs plaintext (absent in files written before the scenario existed). */
+  curve?: CurveRecord[];
   codec: CodecResult[];
   resources: ResourceRecord[];
   targets: TargetRecord[];

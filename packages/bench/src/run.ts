@@ -22,6 +22,8 @@ import { runLatency } from "./scenarios/latency.js";
 import { runThroughput } from "./scenarios/throughput.js";
 import { runPubSub } from "./scenarios/pubsub.js";
 import { runCodec } from "./scenarios/codec.js";
+import { runBatch } from "./scenarios/batch.js";
+import { runCurve } from "./scenarios/curve.js";
 import { runHostile } from "./scenarios/hostile.js";
 import { judgeTargets } from "./report/targets.js";
 import { renderReport } from "./report/table.js";
@@ -33,6 +35,8 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<v
   scaling: (ctx) => runThroughput(ctx, "cpu"),
   pubsub: runPubSub,
   codec: runCodec,
+  batch: runBatch,
+  curve: runCurve,
   hostile: runHostile,
 };
 
@@ -77,6 +81,9 @@ export async function runBench(
     hostile: [],
     throughput: [],
     pubsub: [],
+    batch: [],
+    batchPubsub: [],
+    curve: [],
     codec: [],
     resources: [],
     targets: [],

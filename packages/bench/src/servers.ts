@@ -6,6 +6,7 @@ import { probeZmq } from "./probe.js";
 import { freePort } from "@zpb/test-support";
 import { resourcesOf, type Proc, type ProcessRegistry } from "./procs.js";
 import type { ProcessResources, ServerKind } from "./result.js";
+import type { CurveRunKeys } from "./curve-keys.js";
 
 /** The bench package's folder (dist/.. when built). */
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -26,6 +27,10 @@ export interface ServerSpec {
    * measures the server, not that bound (see @zpb/server's README, "Nothing lost").
    */
   defaultReplyBound?: boolean;
+  /** Our server only: start it with `--pin` (I/O thread and workers pinned to cores). */
+  pin?: boolean;
+  /** Our server with --curve-key and --authorized-keys; clients use `curve.client` (the CURVE rows). */
+  curve?: CurveRunKeys;
 }
 
 /** A server that answered a Ping and is ready for load. */
@@ -95,7 +100,14 @@ export async function startServer(
     args.push(...(echoAddress === undefined ? ["--no-echo"] : ["--echo", echoAddress]));
     if (spec.defaultReplyBound !== true) args.push("--reply-hwm", "0");
     if (spec.iterations > 0) args.push("--handler", HEAVY_HANDLER);
-    const proc = registry.spawnProgram(`zpb-server×${spec.workers}`, process.execPath, args);
+    if (spec.pin) args.push("--pin");
+    if (spec.curve)
+      args.push("--curve-key", spec.curve.serverSecretFile, "--authorized-keys", spec.curve.authorizedKeys);
+    const proc = registry.spawnProgram(
+      `zpb-server×${spec.workers}${spec.curve ? "-curve" : ""}`,
+      process.execPath,
+      args,
+    );
     const exited = proc.exited.then(() => {
       throw new Error(
         `our server exited (${proc.exitCode ?? proc.signal}) before answering: ${proc.stderr.slice(-800)}`,
@@ -103,7 +115,7 @@ export async function startServer(
     });
     exited.catch(() => {}); // only the race below cares
     try {
-      await Promise.race([probeZmq(address, timeoutMs), exited]);
+      await Promise.race([probeZmq(address, timeoutMs, 200, spec.curve?.client), exited]);
     } catch (err) {
       await proc.stop(2000);
       throw err;

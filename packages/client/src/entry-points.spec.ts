@@ -11,6 +11,7 @@ describeEntryPoints(
     "CLIENT_DEFAULTS",
     "ClientError",
     "ClosedError",
+    "HandshakeError",
     "EchoClient",
     "PipelinedClient",
     "RemoteError",

@@ -1,5 +1,6 @@
 import { ZpbError } from "@zpb/proto";
-import type { ReceiveError } from "@zpb/transport";
+import type { HandshakeFailure, ReceiveError } from "@zpb/transport";
+import { describeHandshakeFailure } from "@zpb/transport/internal";
 
 /** Why a client call failed; stable strings a caller can switch on. */
 export type ClientErrorCode =
@@ -14,7 +15,11 @@ export type ClientErrorCode =
   /** A reply arrived but could not be decoded (see `cause`: a DecodeError or FrameError). */
   | "BAD_REPLY"
   /** The request cannot be matched to a reply: no key, or its key is already in flight. */
-  | "BAD_REQUEST";
+  | "BAD_REQUEST"
+  /** The server's ZAP handler refused this client's CURVE key (libzmq reported ZMQ_EVENT_HANDSHAKE_FAILED_AUTH). */
+  | "REFUSED"
+  /** The security handshake failed: one side uses CURVE and the other does not, or the keys do not match. */
+  | "HANDSHAKE";
 
 /** Base class of every error a zpb client throws on purpose. */
 export class ClientError extends ZpbError<ClientErrorCode> {
@@ -71,5 +76,20 @@ export class BadReplyError extends ClientError {
 
   constructor(cause: ReceiveError) {
     super("BAD_REPLY", `bad reply: ${cause.message}`, { cause });
+  }
+}
+
+/** The server turned this client away during the CURVE handshake; `failure` is what libzmq reported. */
+export class HandshakeError extends ClientError {
+  override name = "HandshakeError";
+
+  constructor(
+    readonly failure: HandshakeFailure,
+    /** This client's public key (Z85): what the server's operator would add to the allow-list. */
+    readonly publicKey?: string,
+  ) {
+    const key =
+      publicKey === undefined || failure.kind !== "refused" ? "" : ` (this client's public key: ${publicKey})`;
+    super(failure.kind === "refused" ? "REFUSED" : "HANDSHAKE", `${describeHandshakeFailure(failure)}${key}`);
   }
 }

@@ -6,6 +6,7 @@ export {
   BadReplyError,
   ClientError,
   ClosedError,
+  HandshakeError,
   RemoteError,
   TimeoutError,
   type ClientErrorCode,
@@ -24,5 +25,11 @@ export {
   type RequestKey,
 } from "./pipelined-client.js";
 export { Subscription, type SubscriptionOptions, type SubscriptionStats, type TopicMessage } from "./subscription.js";
-export { TopicPublisher, type PublishManyOptions, type TopicPublisherOptions } from "./publisher.js";
+export {
+  TopicPublisher,
+  type PublishManyOptions,
+  type TopicPublisherCurve,
+  type TopicPublisherOptions,
+} from "./publisher.js";
 export { EchoClient, type EchoClientOptions } from "./echo-client.js";
+export type { CurveClientKeys, HandshakeFailure, KeySource, ZapRefusal } from "@zpb/transport";

@@ -9,12 +9,27 @@ export const CLIENT_DEFAULTS = {
   /** Requests in flight at once on the pipelined client. */
   window: 100,
   /**
+   * Requests packed into one batch by the pipelined client: 1 = every request its own frame, because a batch
+   * needs a peer that speaks the batch wire (docs/wire.md, "Batches"): the zpb server does, the Rust
+   * prost + zmq example, pyzmq and libzmq programs do not.
+   */
+  maxBatch: 1,
+  /** Messages a publisher packs into one batch: 1 = one frame per message, which every subscriber reads. */
+  publishBatch: 1,
+  /** How long (µs) a queued request may wait for others to join its batch: 0 = only those of the same event-loop turn. */
+  lingerMicros: 0,
+  /**
    * Clients close with linger 0: a request that was never answered is not worth delaying exit for, and
    * libzmq's default (-1) can keep the process alive forever.
    */
   linger: 0,
   /** A publisher's close() still delivers what it queued for connected subscribers, for up to this long. */
   publisherLinger: 1000,
+  /**
+   * After the server refuses a CURVE client (libzmq does not retry such a connection itself), a pipelined
+   * client or subscription reconnects this long after, so a key authorized meanwhile gets in.
+   */
+  refusedRetryMs: 1000,
   endpoints: DEFAULT_ENDPOINTS,
 } as const;
 

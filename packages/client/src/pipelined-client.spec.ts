@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ErrorCode, ZpbError, errorReply, ping, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
 import { PipelinedClient } from "./pipelined-client.js";
 import { AbortedError, ClientError, ClosedError, RemoteError, TimeoutError } from "./errors.js";
-import { echoServer, pongServer, ScriptedRouter, type TestServer } from "./test-support/servers.js";
+import {
+  BatchRouter,
+  echoServer,
+  pongServer,
+  ScriptedRouter,
+  silentServer,
+  type TestServer,
+} from "./test-support/servers.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -202,5 +209,122 @@ describe("PipelinedClient", () => {
     const texts = ["a:1", "b:2", "c:3"];
     const replies = await Promise.all(texts.map((t) => c.request(Buffer.from(t))));
     expect(replies.map((r) => Buffer.from(r).toString())).toEqual(texts);
+  });
+});
+
+async function batchRouter(autoPong = false): Promise<BatchRouter> {
+  const router = await new BatchRouter(autoPong).start();
+  cleanups.push(() => router.close());
+  return router;
+}
+
+const unitSeqs = (router: BatchRouter) =>
+  router.units.map((u) => `${u.batch ? "batch" : "single"}:${u.messages.map((m) => seqOf(m)).join(",")}`);
+
+describe("PipelinedClient batching (maxBatch > 1)", () => {
+  it("packs the requests of one event-loop turn into one batch and unpacks the batched replies", async () => {
+    const router = await batchRouter(true);
+    const c = client({ endpoint: router.endpoint, maxBatch: 64, timeoutMs: 5000 });
+    const replies = await Promise.all([1, 2, 3, 4, 5].map((n) => c.request(ping(n))));
+    expect(replies).toEqual([1, 2, 3, 4, 5].map((n) => pong(n)));
+    expect(unitSeqs(router)).toEqual(["batch:1,2,3,4,5"]);
+    expect(c.stats).toMatchObject({ sent: 5, batches: 1, replies: 5, unmatched: 0, badReplies: 0 });
+  });
+
+  it("never puts more than maxBatch requests in one batch", async () => {
+    const router = await batchRouter(true);
+    const c = client({ endpoint: router.endpoint, maxBatch: 10, window: 100, timeoutMs: 5000 });
+    await Promise.all(Array.from({ length: 25 }, (_, i) => c.request(ping(i + 1))));
+    expect(router.units.map((u) => u.messages.length)).toEqual([10, 10, 5]);
+    expect(router.units.every((u) => u.batch)).toBe(true);
+  });
+
+  it("sends a lone request as a plain single frame, as with batching off", async () => {
+    const router = await batchRouter(true);
+    const c = client({ endpoint: router.endpoint, maxBatch: 100, timeoutMs: 5000 });
+    await expect(c.request(ping(9))).resolves.toEqual(pong(9));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect(c.request(ping(10))).resolves.toEqual(pong(10));
+    expect(unitSeqs(router)).toEqual(["single:9", "single:10"]);
+    expect(c.stats.batches).toBe(0);
+  });
+
+  it("with maxBatch 1 (the default) the same burst goes out one frame per request", async () => {
+    const router = await batchRouter(true);
+    const c = client({ endpoint: router.endpoint, timeoutMs: 5000 });
+    await Promise.all([1, 2, 3].map((n) => c.request(ping(n))));
+    expect(unitSeqs(router)).toEqual(["single:1", "single:2", "single:3"]);
+  });
+
+  it("an ErrorReply item fails only its own request", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, maxBatch: 8, timeoutMs: 5000 });
+    const calls = [1, 2, 3].map((n) => c.request(ping(n)));
+    await router.waitForRequests(3);
+    await router.replyBatch(0, [pong(1), errorReply(ErrorCode.CODE_HANDLER, "boom", 2), pong(3)]);
+    const outcomes = await Promise.allSettled(calls);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(RemoteError);
+  });
+
+  it("a single-frame ErrorReply to a batch (the server refused it whole) fails every request of that batch", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, maxBatch: 8, timeoutMs: 5000 });
+    const refused = [1, 2, 3].map((n) => c.request(ping(n)));
+    await router.waitForRequests(3);
+    const later = c.request(ping(4));
+    await router.waitForRequests(4);
+    await router.replySingle(0, errorReply(ErrorCode.CODE_TOO_LARGE, "batch over 2 items", 1));
+    const outcomes = await Promise.allSettled(refused);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe("rejected");
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ remoteCode: ErrorCode.CODE_TOO_LARGE });
+    }
+    await router.replySingle(1, pong(4)); // a request sent on its own is not caught up in it
+    await expect(later).resolves.toEqual(pong(4));
+  });
+
+  it("lingerMicros lets requests of later turns join the batch; without it they go on their own", async () => {
+    for (const lingerMicros of [0, 200_000]) {
+      const router = await batchRouter(true);
+      const c = client({ endpoint: router.endpoint, maxBatch: 8, lingerMicros, timeoutMs: 5000 });
+      const calls = [c.request(ping(1))];
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      calls.push(c.request(ping(2)));
+      await Promise.all(calls);
+      expect(unitSeqs(router)).toEqual(lingerMicros === 0 ? ["single:1", "single:2"] : ["batch:1,2"]);
+    }
+  });
+
+  it("times out batched requests on the shared deadline timer, and an idle client holds no timer", async () => {
+    const server = await silentServer();
+    cleanups.push(() => server.close());
+    const c = client({ endpoint: server.endpoint, maxBatch: 16, timeoutMs: 100 });
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const outcomes = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => c.request(ping(i + 1))));
+    expect(outcomes.every((o) => o.status === "rejected" && o.reason instanceof TimeoutError)).toBe(true);
+    expect(c.stats.timeouts).toBe(40);
+    expect(c.pending).toBe(0);
+    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it("a reply settles its request and frees the deadline queue, so no timer is left behind", async () => {
+    const router = await batchRouter(true);
+    const c = client({ endpoint: router.endpoint, maxBatch: 16, timeoutMs: 60_000 });
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    await Promise.all(Array.from({ length: 50 }, (_, i) => c.request(ping(i + 1))));
+    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it("serves 20 000 concurrent callers through batches against a batch-speaking server", async () => {
+    const router = await batchRouter(true);
+    const c = client({ endpoint: router.endpoint, maxBatch: 256, window: 1000, timeoutMs: 10_000 });
+    const seqs = Array.from({ length: 20_000 }, (_, i) => BigInt(i + 1));
+    const replies = await Promise.all(seqs.map((seq) => c.request(ping(seq))));
+    expect(replies.map((m) => seqOf(m))).toEqual(seqs);
+    expect(c.stats).toMatchObject({ sent: 20_000, replies: 20_000, timeouts: 0, unmatched: 0 });
+    expect(c.stats.batches).toBeGreaterThan(0);
+    expect(Math.max(...router.units.map((u) => u.messages.length))).toBeLessThanOrEqual(256);
   });
 });

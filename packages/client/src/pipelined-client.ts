@@ -1,8 +1,9 @@
-import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import { Dealer, type OptionsFor, type SocketOptions } from "@zpb/transport";
+import { BatchWriter, EncodeError, seqOf, type Codec, type Envelope } from "@zpb/proto";
+import { Dealer, type CurveClientKeys, type OptionsFor, type Received, type SocketOptions } from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
-import { whenAborted } from "./abort.js";
-import { ClientError, ClosedError, TimeoutError } from "./errors.js";
+import { onAbort } from "./abort.js";
+import { clientCurveOptions, CurveGuard } from "./curve.js";
+import { AbortedError, ClientError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
 import { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
 import { Slots } from "./slots.js";
@@ -28,14 +29,34 @@ export interface PipelinedClientOptions<T = Envelope> {
    * zmq example's DEALER.
    */
   delimiter?: boolean;
+  /**
+   * Most requests packed into one batch (docs/wire.md, "Batches"): requests queued while the previous send
+   * was under way, or in the same event-loop turn, go out as one ZeroMQ message. Default 1: every request is
+   * its own frame. Raise it only against a peer that speaks the batch wire (the zpb server does; the Rust
+   * prost + zmq example, pyzmq and libzmq programs do not). A lone request is always sent as a single frame.
+   */
+  maxBatch?: number;
+  /**
+   * With maxBatch > 1: how long (µs) the first queued request may wait for more to join its batch. Default 0:
+   * no timer, so a single request's latency does not change.
+   */
+  lingerMicros?: number;
   /** libzmq options for the DEALER socket (linger defaults to 0). */
   socket?: SocketOptions;
+  /**
+   * Encrypt with CURVE and authenticate to the server (keys as Z85 text, or certificate files). When the
+   * server refuses the key, requests in flight and new ones fail with HandshakeError "REFUSED" until a
+   * reconnect (every `CLIENT_DEFAULTS.refusedRetryMs`) is accepted.
+   */
+  curve?: CurveClientKeys;
 }
 
 /** Counters kept by a PipelinedClient. */
 export interface PipelinedClientStats {
   /** Requests handed to the socket. */
   sent: number;
+  /** Batches handed to the socket (each carried 2 or more of the requests in `sent`). */
+  batches: number;
   /** Replies that settled their request (answers and ErrorReplies). */
   replies: number;
   /** Requests that got no reply within their timeout. */
@@ -47,48 +68,104 @@ export interface PipelinedClientStats {
 }
 
 interface InFlight<T> {
+  key: RequestKey;
+  message: T;
   resolve: (reply: T) => void;
   reject: (error: unknown) => void;
-  timer: NodeJS.Timeout;
+  /** performance.now() ms when a request on the default timeout expires (see the deadline queue). */
+  deadline: number;
+  /** Only for a request with its own timeoutMs; the default timeout shares one timer. */
+  timer: NodeJS.Timeout | undefined;
+  /** Drops the abort listener, when the call had a signal. */
+  disposeAbort: (() => void) | undefined;
+  /** The requests it was sent with in one batch (itself included), while in flight. */
+  batch: InFlight<T>[] | undefined;
   /** Set once the request is settled, so a still-queued send is skipped. */
   done: boolean;
 }
+
+/** Drop settled entries from the front of a queue once this many have piled up there. */
+const COMPACT_AFTER = 1024;
 
 /**
  * A DEALER client with many requests in flight: `await client.request(msg)` from any number of callers.
  * Up to `window` requests are outstanding; replies are matched to requests by key (the Envelope's seq by
  * default) in any order, each request has its own timeout, and a reply matching nothing is counted in
- * `stats.unmatched`. One send loop and one receive loop own the socket (zeromq allows one of each pending).
+ * `stats.unmatched`. With `maxBatch` > 1, requests queued together travel as one batch and batched replies
+ * are unpacked, transparently. One send loop and one receive loop own the socket (zeromq allows one of each
+ * pending).
  */
 export class PipelinedClient<T = Envelope> {
   /** Live counters. */
-  readonly stats: PipelinedClientStats = { sent: 0, replies: 0, timeouts: 0, unmatched: 0, badReplies: 0 };
+  readonly stats: PipelinedClientStats = {
+    sent: 0,
+    batches: 0,
+    replies: 0,
+    timeouts: 0,
+    unmatched: 0,
+    badReplies: 0,
+  };
   readonly endpoint: string;
   private readonly dealer: Dealer<T>;
+  private readonly codec: Codec<T>;
   private readonly slots: Slots;
   private readonly timeoutMs: number;
+  private readonly maxBatch: number;
+  private readonly lingerMs: number;
   private readonly keyOf: (message: T) => RequestKey | undefined;
   private readonly remoteError: RemoteErrorOf<T> | null;
   private readonly inFlight = new Map<RequestKey, InFlight<T>>();
-  private readonly sendQueue: Array<{ message: T; entry: InFlight<T> }> = [];
+  /** Requests waiting to be sent, from sendHead on; queuedAt is when the oldest of them was queued. */
+  private sendQueue: InFlight<T>[] = [];
+  private sendHead = 0;
+  private queuedAt = 0;
+  private readonly writer = new BatchWriter();
   private sending = false;
+  /**
+   * Requests on the default timeout, in the order their deadlines fall (same timeout, FIFO): one timer for
+   * the oldest instead of a timer per request, which at a million requests a second is most of a core.
+   */
+  private deadlines: InFlight<T>[] = [];
+  private deadlineHead = 0;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly receiving: Promise<void>;
+  private readonly guard: CurveGuard | undefined;
 
   constructor(...[options = {}]: OptionsFor<T, PipelinedClientOptions<T>, "keyOf">) {
     const o: PipelinedClientOptions<T> = stripUndefined(options);
     this.endpoint = o.endpoint ?? CLIENT_DEFAULTS.endpoints.router;
     this.slots = new Slots(o.window ?? CLIENT_DEFAULTS.window);
     this.timeoutMs = o.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
+    this.maxBatch = positiveInteger("maxBatch", o.maxBatch ?? CLIENT_DEFAULTS.maxBatch);
+    const lingerMicros = o.lingerMicros ?? CLIENT_DEFAULTS.lingerMicros;
+    if (!(lingerMicros >= 0)) throw new RangeError(`lingerMicros must be ≥ 0, got ${lingerMicros}`);
+    this.lingerMs = lingerMicros / 1000;
     // OptionsFor lets keyOf be left out only when T is Envelope, where seqOf is the right key.
     this.keyOf = (o.keyOf ?? seqOf) as (message: T) => RequestKey | undefined;
     this.remoteError = o.remoteError === undefined ? envelopeRemoteError : o.remoteError;
+    this.codec = codecOrDefault(o.codec);
+    const curve = clientCurveOptions(o.curve);
     this.dealer = new Dealer<T>({
       linger: CLIENT_DEFAULTS.linger,
       ...o.socket,
-      codec: codecOrDefault(o.codec),
+      ...curve,
+      codec: this.codec,
       delimiter: o.delimiter ?? false,
+      // Replies come back in batches no larger than the requests we sent.
+      batchLimits: { maxItems: Math.max(this.maxBatch, 4096) },
     });
+    if (curve.curvePublicKey !== undefined) {
+      this.guard = new CurveGuard(
+        this.dealer,
+        this.endpoint,
+        curve.curvePublicKey,
+        (error) => {
+          for (const entry of [...this.inFlight.values()]) this.fail(entry, error);
+        },
+        CLIENT_DEFAULTS.refusedRetryMs,
+      );
+    }
     this.dealer.connect(this.endpoint);
     this.receiving = this.receiveLoop();
   }
@@ -108,45 +185,17 @@ export class PipelinedClient<T = Envelope> {
    * TimeoutError, RemoteError (ErrorReply), AbortedError, ClosedError, or ClientError "BAD_REQUEST"
    * when the message has no key or its key is already in flight.
    */
-  async request(message: T, options: CallOptions = {}): Promise<T> {
-    if (this.closed) throw new ClosedError("pipelined client");
+  request(message: T, options: CallOptions = {}): Promise<T> {
+    if (this.closed) return Promise.reject(new ClosedError("pipelined client"));
+    if (this.guard?.error) return Promise.reject(this.guard.error);
     const key = this.keyOf(message);
-    if (key === undefined) throw new ClientError("BAD_REQUEST", "request has no key to match its reply by");
-    await this.slots.acquire(options.signal);
-    if (this.closed) {
-      this.slots.release();
-      throw new ClosedError("pipelined client");
+    if (key === undefined) {
+      return Promise.reject(new ClientError("BAD_REQUEST", "request has no key to match its reply by"));
     }
-    if (this.inFlight.has(key)) {
-      this.slots.release();
-      throw new ClientError("BAD_REQUEST", `a request with key ${String(key)} is already in flight`);
-    }
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const aborted = whenAborted(options.signal);
-    const reply = new Promise<T>((resolve, reject) => {
-      const entry: InFlight<T> = {
-        resolve,
-        reject,
-        done: false,
-        timer: setTimeout(() => {
-          this.stats.timeouts++;
-          this.fail(
-            key,
-            entry,
-            new TimeoutError(`no reply to request ${String(key)} within ${timeoutMs} ms`, 1, timeoutMs),
-          );
-        }, timeoutMs),
-      };
-      this.inFlight.set(key, entry);
-      aborted.promise.catch((error: unknown) => this.fail(key, entry, error));
-      this.sendQueue.push({ message, entry });
-      this.pump();
-    });
-    try {
-      return await reply;
-    } finally {
-      aborted.dispose();
-    }
+    const { signal, timeoutMs } = options;
+    // The common case takes no extra promise: a free slot and no signal.
+    if (signal === undefined && this.slots.tryAcquire()) return this.start(key, message, timeoutMs, undefined);
+    return this.slots.acquire(signal).then(() => this.start(key, message, timeoutMs, signal));
   }
 
   /** Closes the socket and rejects every pending and waiting request with ClosedError; resolves when the loops end. */
@@ -155,74 +204,243 @@ export class PipelinedClient<T = Envelope> {
       this.closed = true;
       const error = new ClosedError("pipelined client");
       this.slots.rejectWaiters(error);
-      for (const [key, entry] of [...this.inFlight]) this.fail(key, entry, error);
-      this.sendQueue.length = 0;
+      for (const entry of [...this.inFlight.values()]) this.fail(entry, error);
+      this.sendQueue = [];
+      this.sendHead = 0;
+      this.guard?.close();
       this.dealer.close();
     }
     await this.receiving;
   }
 
+  // A request that holds a window slot: registered, timed, and queued for the send loop.
+  private start(
+    key: RequestKey,
+    message: T,
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    let refusal: Error | undefined;
+    if (this.closed) refusal = new ClosedError("pipelined client");
+    else if (this.inFlight.has(key)) {
+      refusal = new ClientError("BAD_REQUEST", `a request with key ${String(key)} is already in flight`);
+    } else if (signal?.aborted) refusal = new AbortedError(signal.reason);
+    if (refusal !== undefined) {
+      this.slots.release();
+      return Promise.reject(refusal);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const entry: InFlight<T> = {
+        key,
+        message,
+        resolve,
+        reject,
+        deadline: 0,
+        timer: undefined,
+        disposeAbort: undefined,
+        batch: undefined,
+        done: false,
+      };
+      this.inFlight.set(key, entry);
+      this.startTimeout(entry, timeoutMs ?? this.timeoutMs);
+      if (signal !== undefined) {
+        entry.disposeAbort = onAbort(signal, () => this.fail(entry, new AbortedError(signal.reason)));
+      }
+      if (this.sendHead === this.sendQueue.length) this.queuedAt = performance.now();
+      this.sendQueue.push(entry);
+      if (!this.sending) {
+        this.sending = true;
+        // A microtask, not a timer: every request queued in this turn of the event loop is in the queue by
+        // the time the loop runs, and a lone request goes out with no added delay.
+        queueMicrotask(() => void this.sendLoop());
+      }
+    });
+  }
+
+  private startTimeout(entry: InFlight<T>, timeoutMs: number): void {
+    if (timeoutMs !== this.timeoutMs) {
+      entry.timer = setTimeout(() => this.expire(entry, timeoutMs), timeoutMs);
+      return;
+    }
+    entry.deadline = performance.now() + timeoutMs;
+    this.deadlines.push(entry);
+    this.deadlineTimer ??= setTimeout(this.onDeadline, timeoutMs);
+  }
+
+  // Times out every default-timeout request whose deadline passed, then waits for the next one.
+  private readonly onDeadline = (): void => {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    for (;;) {
+      this.compactDeadlines();
+      const head = this.deadlines[this.deadlineHead];
+      if (head === undefined) return;
+      if (head.deadline > now) {
+        this.deadlineTimer = setTimeout(this.onDeadline, Math.ceil(head.deadline - now));
+        return;
+      }
+      this.expire(head, this.timeoutMs);
+    }
+  };
+
+  private expire(entry: InFlight<T>, timeoutMs: number): void {
+    if (entry.done) return;
+    this.stats.timeouts++;
+    const key = String(entry.key);
+    const hint = this.guard?.timeoutHint() ?? "";
+    this.fail(entry, new TimeoutError(`no reply to request ${key} within ${timeoutMs} ms${hint}`, 1, timeoutMs));
+  }
+
+  // Settled entries at the front of the deadline queue are dropped now; an empty queue stops the timer, so an
+  // idle client keeps no timer (and no process) alive.
+  private compactDeadlines(): void {
+    const queue = this.deadlines;
+    while (this.deadlineHead < queue.length && queue[this.deadlineHead]!.done) this.deadlineHead++;
+    if (this.deadlineHead === queue.length) {
+      this.deadlines = [];
+      this.deadlineHead = 0;
+      if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+    } else if (this.deadlineHead >= COMPACT_AFTER && this.deadlineHead * 2 >= queue.length) {
+      this.deadlines = queue.slice(this.deadlineHead);
+      this.deadlineHead = 0;
+    }
+  }
+
   // Frees a request's key, window slot and timer exactly once; false if it was already settled.
-  private release(key: RequestKey, entry: InFlight<T>): boolean {
+  private release(entry: InFlight<T>): boolean {
     if (entry.done) return false;
     entry.done = true;
-    clearTimeout(entry.timer);
-    if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.disposeAbort?.();
+    entry.batch = undefined;
+    if (this.inFlight.get(entry.key) === entry) this.inFlight.delete(entry.key);
     this.slots.release();
+    if (this.deadlines[this.deadlineHead] === entry) this.compactDeadlines();
     return true;
   }
 
-  private fail(key: RequestKey, entry: InFlight<T>, error: unknown): void {
-    if (this.release(key, entry)) entry.reject(error);
+  private fail(entry: InFlight<T>, error: unknown): void {
+    if (this.release(entry)) entry.reject(error);
   }
 
-  // The single send loop: drains the queue, awaiting each send (one pending send per socket).
-  private pump(): void {
-    if (this.sending) return;
-    this.sending = true;
-    void (async () => {
-      try {
-        for (let next = this.sendQueue.shift(); next !== undefined; next = this.sendQueue.shift()) {
-          if (next.entry.done) continue; // timed out or aborted while queued: don't send it late
-          try {
-            await this.dealer.send(next.message);
-            this.stats.sent++;
-          } catch (error) {
-            const key = this.keyOf(next.message)!;
-            this.fail(key, next.entry, this.closed ? new ClosedError("pipelined client") : error);
-          }
+  // The single send loop: takes what is queued (up to maxBatch a message) and awaits each send, since
+  // zeromq allows one pending send per socket. Requests queued meanwhile make up the next batch.
+  private async sendLoop(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.lingerMs > 0) await this.linger();
+        const batch = this.takeBatch();
+        if (batch.length === 0) return;
+        try {
+          if (batch.length === 1) await this.dealer.send(batch[0]!.message);
+          else await this.sendBatch(batch);
+          this.stats.sent += batch.length;
+        } catch (error) {
+          for (const entry of batch) this.fail(entry, this.closed ? new ClosedError("pipelined client") : error);
         }
-      } finally {
-        this.sending = false;
       }
-    })();
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  // Up to maxBatch queued requests that are still waiting (one that timed out or was aborted is not sent late).
+  private takeBatch(): InFlight<T>[] {
+    const batch: InFlight<T>[] = [];
+    const queue = this.sendQueue;
+    while (this.sendHead < queue.length && batch.length < this.maxBatch) {
+      const entry = queue[this.sendHead++]!;
+      if (!entry.done) batch.push(entry);
+    }
+    if (this.sendHead === queue.length) {
+      this.sendQueue = [];
+      this.sendHead = 0;
+    } else if (this.sendHead >= COMPACT_AFTER) {
+      this.sendQueue = queue.slice(this.sendHead);
+      this.sendHead = 0;
+    }
+    return batch;
+  }
+
+  // Encodes each request on its own, so one that cannot be encoded fails alone, then sends one batch.
+  private async sendBatch(batch: InFlight<T>[]): Promise<void> {
+    const writer = this.writer;
+    const members: InFlight<T>[] = [];
+    for (const entry of batch) {
+      try {
+        writer.addMessage(this.codec, entry.message);
+        members.push(entry);
+      } catch (error) {
+        if (!(error instanceof EncodeError)) throw error;
+        this.fail(entry, error);
+      }
+    }
+    if (members.length === 0) return;
+    for (const entry of members) entry.batch = members;
+    batch.length = 0;
+    batch.push(...members);
+    if (members.length === 1) {
+      writer.reset();
+      members[0]!.batch = undefined;
+      await this.dealer.send(members[0]!.message);
+      return;
+    }
+    this.stats.batches++;
+    await this.dealer.sendBatchBytes(writer.finish(), members.length);
+  }
+
+  // lingerMicros: give later requests a chance to join, without holding the event loop (I/O runs meanwhile).
+  private async linger(): Promise<void> {
+    while (
+      this.sendQueue.length - this.sendHead < this.maxBatch &&
+      performance.now() - this.queuedAt < this.lingerMs &&
+      !this.closed
+    ) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   // The single receive loop: runs until the socket closes; bad or unmatched replies are counted, never thrown.
   private async receiveLoop(): Promise<void> {
     try {
-      for await (const received of this.dealer) {
-        if (!received.ok) {
-          this.stats.badReplies++;
-          continue;
-        }
-        const key = this.keyOf(received.message);
-        const entry = key === undefined ? undefined : this.inFlight.get(key);
-        if (entry === undefined) {
-          this.stats.unmatched++;
-          continue;
-        }
-        this.stats.replies++;
-        const remote = this.remoteError?.(received.message);
-        if (remote === undefined) {
-          if (this.release(key!, entry)) entry.resolve(received.message);
-        } else {
-          this.fail(key!, entry, remote);
-        }
+      for (let incoming = await this.dealer.receiveMany(); incoming !== undefined; ) {
+        if (incoming.refused !== undefined) this.stats.badReplies++;
+        for (const received of incoming.items) this.settle(received, incoming.batch);
+        incoming = await this.dealer.receiveMany();
       }
     } catch (error) {
       // The socket failed under us: nothing more will be received, so fail what is waiting.
-      for (const [key, entry] of [...this.inFlight]) this.fail(key, entry, error);
+      for (const entry of [...this.inFlight.values()]) this.fail(entry, error);
     }
   }
+
+  private settle(received: Received<T>, inBatch: boolean): void {
+    if (!received.ok) {
+      this.stats.badReplies++;
+      return;
+    }
+    const key = this.keyOf(received.message);
+    const entry = key === undefined ? undefined : this.inFlight.get(key);
+    if (entry === undefined) {
+      this.stats.unmatched++;
+      return;
+    }
+    this.stats.replies++;
+    const remote = this.remoteError?.(received.message);
+    if (remote === undefined) {
+      if (this.release(entry)) entry.resolve(received.message);
+      return;
+    }
+    // A server refuses a whole batch (over its limits) with one single-frame error reply keyed by the batch's
+    // first request (docs/wire.md, "Batches"): it answers every request of that batch.
+    const mates = !inBatch && entry.batch !== undefined ? entry.batch : undefined;
+    this.fail(entry, remote);
+    if (mates !== undefined) for (const mate of mates) this.fail(mate, remote);
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
 }

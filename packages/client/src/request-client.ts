@@ -1,7 +1,14 @@
 import type { Codec, Envelope } from "@zpb/proto";
-import { Requester, type OptionsFor, type SocketOptions } from "@zpb/transport";
+import {
+  Requester,
+  type CurveClientKeys,
+  type CurveSocketOptions,
+  type OptionsFor,
+  type SocketOptions,
+} from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
+import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { BadReplyError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
 import { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
@@ -20,6 +27,12 @@ export interface RequestClientOptions<T = Envelope> {
   remoteError?: RemoteErrorOf<T> | null;
   /** libzmq options for every socket the client opens (linger defaults to 0). */
   socket?: SocketOptions;
+  /**
+   * Encrypt with CURVE and authenticate to the server: its public key, and this client's key pair (keys as
+   * Z85 text, or certificate files). A server that refuses the key fails the request with
+   * HandshakeError "REFUSED" at once, without retries.
+   */
+  curve?: CurveClientKeys;
   /** Called before each retry with the attempt about to start (2, 3, …). */
   onRetry?: (attempt: number) => void;
 }
@@ -54,7 +67,11 @@ export class RequestClient<T = Envelope> {
   private readonly options: Required<Pick<RequestClientOptions<T>, "timeoutMs" | "retries">> & RequestClientOptions<T>;
   private readonly turn = new Slots(1);
   private readonly remoteError: RemoteErrorOf<T> | null;
+  private readonly curve: CurveSocketOptions;
   private requester: Requester<T> | undefined;
+  private guard: CurveGuard | undefined;
+  /** Why the last attempt may have timed out (a CURVE handshake that never completed), for the TimeoutError. */
+  private hint = "";
   private readonly codec: Codec<T>;
   private closed = false;
 
@@ -67,11 +84,13 @@ export class RequestClient<T = Envelope> {
       ...stripUndefined(options),
     };
     this.remoteError = options.remoteError === undefined ? envelopeRemoteError : options.remoteError;
+    this.curve = clientCurveOptions(options.curve);
   }
 
   /**
    * Sends `message` and resolves with the reply. Rejects with TimeoutError after 1 + retries silent
-   * attempts, RemoteError for an ErrorReply, BadReplyError for undecodable bytes, AbortedError, ClosedError.
+   * attempts, RemoteError for an ErrorReply, BadReplyError for undecodable bytes, HandshakeError when
+   * the server refuses this client's CURVE key, AbortedError, ClosedError.
    */
   async request(message: T, options: RequestOptions = {}): Promise<T> {
     if (this.closed) throw new ClosedError("request client");
@@ -107,7 +126,7 @@ export class RequestClient<T = Envelope> {
       if (attempt > retries) {
         this.stats.failures++;
         throw new TimeoutError(
-          `no reply from ${this.endpoint} within ${timeoutMs} ms (${attempt} attempt${attempt === 1 ? "" : "s"})`,
+          `no reply from ${this.endpoint} within ${timeoutMs} ms (${attempt} attempt${attempt === 1 ? "" : "s"})${this.hint}`,
           attempt,
           timeoutMs,
         );
@@ -122,10 +141,14 @@ export class RequestClient<T = Envelope> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, timeoutMs, TIMED_OUT)));
     const aborted = whenAborted(signal);
+    const refused = this.guard?.whenRefused();
     const exchange = requester.request(message);
     try {
-      const received = await Promise.race([exchange, timeout, aborted.promise]);
+      const racers = [exchange, timeout, aborted.promise];
+      if (refused) racers.push(refused.promise);
+      const received = await Promise.race(racers);
       if (received === TIMED_OUT) {
+        this.hint = this.guard?.timeoutHint() ?? "";
         this.dropSocket();
         return TIMED_OUT;
       }
@@ -139,13 +162,22 @@ export class RequestClient<T = Envelope> {
     } finally {
       clearTimeout(timer);
       aborted.dispose();
+      refused?.dispose();
       exchange.catch(() => {}); // settles (undefined or CLOSED) once its socket is closed
     }
   }
 
   private socket(): Requester<T> {
     if (this.requester === undefined) {
-      const requester = new Requester<T>({ linger: CLIENT_DEFAULTS.linger, ...this.options.socket, codec: this.codec });
+      const requester = new Requester<T>({
+        linger: CLIENT_DEFAULTS.linger,
+        ...this.options.socket,
+        ...this.curve,
+        codec: this.codec,
+      });
+      // Watch before connecting, so the first handshake is seen.
+      if (this.curve.curvePublicKey !== undefined)
+        this.guard = new CurveGuard(requester, this.endpoint, this.curve.curvePublicKey);
       requester.connect(this.endpoint);
       this.requester = requester;
     }
@@ -153,6 +185,8 @@ export class RequestClient<T = Envelope> {
   }
 
   private dropSocket(): void {
+    this.guard?.close();
+    this.guard = undefined;
     this.requester?.close();
     this.requester = undefined;
   }

@@ -27,6 +27,13 @@ export class Slots {
     return this.waiters.length;
   }
 
+  /** Takes a slot now if one is free and nobody waits; false otherwise (then call acquire()). */
+  tryAcquire(): boolean {
+    if (this.used >= this.capacity || this.waiters.length > 0) return false;
+    this.used++;
+    return true;
+  }
+
   /** Takes a slot, waiting in line when all are taken; rejects with AbortedError if `signal` fires first. */
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));

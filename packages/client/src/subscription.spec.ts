@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { envelopeCodec, ping, rawCodec, seqOf } from "@zpb/proto";
+import { Subscriber } from "@zpb/transport";
 import { Subscription } from "./subscription.js";
 import { TopicPublisher } from "./publisher.js";
 import { TimeoutError } from "./errors.js";
@@ -111,5 +112,84 @@ describe("Subscription + TopicPublisher", () => {
     await expect(subscription.next({ timeoutMs: 50 })).rejects.toBeInstanceOf(TimeoutError);
     await publisher.publish("PING", ping(1));
     await expect(subscription.next({ timeoutMs: 3000 })).resolves.toMatchObject({ topic: "PING", missed: 0 });
+  });
+});
+
+describe("batches: TopicPublisher packs, Subscription unpacks", () => {
+  it("publishMany with batch 10 packs 95 messages into 10 ZeroMQ messages; the subscription sees all 95 in order", async () => {
+    const { publisher, subscription } = await pair(["PING"]);
+    const units = new Subscriber({ linger: 0, topics: ["PING"] });
+    cleanups.push(() => units.close());
+    units.connect(publisher.endpoint);
+    await publisher.waitForSubscribers(2, { topic: "PING", timeoutMs: 3000 });
+    const result = await publisher.publishMany({ topic: "PING", count: 95, batch: 10, message: (i) => ping(i) });
+    expect(result.sent).toBe(95);
+    const got = await take(subscription, 95);
+    expect(got.map((m) => seqOf(m.message))).toEqual(Array.from({ length: 95 }, (_, i) => BigInt(i + 1)));
+    expect(subscription.stats).toMatchObject({ received: 95, lost: 0, gaps: 0, undecodable: 0 });
+    const shapes: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const unit = await units.receiveMany();
+      shapes.push(`${unit?.batch ? "batch" : "single"} of ${unit?.items.length}`);
+    }
+    expect(shapes).toEqual([...Array(9).fill("batch of 10"), "batch of 5"]);
+  });
+
+  it("counts gaps per message inside and across batches", async () => {
+    const { publisher, subscription } = await pair(["A"]);
+    await publisher.publishBatch("A", [ping(1), ping(2), ping(5)]);
+    await publisher.publishBatch("A", [ping(6), ping(10)]);
+    const got = await take(subscription, 5);
+    expect(got.map((m) => m.missed)).toEqual([0, 0, 2, 0, 3]);
+    expect(subscription.stats).toMatchObject({ received: 5, gaps: 2, lost: 5 });
+  });
+
+  it("skips an undecodable item of a batch and delivers the others; the iterator crosses batches", async () => {
+    const publisher = await TopicPublisher.bind<Uint8Array>({ endpoint: ANY_PORT, codec: rawCodec });
+    cleanups.push(() => publisher.close());
+    const subscription = new Subscription({ endpoint: publisher.endpoint, topics: ["PING"] });
+    cleanups.push(() => subscription.close());
+    await publisher.waitForSubscribers(1, { topic: "PING", timeoutMs: 3000 });
+    const good = (seq: number) => envelopeCodec.encode(ping(seq));
+    await publisher.publishBatch("PING", [good(1), Uint8Array.of(0xff, 0xff), good(2)]);
+    await publisher.publish("PING", good(3));
+    await publisher.publishBatch("PING", [good(4), good(5)]);
+    const seen: Array<bigint | undefined> = [];
+    for await (const m of subscription) {
+      seen.push(seqOf(m.message));
+      if (seen.length === 5) break;
+    }
+    expect(seen).toEqual([1n, 2n, 3n, 4n, 5n]);
+    expect(subscription.stats).toMatchObject({ received: 5, undecodable: 1, lost: 0 });
+  });
+
+  it("a batch the subscriber refuses whole (over its limits) counts once as undecodable", async () => {
+    const publisher = await TopicPublisher.bind<Uint8Array>({ endpoint: ANY_PORT, codec: rawCodec });
+    cleanups.push(() => publisher.close());
+    const subscription = new Subscription({ endpoint: publisher.endpoint, topics: ["PING"] });
+    cleanups.push(() => subscription.close());
+    await publisher.waitForSubscribers(1, { topic: "PING", timeoutMs: 3000 });
+    await publisher.publishBatch(
+      "PING",
+      Array.from({ length: 4097 }, () => envelopeCodec.encode(ping(1))),
+    );
+    await publisher.publish("PING", envelopeCodec.encode(ping(2)));
+    const got = await take(subscription, 1);
+    expect(got.map((m) => seqOf(m.message))).toEqual([2n]);
+    expect(subscription.stats).toMatchObject({ received: 1, undecodable: 1 });
+  });
+
+  it("publishMany keeps its rate when batching", async () => {
+    const { publisher, subscription } = await pair(["PING"]);
+    const result = await publisher.publishMany({
+      topic: "PING",
+      count: 50,
+      rate: 250,
+      batch: 10,
+      message: (i) => ping(i),
+    });
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(180);
+    const got = await take(subscription, 50);
+    expect(got.map((m) => seqOf(m.message))).toEqual(Array.from({ length: 50 }, (_, i) => BigInt(i + 1)));
   });
 });

@@ -1,8 +1,16 @@
 import { seqOf, type Codec, type Envelope } from "@zpb/proto";
-import { Subscriber, type OptionsFor, type Published, type SocketOptions, type Topic } from "@zpb/transport";
+import {
+  Subscriber,
+  type CurveClientKeys,
+  type IncomingPublished,
+  type OptionsFor,
+  type SocketOptions,
+  type Topic,
+} from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
-import { TimeoutError } from "./errors.js";
+import { clientCurveOptions, CurveGuard } from "./curve.js";
+import { TimeoutError, type HandshakeError } from "./errors.js";
 import { CLIENT_DEFAULTS, type CallOptions } from "./options.js";
 
 export interface SubscriptionOptions<T = Envelope> {
@@ -21,6 +29,11 @@ export interface SubscriptionOptions<T = Envelope> {
   signal?: AbortSignal;
   /** libzmq options for the SUB socket (linger defaults to 0; raise receiveHighWaterMark for bursts). */
   socket?: SocketOptions;
+  /**
+   * Subscribe over CURVE: the publisher's public key and this subscriber's key pair (Z85 text or certificate
+   * files). If the publisher refuses the key, next() and iteration fail with HandshakeError "REFUSED".
+   */
+  curve?: CurveClientKeys;
 }
 
 /** One delivered message. */
@@ -35,7 +48,7 @@ export interface TopicMessage<T> {
 export interface SubscriptionStats {
   /** Messages delivered. */
   received: number;
-  /** Messages skipped because they could not be decoded or had bad frames. */
+  /** Messages skipped because they could not be decoded or had bad frames (a batch refused whole counts once). */
   undecodable: number;
   /** Seq gaps seen (each one a run of lost messages). */
   gaps: number;
@@ -47,7 +60,8 @@ export interface SubscriptionStats {
 
 /**
  * A SUB client: an async iterator of `{topic, message, missed}` for the topic prefixes asked for.
- * Undecodable messages are counted and skipped; seq gaps per topic are counted as lost messages.
+ * Batches (docs/wire.md, "Batches") are unpacked into their messages, in order, transparently.
+ * Undecodable messages are counted and skipped; seq gaps per topic are counted as lost messages, per message.
  * Counting starts at the first message seen on a topic (what came before joining is not a loss).
  */
 export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>> {
@@ -58,19 +72,34 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
   private readonly seqOf: ((message: T) => bigint | undefined) | null;
   private readonly lastSeq = new Map<string, bigint>();
   // zeromq allows one pending receive: a next() that timed out leaves it here for the following call.
-  private pendingReceive: Promise<Published<T> | undefined> | undefined;
+  private pendingReceive: Promise<IncomingPublished<T> | undefined> | undefined;
+  /** What the last ZeroMQ message carried (one message or a batch), handed out from `index` on. */
+  private current: IncomingPublished<T> | undefined;
+  private index = 0;
   private readonly disposeSignal: () => void;
+  private readonly guard: CurveGuard | undefined;
+  /** Set when the publisher refused us: the socket was closed and next() throws this. */
+  private refusal: HandshakeError | undefined;
 
   constructor(...[options = {}]: OptionsFor<T, SubscriptionOptions<T>, "seqOf">) {
     this.endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish;
     // OptionsFor lets seqOf be left out only when T is Envelope, where the Envelope's seq is the right one.
     this.seqOf = (options.seqOf === undefined ? seqOf : options.seqOf) as ((m: T) => bigint | undefined) | null;
+    const curve = clientCurveOptions(options.curve);
     this.subscriber = new Subscriber<T>({
       linger: CLIENT_DEFAULTS.linger,
       ...options.socket,
+      ...curve,
       codec: codecOrDefault(options.codec),
       topics: options.topics ?? [""],
     });
+    if (curve.curvePublicKey !== undefined) {
+      // Closing ends a pending receive (undefined), which next() turns into this error: no race on the hot path.
+      this.guard = new CurveGuard(this.subscriber, this.endpoint, curve.curvePublicKey, (error) => {
+        this.refusal ??= error;
+        this.close();
+      });
+    }
     this.subscriber.connect(this.endpoint);
     const signal = options.signal;
     const onAbort = () => this.close();
@@ -94,6 +123,8 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
    * when nothing arrives in time (the subscription stays usable).
    */
   async next(options: CallOptions = {}): Promise<TopicMessage<T> | undefined> {
+    const buffered = this.takeBuffered();
+    if (buffered !== undefined) return buffered;
     if (options.timeoutMs === undefined && options.signal === undefined) return this.nextUnbounded();
     const aborted = whenAborted(options.signal);
     let timer: NodeJS.Timeout | undefined;
@@ -102,23 +133,28 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
         ? undefined
         : new Promise<never>((_, reject) => {
             timer = setTimeout(
-              () => reject(new TimeoutError(`no message within ${options.timeoutMs} ms`, 1, options.timeoutMs!)),
+              () =>
+                reject(
+                  new TimeoutError(
+                    `no message within ${options.timeoutMs} ms${this.guard?.timeoutHint() ?? ""}`,
+                    1,
+                    options.timeoutMs!,
+                  ),
+                ),
               options.timeoutMs,
             );
           });
     try {
       for (;;) {
-        this.pendingReceive ??= this.subscriber.receive();
-        const racers: Array<Promise<Published<T> | undefined>> = [this.pendingReceive, aborted.promise];
+        this.pendingReceive ??= this.subscriber.receiveMany();
+        const racers: Array<Promise<IncomingPublished<T> | undefined>> = [this.pendingReceive, aborted.promise];
         if (timeout) racers.push(timeout);
-        const received = await Promise.race(racers);
+        const incoming = await Promise.race(racers);
         this.pendingReceive = undefined;
-        if (received === undefined) return undefined;
-        if (!received.ok) {
-          this.stats.undecodable++;
-          continue;
-        }
-        return this.deliver(received.topic, received.message);
+        if (incoming === undefined) return this.ended();
+        this.accept(incoming);
+        const next = this.takeBuffered();
+        if (next !== undefined) return next;
       }
     } finally {
       clearTimeout(timer);
@@ -126,34 +162,73 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
     }
   }
 
-  // The hot path for iteration: no timer, no race, one await per message.
+  // The hot path for iteration: no timer, no race, one await per ZeroMQ message (a batch is one).
   private async nextUnbounded(): Promise<TopicMessage<T> | undefined> {
     for (;;) {
-      const pending = this.pendingReceive ?? this.subscriber.receive();
+      const pending = this.pendingReceive ?? this.subscriber.receiveMany();
       this.pendingReceive = undefined;
-      const received = await pending;
-      if (received === undefined) return undefined;
-      if (!received.ok) {
-        this.stats.undecodable++;
-        continue;
-      }
-      return this.deliver(received.topic, received.message);
+      const incoming = await pending;
+      if (incoming === undefined) return this.ended();
+      this.accept(incoming);
+      const next = this.takeBuffered();
+      if (next !== undefined) return next;
     }
   }
 
   /** Iterates until closed; breaking out of the loop closes the subscription. */
   async *[Symbol.asyncIterator](): AsyncGenerator<TopicMessage<T>, void, undefined> {
     try {
-      for (let m = await this.next(); m !== undefined; m = await this.next()) yield m;
+      for (;;) {
+        // The rest of a batch is handed out without going back to the socket; otherwise one await per
+        // ZeroMQ message, straight on the socket's receive (no extra async layer: this is the hot path).
+        let m = this.takeBuffered();
+        while (m === undefined) {
+          const pending = this.pendingReceive ?? this.subscriber.receiveMany();
+          this.pendingReceive = undefined;
+          const incoming = await pending;
+          if (incoming === undefined) return this.ended();
+          this.accept(incoming);
+          m = this.takeBuffered();
+        }
+        yield m;
+      }
     } finally {
       this.close();
     }
   }
 
+  // Takes in what one ZeroMQ message carried; a batch refused whole counts as one undecodable message.
+  private accept(incoming: IncomingPublished<T>): void {
+    if (incoming.refused !== undefined) this.stats.undecodable++;
+    this.current = incoming;
+    this.index = 0;
+  }
+
+  // The next decodable message of the current ZeroMQ message, counting the ones that are not.
+  private takeBuffered(): TopicMessage<T> | undefined {
+    const current = this.current;
+    if (current === undefined) return undefined;
+    const items = current.items;
+    while (this.index < items.length) {
+      const item = items[this.index++]!;
+      if (item.ok) return this.deliver(current.topic, item.message);
+      this.stats.undecodable++;
+    }
+    this.current = undefined;
+    return undefined;
+  }
+
   /** Closes the socket; a pending next() resolves undefined. Idempotent. */
   close(): void {
     this.disposeSignal();
+    this.guard?.close();
     this.subscriber.close();
+  }
+
+  // The end of the stream: closed by the caller (undefined), or by a refusal (thrown).
+  private ended(): undefined {
+    if (this.refusal !== undefined) throw this.refusal;
+    return undefined;
   }
 
   private deliver(topic: string, message: T): TopicMessage<T> {

@@ -28,7 +28,11 @@ export type DecodeErrorCode =
   /** The input is not a Uint8Array/Buffer. */
   | "NOT_BYTES"
   /** The bytes parsed, but the codec's `fromWire` mapping rejected a value in them. */
-  | "INVALID_VALUE";
+  | "INVALID_VALUE"
+  /** A batch frame holds more items than the reader's `maxItems`. */
+  | "TOO_MANY_ITEMS"
+  /** A batch frame holds no item at all (a batch carries at least one message). */
+  | "EMPTY_BATCH";
 
 /** Thrown by every codec's `decode()`; never a raw protobufjs exception, never a half-filled object. */
 export class DecodeError extends ZpbError<DecodeErrorCode> {

@@ -4,3 +4,5 @@
 
 /** A protobufjs Reader that also rejects over-long varints in unknown fields (what every zpb codec decodes with). */
 export { createReader } from "./reader.js";
+/** The first item of a batch frame that could not be split whole: what keys a server's refusal (docs/wire.md, "Batches"). */
+export { firstBatchItem } from "./batch.js";

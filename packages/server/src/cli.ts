@@ -2,6 +2,7 @@
 // endpoints (those of the Rust prost + zmq example), one worker per core, Ping → Pong and echo.
 import { createLogger, statsFields, statsLine } from "./cli-log.js";
 import { parseCli } from "./cli-program.js";
+import { describeSecurity } from "./curve.js";
 import { startServer, type RunningServer } from "./server.js";
 
 /** How long past drain + linger the process may take to end after SIGINT/SIGTERM before it exits regardless. */
@@ -31,15 +32,17 @@ async function main(): Promise<void> {
     return;
   }
   logger.info(
-    { endpoints: server.endpoints, workers: server.workers },
-    `zpb server: ${describe(server, String(options.handler ?? server.settings.handler))} — ${server.workers} worker thread(s)`,
+    { endpoints: server.endpoints, workers: server.workers, curvePublicKey: server.curve?.publicKey },
+    `zpb server: ${describe(server, String(options.handler ?? server.settings.handler))} — ${server.workers} worker thread(s); ${describeSecurity(server.curve, server.settings.insecure)}`,
   );
   if (server.metrics !== undefined)
     logger.info(
       { metrics: server.metrics },
       `metrics on ${server.metrics}/metrics, health on ${server.metrics}/healthz`,
     );
-  logger.info({}, `stop with Ctrl-C (SIGINT) or SIGTERM; counters with kill -USR2 ${process.pid}`);
+  const hup =
+    server.curve?.authorizedKeys === undefined ? "" : `; re-read the authorized keys with kill -HUP ${process.pid}`;
+  logger.info({}, `stop with Ctrl-C (SIGINT) or SIGTERM; counters with kill -USR2 ${process.pid}${hup}`);
 
   let lastLogged = -1;
   const logStats = (force: boolean): void => {
@@ -82,6 +85,27 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // SIGHUP re-reads the allow-list, as sshd and nginx reload on it; connected clients stay connected.
+  const curve = server.curve;
+  const onHup = (): void => {
+    if (curve?.authorizedKeys === undefined) return;
+    curve.reload().then(
+      ({ keys, skipped }) => {
+        for (const { file, reason } of skipped)
+          logger.warn({ file }, `skipped ${file} in the authorized keys: ${reason}`);
+        logger.info(
+          { keys, skipped: skipped.length },
+          `SIGHUP: reloaded the authorized keys: ${keys} client key(s) from ${curve.authorizedKeys}`,
+        );
+      },
+      (error: unknown) =>
+        logger.error(
+          { err: error },
+          `SIGHUP: could not reload the authorized keys (the previous list stays in force): ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    );
+  };
+  if (curve?.authorizedKeys !== undefined) process.on("SIGHUP", onHup);
 
   try {
     await server.closed;
@@ -101,6 +125,7 @@ async function main(): Promise<void> {
     process.off("SIGUSR2", onUsr2);
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onHup);
   }
 }
 

@@ -25,6 +25,8 @@ export type ServerErrorCode =
   | "HANDLER_LOAD"
   /** A worker died before it was ready to serve (at startup: the server does not start). */
   | "WORKER_START"
+  /** `pin` was asked for and a thread could not be pinned to its core (not Linux, or no `taskset`). */
+  | "PIN"
   /** libzmq's proxy stopped on its own (the server can no longer route). */
   | "PROXY"
   /** A worker did not stop within the drain deadline plus grace (stuck in synchronous code). */

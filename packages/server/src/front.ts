@@ -1,5 +1,6 @@
 // A service's front: the ROUTER its clients connect to, the backend DEALER its workers connect to (inproc),
 // and the forwarding between them. Built on zeromq's own sockets: nothing here reads or writes a message.
+import type { CurveServerSocketOptions } from "@zpb/transport";
 import * as zmq from "zeromq";
 import { ServerError } from "./errors.js";
 import { emptyFrontCounters, FrontEvents, type FrontCounters } from "./front-events.js";
@@ -30,8 +31,11 @@ export class Front {
     readonly name: string,
     private readonly endpoints: readonly string[],
     settings: ServerSettings,
+    /** CURVE server options (secret key, ZAP domain) when the server encrypts (see curve.ts). */
+    security?: CurveServerSocketOptions,
   ) {
     this.router = new zmq.Router({
+      ...security,
       // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
       // before its reply arrives. The send HWM bounds what a client that does not read makes us hold
       // (see the README, "Nothing lost" and "Hardening").
@@ -108,10 +112,10 @@ export class Front {
 }
 
 /** Opens and binds the fronts the settings ask for (main, echo); on any failure closes them all and throws. */
-export async function openFronts(settings: ServerSettings): Promise<Front[]> {
+export async function openFronts(settings: ServerSettings, security?: CurveServerSocketOptions): Promise<Front[]> {
   const fronts: Front[] = [];
-  if (settings.bind.length > 0) fronts.push(new Front("main", settings.bind, settings));
-  if (settings.echo !== false) fronts.push(new Front("echo", [settings.echo], settings));
+  if (settings.bind.length > 0) fronts.push(new Front("main", settings.bind, settings, security));
+  if (settings.echo !== false) fronts.push(new Front("echo", [settings.echo], settings, security));
   try {
     for (const front of fronts) await front.bind();
   } catch (cause) {

@@ -1,23 +1,26 @@
 // The async handler calls one serving loop is waiting on, oldest first, with what each holds: the request's
 // bytes (for the --max-in-flight-bytes cap) and when it started (for the --handler-timeout deadline). A
-// Map keeps insertion order, and every call gets the same timeout, so the oldest entry always expires
+// Set keeps insertion order, and every call gets the same timeout, so the oldest entry always expires
 // first: finding the expired ones costs only what expires.
 import type { Peer } from "@zpb/transport";
+import type { BatchReplies } from "./batch-replies.js";
 import type { RequestContext } from "./request-context.js";
 
-/** One async handler call still running. */
+/** One async handler call still running; `batch` and `index` place its reply in a batch's reply. */
 export interface InFlightCall<T> {
   readonly peer: Peer;
   readonly request: T;
+  readonly batch: BatchReplies | undefined;
+  readonly index: number;
   readonly bytes: number;
   /** performance.now() when the handler was called. */
   readonly startedAt: number;
   readonly context: RequestContext;
 }
 
-/** Calls by peer (each received message has its own Peer object, so two requests of one client never collide). */
+/** Each call is its own key: the requests of one batch share their Peer. */
 export class InFlight<T> {
-  private readonly calls = new Map<Peer, InFlightCall<T>>();
+  private readonly calls = new Set<InFlightCall<T>>();
   private heldBytes = 0;
 
   get size(): number {
@@ -30,17 +33,15 @@ export class InFlight<T> {
   }
 
   add(call: InFlightCall<T>): void {
-    this.calls.set(call.peer, call);
+    this.calls.add(call);
     this.heldBytes += call.bytes;
   }
 
-  /** Removes and returns the call for `peer`; undefined when it already expired or was abandoned. */
-  take(peer: Peer): InFlightCall<T> | undefined {
-    const call = this.calls.get(peer);
-    if (call === undefined) return undefined;
-    this.calls.delete(peer);
+  /** Removes `call`; false when it already expired or was abandoned. */
+  take(call: InFlightCall<T>): boolean {
+    if (!this.calls.delete(call)) return false;
     this.heldBytes -= call.bytes;
-    return call;
+    return true;
   }
 
   /** The oldest call still running. */
@@ -56,7 +57,7 @@ export class InFlight<T> {
       if (call.startedAt > startedBefore) break;
       expired.push(call);
     }
-    for (const call of expired) this.take(call.peer);
+    for (const call of expired) this.take(call);
     return expired;
   }
 

@@ -107,15 +107,14 @@ describe("--metrics: Prometheus text from a real server", () => {
 
     // The handler ran for the 22 decodable requests within the payload limit, two of them ~40 ms. One call in
     // DURATION_SAMPLE_EVERY is timed per worker and counts for that many: the count estimates 22 within one
-    // sample per worker, and the slow calls (each the first of its worker, so timed) sit between 25 and 50 ms.
+    // sample per worker, and the slow calls (each the first of its worker, so timed) sit above 25 ms.
     expect(text).toContain("# TYPE zpb_handler_duration_seconds histogram");
     const count = samples.get("zpb_handler_duration_seconds_count")!;
     expect(count % DURATION_SAMPLE_EVERY).toBe(0);
     expect(Math.abs(count - 22)).toBeLessThanOrEqual(2 * DURATION_SAMPLE_EVERY);
     expect(samples.get('zpb_handler_duration_seconds_bucket{le="+Inf"}')).toBe(count);
-    const slow =
-      samples.get('zpb_handler_duration_seconds_bucket{le="0.05"}')! -
-      samples.get('zpb_handler_duration_seconds_bucket{le="0.025"}')!;
+    // Only a lower bound: on a loaded machine a ~40 ms sleep may land above 50 ms, never below 25 ms.
+    const slow = count - samples.get('zpb_handler_duration_seconds_bucket{le="0.025"}')!;
     expect(slow).toBe(2 * DURATION_SAMPLE_EVERY);
     expect(samples.get("zpb_handler_duration_seconds_sum")).toBeGreaterThanOrEqual(2 * DURATION_SAMPLE_EVERY * 0.035);
 

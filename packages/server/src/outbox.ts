@@ -3,7 +3,10 @@ import type { Peer } from "@zpb/transport";
 /** An encoded reply and the peer it goes back to. */
 export interface OutgoingReply {
   readonly peer: Peer;
+  /** One reply, or with `items` a batch frame (docs/wire.md, "Batches"). */
   readonly bytes: Uint8Array;
+  /** How many replies `bytes` carries as a batch; absent (or 0) for a single-frame reply. */
+  readonly items?: number;
 }
 
 /** Sent entries are dropped in batches of this many, so a long burst does not keep every reply alive. */

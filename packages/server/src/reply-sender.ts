@@ -31,14 +31,23 @@ export class ReplySender<T> {
     return this.dealer.replyBytes(peer, bytes).catch(this.uncount);
   }
 
+  /** Sends a batch frame of `items` replies now (docs/wire.md, "Batches"), each counted as a reply. */
+  sendBatch(peer: Peer, frame: Uint8Array, items: number): Promise<void> {
+    this.counters[Counter.replies]! += items;
+    return this.dealer.replyBatchBytes(peer, frame, items).catch(() => {
+      this.counters[Counter.replies]! -= items;
+      this.counters[Counter.sendFailures]!++;
+    });
+  }
+
   private readonly uncount = (): void => {
     this.counters[Counter.replies]!--;
     this.counters[Counter.sendFailures]!++;
   };
 
-  /** Queues a reply behind the ones waiting, and starts sending them if nothing is. */
-  enqueue(peer: Peer, bytes: Uint8Array): void {
-    this.outbox.push({ peer, bytes });
+  /** Queues a reply (or with `items`, a batch frame of that many) behind the ones waiting, and starts sending them if nothing is. */
+  enqueue(peer: Peer, bytes: Uint8Array, items = 0): void {
+    this.outbox.push(items > 0 ? { peer, bytes, items } : { peer, bytes });
     if (!this.flushing) void this.flush();
   }
 
@@ -47,13 +56,16 @@ export class ReplySender<T> {
    * Best effort: a send zeromq cannot take right now is lost with the thread.
    */
   sendAllNow(extra: OutgoingReply[]): void {
-    for (const { peer, bytes } of [...this.outbox.takeAll(), ...extra]) void this.send(peer, bytes);
+    for (const reply of [...this.outbox.takeAll(), ...extra]) void this.sendReply(reply);
+  }
+
+  private sendReply(reply: OutgoingReply): Promise<void> {
+    return reply.items ? this.sendBatch(reply.peer, reply.bytes, reply.items) : this.send(reply.peer, reply.bytes);
   }
 
   private async flush(): Promise<void> {
     this.flushing = true;
-    for (let reply = this.outbox.shift(); reply !== undefined; reply = this.outbox.shift())
-      await this.send(reply.peer, reply.bytes);
+    for (let reply = this.outbox.shift(); reply !== undefined; reply = this.outbox.shift()) await this.sendReply(reply);
     this.flushing = false;
   }
 }

@@ -1,9 +1,11 @@
 // startServer: wires the fronts (ROUTER, forwarder, backend DEALER per service) to the worker pool, and
 // owns the stop order. See the README, "How it works" and "Shutdown".
+import { startCurve, type CurveSetup, type ServerCurve } from "./curve.js";
 import { ServerError } from "./errors.js";
 import { fdLimitWarning } from "./fd-limit.js";
 import { closeFronts, openFronts, type Front } from "./front.js";
 import { emptyFrontCounters, type FrontCounters } from "./front-events.js";
+import { pinThread, zmqIoThreadIds } from "./pin.js";
 import type { Logger } from "./log.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
@@ -28,6 +30,8 @@ export interface RunningServer {
   readonly workers: number;
   /** The settings in effect (every default applied). */
   readonly settings: Readonly<ServerSettings>;
+  /** CURVE on the fronts (public key, allow-list, refusals, reload), or undefined when serving plaintext. */
+  readonly curve: ServerCurve | undefined;
   /** The metrics endpoint's base URL (`http://127.0.0.1:9464`; `/metrics`, `/healthz`), or undefined when off. */
   readonly metrics: string | undefined;
   /** Counters summed and per worker (cheap: reads shared memory, no messages to the workers). */
@@ -63,6 +67,13 @@ function sumFrontCounters(all: FrontCounters[]): FrontCounters {
 function workerUrl(): URL {
   const fromSource = import.meta.url.endsWith("/src/server.ts");
   return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
+}
+
+/** `pin`: libzmq's I/O threads (started by the first socket, so open fronts guarantee they exist) to core 0. */
+async function pinIoThreads(): Promise<void> {
+  const ids = zmqIoThreadIds();
+  if (ids.length === 0) throw new Error("cannot pin: no libzmq I/O thread found under /proc/self/task");
+  for (const tid of ids) await pinThread(tid, 0);
 }
 
 /** What each worker serves: one service per front, the echo front with the built-in echo handler. */
@@ -103,11 +114,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   // Up before anything else, so /healthz answers 503 while the server starts.
   const metrics = await openMetrics(resolved, status, readStats, () => readDurations(durations, threads));
+  // Before any front binds, so no client is ever judged without the server's ZAP policy in place.
+  let curve: CurveSetup | undefined;
   try {
-    fronts = await openFronts(resolved);
+    curve = await startCurve(resolved, resolved.logger);
+    fronts = await openFronts(resolved, curve?.socketOptions);
   } catch (error) {
+    await curve?.close();
     await metrics?.close();
     throw error;
+  }
+  if (resolved.pin) {
+    try {
+      await pinIoThreads();
+    } catch (cause) {
+      await closeFronts(fronts);
+      await curve?.close();
+      await metrics?.close();
+      throw new ServerError("PIN", (cause as Error).message, { cause });
+    }
   }
   const { logger, ...settings } = resolved;
   const pool = new WorkerPool({
@@ -123,11 +148,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await pool.start();
   } catch (error) {
     await closeFronts(fronts);
+    await curve?.close();
     await metrics?.close();
     throw error;
   }
   status.state = "serving";
-  return new Server(resolved, fronts, pool, readStats, status, metrics);
+  return new Server(resolved, fronts, pool, readStats, status, metrics, curve);
 }
 
 /** What the metrics endpoint reads about the server while it starts, serves and stops. */
@@ -163,6 +189,7 @@ class Server implements RunningServer {
   readonly endpoints: BoundEndpoints;
   readonly workers: number;
   readonly settings: Readonly<ServerSettings>;
+  readonly curve: ServerCurve | undefined;
   readonly metrics: string | undefined;
   readonly closed: Promise<void>;
   private readonly logger: Logger;
@@ -178,7 +205,9 @@ class Server implements RunningServer {
     private readonly readStats: () => ServerStats,
     private readonly status: ServerStatus,
     private readonly metricsEndpoint: MetricsEndpoint | undefined,
+    private readonly curveSetup: CurveSetup | undefined,
   ) {
+    this.curve = curveSetup?.state;
     const { logger, ...settings } = resolved;
     this.logger = logger;
     this.settings = Object.freeze(settings);
@@ -224,6 +253,7 @@ class Server implements RunningServer {
     } catch (error) {
       this.failure ??= error instanceof ServerError ? error : new ServerError("STOP_TIMEOUT", String(error));
     }
+    await this.curveSetup?.close(); // after the fronts: their sockets were the ones asking it
     await this.metricsEndpoint?.close();
     this.settleClosed(this.failure);
   }

@@ -1,28 +1,49 @@
 // The serving loop against a fake socket: one reply per request, async handlers in parallel up to the
 // limit, never two sends pending at once, draining, and last words on a dying thread.
 import { describe, expect, it } from "vitest";
-import { DecodeError, ErrorCode, envelopeCodec, ping, pong, type Envelope } from "@zpb/proto";
-import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
+import {
+  DecodeError,
+  ErrorCode,
+  createBatchCodec,
+  envelopeCodec,
+  joinBatch,
+  ping,
+  pong,
+  type Envelope,
+} from "@zpb/proto";
+import type { Peer, RoutedDealer, RoutedIncoming, RoutedMessage } from "@zpb/transport";
 import { DeadlineExceeded, ServiceLoop, type LoopLimits } from "./service-loop.js";
 import { toLoadedHandler, type Handler } from "./handler.js";
 import { COUNTER_NAMES, Counter } from "./stats.js";
 
-/** A fake RoutedDealer: hands out queued messages, records replies, and fails on overlapping sends. */
+const envelopeBatches = createBatchCodec(envelopeCodec);
+
+/**
+ * A fake RoutedDealer: hands out queued messages (single, or batches as receiveMany() gives them), records
+ * replies (a batch reply as one entry with its replies), and fails on overlapping sends.
+ */
 class FakeDealer {
-  readonly sent: Array<{ peer: Peer; reply: Envelope }> = [];
-  private readonly inbox: Array<RoutedMessage<Envelope> | undefined> = [];
-  private waiting: ((m: RoutedMessage<Envelope> | undefined) => void) | undefined;
+  readonly sent: Array<{ peer: Peer; reply: Envelope; batch?: Envelope[] }> = [];
+  private readonly inbox: Array<RoutedIncoming<Envelope> | undefined> = [];
+  private waiting: ((m: RoutedIncoming<Envelope> | undefined) => void) | undefined;
   private sending = false;
   overlaps = 0;
 
   push(m: RoutedMessage<Envelope> | undefined): void {
+    const { peer, ...item } = m ?? ({} as RoutedMessage<Envelope>);
+    this.deliver(m === undefined ? undefined : { batch: false, items: [item], refused: undefined, frames: [], peer });
+  }
+  pushBatch(peer: Peer, items: RoutedIncoming<Envelope>["items"], refused?: DecodeError, frames: Buffer[] = []): void {
+    this.deliver({ batch: true, items, refused, frames, peer });
+  }
+  private deliver(m: RoutedIncoming<Envelope> | undefined): void {
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = undefined;
       w(m);
     } else this.inbox.push(m);
   }
-  receive(): Promise<RoutedMessage<Envelope> | undefined> {
+  receiveMany(): Promise<RoutedIncoming<Envelope> | undefined> {
     if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift());
     return new Promise((resolve) => (this.waiting = resolve));
   }
@@ -31,6 +52,15 @@ class FakeDealer {
     this.sending = true;
     await Promise.resolve();
     this.sent.push({ peer, reply: envelopeCodec.decode(bytes) });
+    this.sending = false;
+  }
+  async replyBatchBytes(peer: Peer, frame: Uint8Array, items: number): Promise<void> {
+    if (this.sending) this.overlaps++;
+    this.sending = true;
+    await Promise.resolve();
+    const batch = envelopeBatches.decode(frame);
+    expect(batch).toHaveLength(items);
+    this.sent.push({ peer, reply: batch[0]!, batch });
     this.sending = false;
   }
 }
@@ -206,5 +236,102 @@ describe("ServiceLoop", () => {
     release();
     await tick();
     expect(counters[Counter.requests]).toBe(3);
+  });
+});
+
+const seqOfPing = (r: Envelope) => (r.payload as { value: { seq: bigint } }).value.seq;
+const pings = (...seqs: number[]) => seqs.map((seq) => ({ ok: true as const, message: ping(seq), frames: [] }));
+const errorWith = (code: ErrorCode, seq: bigint) =>
+  expect.objectContaining({ payload: { case: "error", value: expect.objectContaining({ code, seq }) } });
+
+describe("ServiceLoop, batches", () => {
+  it("answers a batch with one batch of replies in request order; counters count requests, not frames", async () => {
+    const { dealer, counters, done } = setup((r) => pong(seqOfPing(r)));
+    dealer.pushBatch(peerNamed("b"), pings(1, 2, 3));
+    dealer.push(request(4n));
+    dealer.push(undefined);
+    await done;
+    expect(dealer.sent.map((s) => s.batch ?? "single")).toEqual([[pong(1), pong(2), pong(3)], "single"]);
+    expect(dealer.sent[0]!.peer.identity.toString()).toBe("b");
+    expect(counters[Counter.requests]).toBe(4);
+    expect(counters[Counter.replies]).toBe(4);
+  });
+
+  it("async handlers finishing out of order still give replies in request order, within the concurrency limit", async () => {
+    let running = 0;
+    let peak = 0;
+    const { dealer, done } = setup(async (r) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, 2 + ((7 * Number(seqOfPing(r))) % 11)));
+      running--;
+      return pong(seqOfPing(r));
+    }, 3);
+    dealer.pushBatch(peerNamed("b"), pings(...Array.from({ length: 20 }, (_, i) => i + 1)));
+    while (dealer.sent.length < 1) await tick();
+    dealer.push(undefined);
+    await done;
+    expect(peak).toBe(3);
+    expect(dealer.sent).toHaveLength(1);
+    expect(dealer.sent[0]!.batch).toEqual(Array.from({ length: 20 }, (_, i) => pong(i + 1)));
+    expect(dealer.overlaps).toBe(0);
+  });
+
+  it("an item that fails is that item's ErrorReply: a throwing handler, an undecodable item", async () => {
+    const { dealer, counters, done } = setup((r) => {
+      if (seqOfPing(r) === 2n) throw new Error("no 2");
+      return pong(seqOfPing(r));
+    });
+    dealer.pushBatch(peerNamed("b"), [
+      ...pings(1, 2),
+      { ok: false, error: new DecodeError("TRUNCATED", "cut"), frames: [] },
+      ...pings(4),
+    ]);
+    dealer.push(undefined);
+    await done;
+    expect(dealer.sent[0]!.batch).toEqual([
+      pong(1),
+      errorWith(ErrorCode.CODE_HANDLER, 2n),
+      errorWith(ErrorCode.CODE_DECODE, 0n),
+      pong(4),
+    ]);
+    expect(counters[Counter.handlerErrors]).toBe(1);
+    expect(counters[Counter.decodeErrors]).toBe(1);
+  });
+
+  it("a batch refused whole gets one single-frame error reply, keyed by its first request", async () => {
+    const { dealer, counters, done } = setup((r) => pong(seqOfPing(r)));
+    const frame = joinBatch([envelopeCodec.encode(ping(41)), envelopeCodec.encode(ping(42))]);
+    dealer.pushBatch(peerNamed("b"), [], new DecodeError("TOO_MANY_ITEMS", "over 1"), [frame]);
+    dealer.pushBatch(peerNamed("c"), [], new DecodeError("TRUNCATED", "cut"), [Buffer.from([0x09, 0x0a])]);
+    dealer.push(undefined);
+    await done;
+    expect(dealer.sent.map((s) => s.batch)).toEqual([undefined, undefined]);
+    expect(dealer.sent.map((s) => s.reply)).toEqual([
+      errorWith(ErrorCode.CODE_TOO_LARGE, 41n),
+      errorWith(ErrorCode.CODE_DECODE, 0n),
+    ]);
+    expect(counters[Counter.tooLarge]).toBe(1);
+  });
+
+  it("refuses a batch's requests with CODE_UNAVAILABLE once draining", async () => {
+    const { dealer, loop, done } = setup((r) => pong(seqOfPing(r)));
+    loop.drain();
+    dealer.pushBatch(peerNamed("b"), pings(5, 6));
+    dealer.push(undefined);
+    await done;
+    expect(dealer.sent[0]!.batch).toEqual([
+      errorWith(ErrorCode.CODE_UNAVAILABLE, 5n),
+      errorWith(ErrorCode.CODE_UNAVAILABLE, 6n),
+    ]);
+  });
+
+  it("a dying thread answers a half-done batch once, with a single-frame CODE_HANDLER error", async () => {
+    const { dealer, loop } = setup((r) => (seqOfPing(r) === 1n ? pong(1) : new Promise<Envelope>(() => undefined)));
+    dealer.pushBatch(peerNamed("b"), pings(1, 2, 3));
+    await tick();
+    loop.abandon("the worker called process.exit(1)");
+    await tick();
+    expect(dealer.sent.map((s) => s.reply)).toEqual([errorWith(ErrorCode.CODE_HANDLER, 2n)]);
   });
 });

@@ -1,9 +1,11 @@
-import { ErrorCode } from "@zpb/proto";
-import type { Peer, RoutedDealer, RoutedMessage } from "@zpb/transport";
-import { ErrorReplies } from "./error-replies.js";
+import { BatchWriter, ErrorCode } from "@zpb/proto";
+import { firstBatchItem } from "@zpb/proto/internal";
+import type { Peer, Received, RoutedDealer, RoutedIncoming, RoutedMessage } from "@zpb/transport";
+import { BatchReplies } from "./batch-replies.js";
 import type { DurationRecorder } from "./durations.js";
+import { ErrorReplies } from "./error-replies.js";
 import type { LoadedHandler } from "./handler.js";
-import { InFlight } from "./in-flight.js";
+import { InFlight, type InFlightCall } from "./in-flight.js";
 import type { LivenessCells } from "./liveness.js";
 import type { OutgoingReply } from "./outbox.js";
 import { ReplySender } from "./reply-sender.js";
@@ -46,7 +48,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * when anything fails (ErrorReplies). Sync handlers take a fast path: one awaited send per message and no
  * extra promise. Async handlers run concurrently (up to `concurrency` per loop, and while they hold at most
  * `maxInFlightBytes` of requests); their replies go out in completion order through the ReplySender's
- * queue; one past `handlerTimeout` is answered with CODE_DEADLINE and its signal aborts.
+ * queue; one past `handlerTimeout` is answered with CODE_DEADLINE and its signal aborts. A batch
+ * (docs/wire.md, "Batches") is answered by one batch in request order, once each of its requests has its
+ * reply (a CODE_DEADLINE one included).
  */
 export class ServiceLoop<T> {
   private draining = false;
@@ -60,6 +64,9 @@ export class ServiceLoop<T> {
   /** The request a sync handler is running for right now, and its peer (for abandon() and stall reports). */
   private current: T | undefined;
   private currentPeer: Peer | undefined;
+  /** The batch serveBatch() is still handing to the handler: it sends that one itself once complete. */
+  private batchInProgress: BatchReplies | undefined;
+  private readonly writer = new BatchWriter();
 
   constructor(
     private readonly dealer: RoutedDealer<T>,
@@ -81,9 +88,15 @@ export class ServiceLoop<T> {
     for (;;) {
       // A receive pending means ending this thread from outside would abort the process (thread-interrupt.ts).
       if (liveness !== undefined) liveness.receivePending = true;
-      const received = await this.dealer.receive();
+      const incoming = await this.dealer.receiveMany();
       if (liveness !== undefined) liveness.receivePending = false;
-      if (received === undefined) return;
+      if (incoming === undefined) return;
+      if (incoming.batch) {
+        await this.serveBatch(incoming);
+        continue;
+      }
+      const received = incoming.items[0] as RoutedMessage<T>;
+      received.peer = incoming.peer;
       this.counters[Counter.requests]!++;
       if (this.draining) this.lastReceivedAt = performance.now();
       const bytes = this.answer(received);
@@ -95,6 +108,63 @@ export class ServiceLoop<T> {
         this.sender.enqueue(received.peer, bytes);
       }
     }
+  }
+
+  /**
+   * Answers a batch: each request in turn (sync handlers at once, async ones concurrently within the limits),
+   * then one reply batch in request order. A batch refused whole (over the limits, or framing that does not
+   * split) gets one single-frame error reply, keyed by its first request when that can be read.
+   */
+  private async serveBatch(incoming: RoutedIncoming<T>): Promise<void> {
+    if (this.draining) this.lastReceivedAt = performance.now();
+    if (incoming.refused !== undefined) {
+      this.counters[Counter.requests]!++;
+      await this.reply(incoming.peer, this.refuseBatch(incoming), 0);
+      return;
+    }
+    const items = incoming.items;
+    this.counters[Counter.requests]! += items.length;
+    const batch = new BatchReplies(incoming.peer, items.length);
+    // Each request of the batch holds its share of the batch frame against --max-in-flight-bytes.
+    const body = incoming.frames.at(-1);
+    const itemBytes = body === undefined ? 0 : Math.ceil(body.length / items.length);
+    this.batchInProgress = batch;
+    try {
+      for (let i = 0; i < items.length; i++) {
+        const bytes = this.answerItem(items[i]!, batch, i, itemBytes);
+        if (bytes !== undefined) batch.fill(i, bytes);
+        else if (this.full) await new Promise<void>((wake) => (this.wakeReceiver = wake));
+      }
+    } finally {
+      this.batchInProgress = undefined;
+    }
+    // Otherwise the last async reply (or deadline) sends it (deliver()).
+    if (batch.complete) await this.reply(batch.peer, batch.frame(this.writer), batch.size);
+  }
+
+  /** The single-frame error reply to a batch refused whole. */
+  private refuseBatch(incoming: RoutedIncoming<T>): Uint8Array {
+    const error = incoming.refused!;
+    const body = incoming.frames.at(-1);
+    const first = body === undefined ? undefined : firstBatchItem(body);
+    let request: T | undefined;
+    try {
+      request = first === undefined ? undefined : this.handler.codec.decode(first);
+    } catch {
+      request = undefined; // the key is a courtesy; the refusal goes out without it
+    }
+    const tooBig = error.code === "TOO_LARGE" || error.code === "TOO_MANY_ITEMS";
+    const code = tooBig ? ErrorCode.CODE_TOO_LARGE : ErrorCode.CODE_DECODE;
+    return this.errors.build(code, `batch refused: ${error.message}`, request);
+  }
+
+  /** Sends now when nothing else is pending or queued, else queues behind what is (`items` > 0: a batch frame). */
+  private reply(peer: Peer, bytes: Uint8Array, items: number): Promise<void> | undefined {
+    if (this.inFlight.size > 0 || !this.sender.idle) {
+      this.sender.enqueue(peer, bytes, items);
+      return undefined;
+    }
+    return items > 0 ? this.sender.sendBatch(peer, bytes, items) : this.sender.send(peer, bytes);
   }
 
   /**
@@ -150,10 +220,16 @@ export class ServiceLoop<T> {
    * CODE_DEADLINE for a stuck thread) and hand every queued reply to zeromq now.
    */
   abandon(reason: string, code: ErrorCode = ErrorCode.CODE_HANDLER): void {
-    const orphans: Array<[Peer, T]> = this.inFlight.takeAll().map((call) => {
+    // One answer per peer message: a batch still missing replies gets one single-frame error, which a zpb
+    // client takes as the refusal of the whole batch (docs/wire.md, "Batches").
+    const orphans: Array<[Peer, T]> = [];
+    const batches = new Set<BatchReplies>();
+    for (const call of this.inFlight.takeAll()) {
       call.context.abort(new Error(reason));
-      return [call.peer, call.request];
-    });
+      if (call.batch !== undefined && batches.has(call.batch)) continue;
+      if (call.batch !== undefined) batches.add(call.batch);
+      orphans.push([call.peer, call.request]);
+    }
     if (this.currentPeer !== undefined) orphans.push([this.currentPeer, this.current as T]);
     this.currentPeer = undefined;
     this.current = undefined;
@@ -170,9 +246,26 @@ export class ServiceLoop<T> {
   /** The encoded reply now, or undefined when an async handler will enqueue it later. */
   private answer(received: RoutedMessage<T>): Uint8Array | undefined {
     if (!received.ok) return this.errors.forReceiveError(received.error);
-    const request = received.message;
+    const frames = received.frames;
+    const bytes = frames.length === 0 ? 0 : frames[frames.length - 1]!.length;
+    return this.handle(received.message, received.peer, undefined, 0, bytes);
+  }
+
+  /** Like answer(), for request `index` of `batch`: its reply now, or undefined when an async handler fills it in later. */
+  private answerItem(item: Received<T>, batch: BatchReplies, index: number, bytes: number): Uint8Array | undefined {
+    if (!item.ok) return this.errors.forReceiveError(item.error);
+    return this.handle(item.message, batch.peer, batch, index, bytes);
+  }
+
+  /** Runs the handler for one request: its encoded reply now, or undefined when it is async (see settle()). */
+  private handle(
+    request: T,
+    peer: Peer,
+    batch: BatchReplies | undefined,
+    index: number,
+    bytes: number,
+  ): Uint8Array | undefined {
     if (this.draining) return this.errors.build(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
-    const peer = received.peer;
     let result: T | PromiseLike<T>;
     const context = new RequestContext(this.identity);
     this.current = request;
@@ -192,27 +285,35 @@ export class ServiceLoop<T> {
       durations?.observe(performance.now() - started);
       return this.encode(result, request);
     }
-    const frames = received.frames;
-    const bytes = frames.length === 0 ? 0 : frames[frames.length - 1]!.length;
-    this.inFlight.add({ peer, request, bytes, startedAt: performance.now(), context });
+    const call: InFlightCall<T> = { peer, request, batch, index, bytes, startedAt: performance.now(), context };
+    this.inFlight.add(call);
     this.armDeadline();
     result.then(
       (reply) => {
         durations?.observe(performance.now() - started);
-        this.settle(peer, this.encode(reply, request));
+        this.settle(call, this.encode(reply, request));
       },
       (error: unknown) => {
         durations?.observe(performance.now() - started);
-        this.settle(peer, this.errors.forFailure(error, request));
+        this.settle(call, this.errors.forFailure(error, request));
       },
     );
     return undefined;
   }
 
-  private settle(peer: Peer, bytes: Uint8Array): void {
-    if (this.inFlight.take(peer) === undefined) return; // past its deadline or abandoned: already answered
-    this.sender.enqueue(peer, bytes);
+  private settle(call: InFlightCall<T>, bytes: Uint8Array): void {
+    if (!this.inFlight.take(call)) return; // past its deadline or abandoned: already answered
+    this.deliver(call, bytes);
     if (!this.full) this.wake();
+  }
+
+  /** Queues an async call's reply, or fills its batch slot and queues the batch once that was the last one missing. */
+  private deliver(call: InFlightCall<T>, bytes: Uint8Array): void {
+    const batch = call.batch;
+    if (batch === undefined) this.sender.enqueue(call.peer, bytes);
+    else if (batch.fill(call.index, bytes) && this.batchInProgress !== batch) {
+      this.sender.enqueue(batch.peer, batch.frame(this.writer), batch.size);
+    }
   }
 
   /** Keeps one timer for the oldest async call's deadline (calls all get the same timeout, so it expires first). */
@@ -233,7 +334,7 @@ export class ServiceLoop<T> {
     const reason = `the handler did not finish within ${timeout} ms`;
     for (const call of this.inFlight.expire(performance.now() - timeout)) {
       call.context.abort(new DeadlineExceeded(reason));
-      this.sender.enqueue(call.peer, this.errors.build(ErrorCode.CODE_DEADLINE, reason, call.request));
+      this.deliver(call, this.errors.build(ErrorCode.CODE_DEADLINE, reason, call.request));
     }
     if (!this.full) this.wake();
     this.armDeadline();

@@ -5,11 +5,15 @@
 // To add a setting: add one entry below (its JSDoc becomes the ServerOptions field's doc), then use it —
 // `resolved.<name>` on the main thread, or with `worker: true`, `task.settings.<name>` in a worker. Then
 // regenerate the README table (`pnpm run docs:settings`).
+import { BATCH_LIMITS } from "@zpb/proto";
 import { DEFAULT_ENDPOINTS } from "@zpb/transport";
 import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { isLoopbackEndpoint } from "./endpoints.js";
 import { resolveHandlerSpec } from "./handler.js";
 import { formatHttpAddress, parseHttpAddress } from "./http-address.js";
 import {
+  boolean,
   type Constraint,
   type InputOf,
   InvalidSetting,
@@ -32,6 +36,19 @@ function checkEndpoints(value: string[]): string[] {
   if (!Array.isArray(value) || value.some((e) => typeof e !== "string" || e.length === 0))
     throw new InvalidSetting(`must be a list of endpoints, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/** A file or directory path, made absolute (so logs and reloads name one place whatever the cwd later is). */
+function optionalPath(spec: { flag: string; doc: string; defaultText: string }) {
+  return setting<string, string | undefined>({
+    ...spec,
+    default: undefined,
+    parse: (text) => text,
+    check: (value) => {
+      if (typeof value !== "string" || value.length === 0) throw new InvalidSetting("must be a path");
+      return resolve(value);
+    },
+  });
 }
 
 /** Words that turn a service off when given as its endpoint (`--echo off`, `ZPB_ECHO=off`). */
@@ -156,6 +173,32 @@ export const SERVER_SETTINGS = {
     defaultText: "max(16 MiB, 4 × max-payload)",
     min: 1,
   }),
+  /** Most requests one batch may carry (docs/wire.md, "Batches"); a larger batch is refused whole with CODE_TOO_LARGE. */
+  maxBatchItems: integer({
+    flag: "--max-batch-items <n>",
+    doc: "most requests one batch may carry; a larger batch is refused whole with `CODE_TOO_LARGE`",
+    default: BATCH_LIMITS.maxItems,
+    min: 1,
+    worker: true,
+  }),
+  /** Largest batch frame in bytes (docs/wire.md, "Batches"); a larger one is refused whole with CODE_TOO_LARGE. */
+  maxBatchBytes: integer({
+    flag: "--max-batch-bytes <bytes>",
+    doc: "largest batch frame; a larger one is refused whole with `CODE_TOO_LARGE` (each item is also held to max-payload)",
+    default: BATCH_LIMITS.maxBytes,
+    min: 1,
+    worker: true,
+  }),
+  /**
+   * Pin libzmq's I/O thread to core 0 and worker slot i to core (i + 1) mod cores (Linux, util-linux
+   * `taskset`). Off by default: see the README's "Pinning threads to cores" for what it measured.
+   */
+  pin: boolean({
+    flag: "--pin",
+    doc: "pin libzmq's I/O thread to core 0 and worker i to core (i + 1) mod cores (Linux; off by default)",
+    default: false,
+    worker: true,
+  }),
   /** Async handler calls in flight per worker and service; the worker stops receiving at this many. */
   concurrency: integer({
     flag: "--concurrency <n>",
@@ -231,6 +274,31 @@ export const SERVER_SETTINGS = {
     default: "proxy",
     choices: ["proxy", "js"] as const,
   }),
+  /**
+   * A secret certificate file (`NAME.key_secret`, from `zpb keygen` or pyzmq's create_certificates): every
+   * front socket (the Envelope endpoints and echo) then speaks CURVE, encrypted. Default: plaintext.
+   */
+  curveKey: optionalPath({
+    flag: "--curve-key <file>",
+    doc: "secret certificate file (`NAME.key_secret`): every front socket speaks CURVE (encrypted)",
+    defaultText: "none (plaintext)",
+  }),
+  /**
+   * A directory of client public certificates (`*.key`): only those CURVE clients are accepted (SIGHUP
+   * re-reads it). Default, with curveKey: any client that knows the server's public key (encrypted, not
+   * authenticated).
+   */
+  authorizedKeys: optionalPath({
+    flag: "--authorized-keys <dir>",
+    doc: "with `--curve-key`: accept only clients whose public certificate (`*.key`) is in this directory; `SIGHUP` re-reads it",
+    defaultText: "any client with the server key",
+  }),
+  /** Allow binding a non-loopback address without curveKey (plaintext for anyone who can reach it). */
+  insecure: boolean({
+    flag: "--insecure",
+    doc: "allow binding a non-loopback address without `--curve-key` (plaintext to anyone who can reach it)",
+    default: false,
+  }),
   ...HARDENING_SETTINGS,
 };
 
@@ -238,6 +306,18 @@ export const SERVER_SETTINGS = {
 export const SERVER_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] = [
   (s) =>
     s.bind.length === 0 && s.echo === false ? "nothing to bind: give bind endpoints or an echo endpoint" : undefined,
+  (s) => (s.authorizedKeys !== undefined && s.curveKey === undefined ? "authorizedKeys needs curveKey" : undefined),
+  // Protected mode, as Redis has it: a server reachable from other hosts must be encrypted or say it need not be.
+  (s) => {
+    if (s.curveKey !== undefined || s.insecure) return undefined;
+    const exposed = [...s.bind, ...(s.echo === false ? [] : [s.echo])].filter((e) => !isLoopbackEndpoint(e));
+    if (exposed.length === 0) return undefined;
+    return (
+      `refusing to serve plaintext on ${exposed.join(", ")} (not loopback): anyone who can reach it could talk to ` +
+      "the server and read its traffic. Give --curve-key <secret certificate file> (curveKey) to encrypt " +
+      "(`zpb keygen` makes one), or --insecure (insecure: true) to serve plaintext anyway"
+    );
+  },
   (s) =>
     s.maxMessageSize < s.maxPayload
       ? `maxMessageSize (${s.maxMessageSize}) must be at least maxPayload (${s.maxPayload}), or large requests could never be answered`

@@ -12,6 +12,7 @@ import { watchHeap } from "./heap-watch.js";
 import { limitPayload } from "./limits.js";
 import { LivenessCells, heartbeatInterval, startHeartbeat } from "./liveness.js";
 import { ServiceLoop } from "./service-loop.js";
+import { coreForWorker, currentThreadId, pinThread } from "./pin.js";
 import { slotView } from "./stats.js";
 import { DurationRecorder } from "./durations.js";
 import type { ControlMessage, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
@@ -59,6 +60,7 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
 
   let loop: ServiceLoop<unknown>;
   try {
+    if (settings.pin) await pinSelf(task.slot);
     loop = await openService(task, counters, liveness, stopping.signal);
   } catch (error) {
     closeTracked();
@@ -123,6 +125,17 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
   return { slot: task.slot, drainTimedOut };
 }
 
+/** `pin`: this worker's own thread to its core (see pin.ts); failing to is failing to start. */
+async function pinSelf(slot: number): Promise<void> {
+  const tid = currentThreadId();
+  if (tid === undefined) throw new ServerError("PIN", `worker ${slot}: cannot find its thread id (/proc/thread-self)`);
+  try {
+    await pinThread(tid, coreForWorker(slot));
+  } catch (cause) {
+    throw new ServerError("PIN", `worker ${slot}: ${(cause as Error).message}`, { cause });
+  }
+}
+
 async function openService(
   task: WorkerTask,
   counters: Float64Array,
@@ -134,6 +147,7 @@ async function openService(
   const dealer = track(
     new RoutedDealer<unknown>({
       codec: limitPayload(handler.codec, settings.maxPayload),
+      batchLimits: { maxItems: settings.maxBatchItems, maxBytes: settings.maxBatchBytes },
       // Replies never wait here (unbounded, but never more than the requests this worker took in); see README "Nothing lost".
       sendHighWaterMark: 0,
       receiveHighWaterMark: settings.requestHighWaterMark,

@@ -54,14 +54,14 @@ export abstract class BaseSocket<S extends zmq.Socket> {
     return this.socket.closed;
   }
 
-  /** Sends frames as one multipart message, counted; socket errors become TransportError. */
-  protected async sendFrames(frames: Array<Uint8Array | string>): Promise<void> {
+  /** Sends frames as one multipart message carrying `messages` messages (a batch's item count), counted; socket errors become TransportError. */
+  protected async sendFrames(frames: Array<Uint8Array | string>, messages = 1): Promise<void> {
     try {
       await (this.socket as unknown as zmq.Writable).send(frames);
     } catch (cause) {
       throw this.sendError(cause);
     }
-    this.counters.sent++;
+    this.counters.sent += messages;
   }
 
   /**
@@ -72,6 +72,18 @@ export abstract class BaseSocket<S extends zmq.Socket> {
       return new TransportError("CLOSED", "send: the socket was closed before the message was queued", { cause });
     }
     return TransportError.from(cause, "send");
+  }
+
+  /**
+   * Receives one multipart message and maps it, or undefined once the socket is closed: the hot path of a
+   * receive loop, one promise per message (`.then` on zeromq's own) where an async wrapper adds another.
+   */
+  protected receiveMapped<R>(map: (frames: Buffer[]) => R): Promise<R | undefined> {
+    if (this.socket.closed) return Promise.resolve(undefined);
+    return (this.socket as unknown as zmq.Readable).receive().then(map, (cause: unknown) => {
+      if (this.socket.closed) return undefined;
+      throw TransportError.from(cause, "receive");
+    });
   }
 
   /** Receives one multipart message, or undefined once the socket is closed. */
@@ -89,8 +101,40 @@ export abstract class BaseSocket<S extends zmq.Socket> {
 
 /** A socket that receives typed values of R; iterating it receives until the socket is closed. */
 export abstract class ReceivingSocket<S extends zmq.Socket, R> extends BaseSocket<S> {
+  /** Items of a received batch that receive() has not handed out yet, from backlogHead on. */
+  private backlog: R[] = [];
+  private backlogHead = 0;
+
   /** The next message, or undefined once the socket is closed. Bad input comes back as a value, never a throw. */
   abstract receive(): Promise<R | undefined>;
+
+  /** The next item left over from a batch, if any (receive() hands a batch out one item at a time). */
+  protected takeBacklog(): R | undefined {
+    if (this.backlogHead >= this.backlog.length) return undefined;
+    const item = this.backlog[this.backlogHead]!;
+    if (++this.backlogHead === this.backlog.length) {
+      this.backlog = [];
+      this.backlogHead = 0;
+    }
+    return item;
+  }
+
+  /** Returns the first of `items` and keeps the rest for the following receive() calls. */
+  protected handOut(items: R[]): R {
+    if (items.length > 1) {
+      this.backlog = items;
+      this.backlogHead = 1;
+    }
+    return items[0]!;
+  }
+
+  /** Takes every item receive() has not handed out yet (receiveMany() returns them first). */
+  protected drainBacklog(): R[] {
+    const rest = this.backlog.slice(this.backlogHead);
+    this.backlog = [];
+    this.backlogHead = 0;
+    return rest;
+  }
 
   /** Receives until the socket is closed. */
   async *[Symbol.asyncIterator](): AsyncGenerator<R, void, undefined> {

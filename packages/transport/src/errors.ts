@@ -51,3 +51,21 @@ export class FrameError extends ZpbError<"BAD_FRAMES"> {
 
 /** Why a received message could not be delivered as a typed value. */
 export type ReceiveError = DecodeError | FrameError;
+
+/** Why a CURVE key or certificate could not be used; stable strings a caller can switch on. */
+export type CurveErrorCode =
+  /** Not a CURVE key: neither 40 characters of Z85 nor 32 bytes. */
+  | "BAD_KEY"
+  /** A certificate file that cannot be read or parsed, has no public key, or whose keys do not belong together. */
+  | "BAD_CERTIFICATE"
+  /** A secret key was needed but the certificate holds only a public key (the `NAME.key` file, not `NAME.key_secret`). */
+  | "NO_SECRET_KEY"
+  /** A certificate file or directory could not be read (missing, permissions); `cause` holds the fs error. */
+  | "UNREADABLE"
+  /** writeCertificates() would replace an existing file and was not asked to. */
+  | "EXISTS";
+
+/** A CURVE key, certificate file or allow-list directory that cannot be used. Messages never contain secret keys. */
+export class CurveError extends ZpbError<CurveErrorCode> {
+  override readonly name = "CurveError";
+}

@@ -26,6 +26,25 @@ describe("zmqOptions", () => {
   });
 });
 
+describe("zmqOptions with CURVE keys", () => {
+  it("hands keys to libzmq as Z85 text whether given as text or 32 bytes", async () => {
+    const zmq = await import("zeromq");
+    const { z85Decode } = await import("./curve/z85.js");
+    const { publicKey, secretKey } = zmq.curveKeyPair();
+    expect(zmqOptions({ curveServerKey: z85Decode(publicKey), curveSecretKey: secretKey })).toEqual({
+      linger: 500,
+      curveServerKey: publicKey,
+      curveSecretKey: secretKey,
+    });
+  });
+
+  it("fails on a malformed key by option name, without quoting it", () => {
+    expect(() => zmqOptions({ curveSecretKey: "too-short-secret" })).toThrow(
+      /^curveSecretKey: expected 40 characters of Z85 or 32 bytes, got 16 characters$/,
+    );
+  });
+});
+
 describe("DEFAULT_ENDPOINTS", () => {
   it("are all on loopback, never a wildcard", () => {
     for (const endpoint of Object.values(DEFAULT_ENDPOINTS)) expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);

@@ -1,4 +1,5 @@
 import type * as zmq from "zeromq";
+import { z85Key, type CurveKey } from "./curve/keys.js";
 
 /**
  * The endpoints of the Rust prost + zmq example and the echo tutorial, on loopback: zpb never binds `*` unless you ask
@@ -43,6 +44,25 @@ export interface SocketOptions {
   handshakeInterval?: number;
   /** ZMQ_IMMEDIATE: queue only to completed connections, so sends to a dead peer don't pile up. */
   immediate?: boolean;
+  /**
+   * ZMQ_CURVE_SERVER: accept CurveZMQ clients (encrypted; with a ZAP handler, authenticated). Needs
+   * `curveSecretKey`. Default false. See `curveServerOptions()` for the whole set from a certificate file.
+   */
+  curveServer?: boolean;
+  /** ZMQ_CURVE_SECRETKEY: this socket's long-term secret key, on CURVE servers and clients. Never logged. */
+  curveSecretKey?: CurveKey;
+  /** ZMQ_CURVE_PUBLICKEY: this socket's long-term public key, on CURVE clients (the key a server allow-lists). */
+  curvePublicKey?: CurveKey;
+  /**
+   * ZMQ_CURVE_SERVERKEY: the public key of the CURVE server to connect to; setting it makes this socket a
+   * CURVE client (it then needs `curvePublicKey` + `curveSecretKey`; see `curveClientOptions()`).
+   */
+  curveServerKey?: CurveKey;
+  /**
+   * ZMQ_ZAP_DOMAIN: the domain this socket's ZAP requests carry, so one ZAP handler can apply different
+   * policies to different server sockets (see ZapAuthenticator). Default: none ("").
+   */
+  zapDomain?: string;
   /** The zeromq context; default: the process-wide context (shared with worker threads, needed for inproc). */
   context?: zmq.Context;
 }
@@ -59,13 +79,17 @@ export function zmqOptions<T extends SocketOptions>(
 ): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...DEFAULT_SOCKET_OPTIONS, ...extra };
   for (const [key, value] of Object.entries(options ?? {})) {
-    if (value !== undefined && !NOT_SOCKET_OPTIONS.has(key)) merged[key] = value;
+    if (value === undefined || NOT_SOCKET_OPTIONS.has(key)) continue;
+    // Keys go to libzmq as Z85 text whatever form they came in; a malformed one fails here, by name.
+    merged[key] = CURVE_KEY_OPTIONS.has(key) ? z85Key(value as CurveKey, key) : value;
   }
   return merged;
 }
 
+const CURVE_KEY_OPTIONS = new Set(["curveSecretKey", "curvePublicKey", "curveServerKey"]);
+
 // Options our classes consume themselves and must not hand to zeromq (it rejects unknown ones).
-const NOT_SOCKET_OPTIONS = new Set(["codec", "delimiter", "topics"]);
+const NOT_SOCKET_OPTIONS = new Set(["codec", "delimiter", "topics", "batchLimits"]);
 
 /**
  * Creates a zeromq socket and sets the merged options (from zmqOptions) that its type has. Options the

@@ -1,5 +1,5 @@
 import * as zmq from "zeromq";
-import type { Codec, Envelope } from "@zpb/proto";
+import { BATCH_MARKER, createBatchCodec, type BatchCodec, type Codec, type Envelope } from "@zpb/proto";
 import { BaseSocket } from "./base.js";
 import { TransportError } from "./errors.js";
 import type { OptionsFor } from "./codec-args.js";
@@ -22,6 +22,7 @@ export type Topic = string | Buffer;
  */
 export class Publisher<T = Envelope> extends BaseSocket<zmq.XPublisher> {
   private readonly codec: Codec<T>;
+  private batchCodec: BatchCodec<T> | undefined;
   private readonly subscribers = new Map<string, number>();
   private readonly changed = new Set<() => void>();
   private watching = false;
@@ -41,6 +42,21 @@ export class Publisher<T = Envelope> extends BaseSocket<zmq.XPublisher> {
   /** Publishes already-encoded bytes under `topic`. */
   publishBytes(topic: Topic, payload: Uint8Array): Promise<void> {
     return this.sendFrames([topic, payload]);
+  }
+
+  /**
+   * Publishes `messages` (at least one) under `topic` as one batch `[topic, marker, batch]` (docs/wire.md,
+   * "Batches"): one ZeroMQ message, so one high-water-mark slot and one drop decision for all of them.
+   * zpb subscribers unpack it; a single-frame subscriber (the Rust or pyzmq SUB) cannot read it.
+   */
+  publishBatch(topic: Topic, messages: readonly T[]): Promise<void> {
+    this.batchCodec ??= createBatchCodec(this.codec);
+    return this.publishBatchBytes(topic, this.batchCodec.encode(messages), messages.length);
+  }
+
+  /** Publishes an already-built batch frame (see BatchWriter) carrying `messages` items under `topic`. */
+  publishBatchBytes(topic: Topic, batch: Uint8Array, messages = 1): Promise<void> {
+    return this.sendFrames([topic, BATCH_MARKER, batch], messages);
   }
 
   /** How many subscriptions currently match `topic` (a subscription to a prefix of it counts). */

@@ -1,4 +1,4 @@
-import { DecodeError, envelopeCodec, type Codec } from "@zpb/proto";
+import { DecodeError, envelopeCodec, splitBatch, type BatchLimits, type Codec } from "@zpb/proto";
 import { FrameError, type ReceiveError } from "./errors.js";
 
 /**
@@ -9,9 +9,25 @@ export type Received<T> =
   | { ok: true; message: T; frames: Buffer[] }
   | { ok: false; error: ReceiveError; frames: Buffer[] };
 
+/**
+ * Everything one ZeroMQ message carried: one message, or the items of a batch (docs/wire.md, "Batches"),
+ * each decoded on its own so one bad item does not spoil the others.
+ */
+export interface Incoming<T> {
+  /** True when the message was a batch: the marker frame, then the batch frame. */
+  batch: boolean;
+  /** The messages in order: one for a single-frame message, a batch's items for a batch; empty when `refused`. */
+  items: Received<T>[];
+  /** Why a batch was refused as a whole (a limit, or framing that does not split): none of it was decoded. */
+  refused: DecodeError | undefined;
+  frames: Buffer[];
+}
+
 /** Counts kept by every socket; cheap increments, read them any time. */
 export interface SocketCounters {
+  /** Messages received; each item of a batch counts, and so does a refused batch (once). */
   received: number;
+  /** Messages sent; each item of a batch counts. */
   sent: number;
   decodeErrors: number;
   frameErrors: number;
@@ -61,4 +77,38 @@ export function decodeSingle<T>(codec: Codec<T>, frames: Buffer[], counters: Soc
   return frames.length === 1
     ? decodeFrame(codec, frames[0]!, frames, counters)
     : badFrames<T>(frames, "1 frame", counters);
+}
+
+/** A single-frame message as an Incoming. */
+export function incomingSingle<T>(received: Received<T>): Incoming<T> {
+  return { batch: false, items: [received], refused: undefined, frames: received.frames };
+}
+
+/** Splits a batch frame (zero-copy) and decodes each item, counting; a frame that does not split is `refused`. */
+export function decodeBatch<T>(
+  codec: Codec<T>,
+  batch: Buffer,
+  frames: Buffer[],
+  counters: SocketCounters,
+  limits: BatchLimits | undefined,
+): Incoming<T> {
+  let parts: Buffer[];
+  try {
+    parts = splitBatch(batch, limits);
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    counters.received++;
+    counters.decodeErrors++;
+    return { batch: true, items: [], refused: error, frames };
+  }
+  const items = new Array<Received<T>>(parts.length);
+  for (let i = 0; i < parts.length; i++) items[i] = decodeFrame(codec, parts[i]!, frames, counters);
+  return { batch: true, items, refused: undefined, frames };
+}
+
+/** An Incoming as the Received values receive() hands out one at a time (a refused batch is one failure). */
+export function flatten<T>(incoming: Incoming<T>): Received<T>[] {
+  return incoming.refused === undefined
+    ? incoming.items
+    : [{ ok: false, error: incoming.refused, frames: incoming.frames }];
 }

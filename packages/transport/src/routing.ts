@@ -1,3 +1,4 @@
+import { BATCH_MARKER } from "@zpb/proto";
 import { FrameError } from "./errors.js";
 
 /** Who sent a routed message and how to address the reply (kept as received, so replies match its shape). */
@@ -37,6 +38,11 @@ const EMPTY = Buffer.alloc(0);
 /** Frames that address `payload` back to `peer` in the shape the peer used. */
 export function routeTo(peer: Peer, payload: Uint8Array): Uint8Array[] {
   return peer.delimited ? [...peer.route, EMPTY, payload] : [...peer.route, payload];
+}
+
+/** Frames that address a batch frame back to `peer` (after the marker frame) in the shape the peer used. */
+export function routeBatchTo(peer: Peer, batch: Uint8Array): Uint8Array[] {
+  return peer.delimited ? [...peer.route, EMPTY, BATCH_MARKER, batch] : [...peer.route, BATCH_MARKER, batch];
 }
 
 /** The body must be exactly one payload frame; anything else is a FrameError. */

@@ -60,12 +60,7 @@ function throughputChart(
     series: windows.map((window) => ({
       name: `window ${window}`,
       type: "bar" as const,
-      label: {
-        show: true,
-        position: "top" as const,
-        fontSize: 9,
-        formatter: (p: { value: unknown }) => kilo(Number(p.value)),
-      },
+      label: BAR_LABEL,
       data: servers.map(([k, w, client]) => {
         const c = cell(result, scenario, k, window, w, client);
         return c && !c.error && c.msgsPerSec > 0 ? c.msgsPerSec : null;
@@ -73,6 +68,14 @@ function throughputChart(
     })),
   });
 }
+
+/** A bar's value above it, as 71k / 1.20M. */
+const BAR_LABEL = {
+  show: true,
+  position: "top" as const,
+  fontSize: 9,
+  formatter: (p: { value: unknown }) => kilo(Number(p.value)),
+};
 
 function kilo(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${Math.round(n / 1e3)}k` : String(Math.round(n));
@@ -108,6 +111,50 @@ function latencyChart(result: BenchResult): string | undefined {
   });
 }
 
+/** Scenario 8: msgs/s per batch size, one bar per request/reply window and client, and one per pub/sub pair. */
+function batchChart(result: BenchResult): string | undefined {
+  const runs = (result.batch ?? []).filter((r) => !r.pin && r.window > 1);
+  const pubsub = (result.batchPubsub ?? []).filter((r) => r.publisher === "zpb");
+  if (runs.length === 0 && pubsub.length === 0) return undefined;
+  const sizes = [...new Set([...runs.map((r) => r.batch), ...pubsub.map((r) => r.batch)])].sort((a, b) => a - b);
+  const columns = [...new Set(runs.map((r) => `${r.client === "js" ? "PipelinedClient" : "native"} w${r.window}`))];
+  const bar = (n: number | undefined) => (n !== undefined && n > 0 ? n : null);
+  return render({
+    title: {
+      text: "Batches: messages per second by batch size (our server; our pub/sub)",
+      left: "center",
+      textStyle: { fontSize: 15 },
+    },
+    tooltip: {},
+    legend: { top: 34 },
+    grid: { top: 80, left: 80, right: 30, bottom: 95 },
+    xAxis: {
+      type: "category",
+      data: [...columns.map((c) => `req/rep ${c}`), "pub→sub"],
+      axisLabel: { interval: 0, fontSize: 10, rotate: 30 },
+    },
+    yAxis: { type: "log", name: "msgs/s (log)", nameGap: 15, min: 1000 },
+    series: sizes.map((batch) => ({
+      name: `batch ${batch}`,
+      type: "bar" as const,
+      label: BAR_LABEL,
+      data: [
+        ...columns.map((c) =>
+          bar(
+            runs.find(
+              (r) =>
+                r.batch === batch &&
+                `${r.client === "js" ? "PipelinedClient" : "native"} w${r.window}` === c &&
+                !r.error,
+            )?.msgsPerSec,
+          ),
+        ),
+        bar(pubsub.find((r) => r.batch === batch && !r.error)?.msgsPerSec),
+      ],
+    })),
+  });
+}
+
 /** Every chart this run has data for, as file suffix → SVG text. */
 export function renderCharts(result: BenchResult): Record<string, string> {
   const charts: Record<string, string | undefined> = {
@@ -118,6 +165,7 @@ export function renderCharts(result: BenchResult): Record<string, string> {
       `CPU-heavy handler (~${result.calibration.heavyMicros} µs/request): throughput per worker count`,
     ),
     latency: latencyChart(result),
+    batch: batchChart(result),
   };
   return Object.fromEntries(Object.entries(charts).filter((e): e is [string, string] => e[1] !== undefined));
 }

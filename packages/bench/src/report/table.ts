@@ -118,6 +118,29 @@ function latencySection(result: BenchResult): string {
   );
 }
 
+function curveSection(result: BenchResult): string {
+  const records = result.curve ?? [];
+  const plain = records.find((r) => r.security === "plaintext");
+  const rows = records.map((r) => {
+    const label = r.security === "curve" ? `zpb ×${r.workers}, CURVE + allow-list` : `zpb ×${r.workers}, plaintext`;
+    if (r.error) return [label, `error: ${r.error.split("\n")[0]!.slice(0, 60)}`, "", "", "", "", ""];
+    return [
+      label,
+      int(r.msgsPerSec),
+      String(r.lost),
+      r.latency ? int(r.latency.p50Us) : "",
+      r.latency ? int(r.latency.p99Us) : "",
+      r.security === "curve" ? times(ratio(r.msgsPerSec, plain?.msgsPerSec)) : "",
+      r.security === "curve" ? times(ratio(r.latency?.p50Us, plain?.latency?.p50Us)) : "",
+    ];
+  });
+  const window = records[0]?.window ?? "";
+  return table(
+    ["server", `msgs/s (window ${window})`, "lost", "p50 µs", "p99 µs", "msgs/s ÷ plaintext", "p50 ÷ plaintext"],
+    rows,
+  );
+}
+
 function pubsubSection(result: BenchResult): string {
   return table(
     ["HWM (PUB send, SUB receive)", "received msgs/s", "published msgs/s", "sent", "lost", "lost %", "seq gaps"],
@@ -182,6 +205,52 @@ function targetsSection(result: BenchResult): string {
   );
 }
 
+/** Scenario 8: batched Ping/Pong through our server (per batch size, window, client, pin) and batched pub/sub. */
+function batchSection(result: BenchResult): string {
+  const runs = result.batch ?? [];
+  const single = (client: ClientKind, window: number, pin: boolean) =>
+    runs.find((r) => r.batch === 1 && r.client === client && r.window === window && r.pin === pin && !r.error);
+  const reqRep = table(
+    [
+      "batch",
+      "window",
+      "client",
+      "pin",
+      "msgs/s",
+      "× batch 1",
+      "lost",
+      "envelopes / server core-s",
+      "p50 / p99 µs",
+      "client CPU",
+    ],
+    runs.map((r) => [
+      String(r.batch),
+      String(r.window),
+      r.client === "js" ? "PipelinedClient" : CLIENT_LABEL[r.client],
+      r.pin ? "yes" : "no",
+      r.error ? `error: ${r.error.split("\n")[0]!.slice(0, 60)}` : int(r.msgsPerSec),
+      times(ratio(r.msgsPerSec, single(r.client, r.window, r.pin)?.msgsPerSec)),
+      int(r.lost),
+      int(r.envelopesPerCoreSecond),
+      r.p50Us === undefined ? "–" : `${r.p50Us} / ${r.p99Us}`,
+      r.error ? "" : `${pct(r.clientCpuShare)}${r.clientCpuShare >= CLIENT_BOUND ? " ⚠" : ""}`,
+    ]),
+  );
+  const plainLoop = (result.batchPubsub ?? []).find((r) => r.publisher === "plain" && r.subscriber === "plain");
+  const pubsub = table(
+    ["batch", "publisher → subscriber", "msgs/s received", "× plain SUB loop", "lost", "publisher msgs/s"],
+    (result.batchPubsub ?? []).map((r) => [
+      String(r.batch),
+      `${r.publisher === "zpb" ? "TopicPublisher" : "plain PUB"} → ${r.subscriber === "zpb" ? "Subscription" : "plain SUB loop"}`,
+      r.error ? `error: ${r.error.split("\n")[0]!.slice(0, 60)}` : int(r.msgsPerSec),
+      times(ratio(r.msgsPerSec, plainLoop?.msgsPerSec)),
+      int(r.lost),
+      int(r.publisherMsgsPerSec),
+    ]),
+  );
+  return `${reqRep}\n\n${pubsub}`;
+}
+
 /** The whole report: machine, every scenario's table, targets. */
 export function renderReport(result: BenchResult): string {
   const m = result.machine;
@@ -225,8 +294,22 @@ export function renderReport(result: BenchResult): string {
     );
   if (has("pubsub")) parts.push("", "### 4. Publish/subscribe (PUB process → SUB process)", "", pubsubSection(result));
   if (has("codec")) parts.push("", "### 5. Envelope codec", "", codecSection(result));
+  if (has("curve"))
+    parts.push(
+      "",
+      "### 7. The cost of encryption (CURVE vs plaintext, same run, zeromq.js clients)",
+      "",
+      curveSection(result),
+    );
+  if (has("batch") && (result.batch?.length || result.batchPubsub?.length))
+    parts.push(
+      "",
+      "### 8. Batches (many messages per ZeroMQ message; our server with all workers, HWMs unlimited for pub/sub)",
+      "",
+      batchSection(result),
+    );
   if (has("hostile"))
-    parts.push("", "### 6. Under attack (slow consumers and a multipart flood)", "", hostileSection(result));
+    parts.push("", "### 9. Under attack (slow consumers and a multipart flood)", "", hostileSection(result));
   if (has("throughput") || has("scaling"))
     parts.push(
       "",

@@ -10,6 +10,8 @@ import type { DealerClientConfig } from "./zmq-clients.js";
 /** Config of the native DEALER client: the JS client's, plus the compiled binary. */
 export interface NativeDealerConfig extends DealerClientConfig {
   binary: string;
+  /** Pings per ZeroMQ message (the batch wire); absent = single frames. */
+  batch?: number;
 }
 
 /** Thrown when the binary ends or says something the wrapper does not expect. */
@@ -37,6 +39,7 @@ export async function runNativeDealerClient(
     String(config.seqBase),
     "--stall-ms",
     String(config.stallMs),
+    ...(config.batch === undefined ? [] : ["--batch", String(config.batch)]),
   ];
   // Same process group as this wrapper (the runner's group kill reaches it); stdin closing ends it.
   const child = spawn(config.binary, args, { stdio: ["pipe", "pipe", "pipe"] });

@@ -9,6 +9,8 @@ const DATA = Buffer.from("bench.data");
 const HELLO = Buffer.from("bench.hello");
 const END = Buffer.from("bench.end");
 const PREFIX = "bench.";
+/** Hello and end are [topic, empty payload]: a subscriber that reads only [topic, payload] (our Subscription) sees them too. */
+const NO_PAYLOAD = Buffer.alloc(0);
 
 /** HWM option: null leaves libzmq's default (1000); 0 is unlimited. */
 export interface PubConfig {
@@ -29,7 +31,7 @@ export async function runPublisher({ hwm, count }: PubConfig): Promise<void> {
   const go = waitFor("go").then(() => (started = true));
   tell({ type: "ready", info: { endpoint: socket.lastEndpoint } });
   while (!started && !stopped) {
-    await socket.send([HELLO]);
+    await socket.send([HELLO, NO_PAYLOAD]);
     await Promise.race([sleep(10), go]);
   }
   const cpu = process.cpuUsage();
@@ -43,7 +45,7 @@ export async function runPublisher({ hwm, count }: PubConfig): Promise<void> {
   const result: PublisherResult = { sent, seconds, msgsPerSec: sent / seconds, cpuSeconds: cpuSecondsSince(cpu) };
   tell({ type: "result", data: result });
   while (!stopped) {
-    await socket.send([END]);
+    await socket.send([END, NO_PAYLOAD]);
     await sleep(20);
   }
   socket.close();
@@ -58,6 +60,50 @@ export interface SubConfig {
   idleMs: number;
 }
 
+/** What a subscriber counts of the data messages: distinct seqs, duplicates, seq jumps, first and last arrival. */
+export class DataTally {
+  private readonly seen: Uint8Array;
+  private received = 0;
+  private duplicates = 0;
+  private gaps = 0;
+  private lastSeq = 0;
+  private firstAt = 0;
+  private lastAt = 0;
+
+  constructor(private readonly count: number) {
+    this.seen = new Uint8Array(count + 1);
+  }
+
+  /** One data message with `seq`, arrived now. */
+  add(seq: number): void {
+    this.lastAt = nowSeconds();
+    if (this.firstAt === 0) this.firstAt = this.lastAt;
+    if (seq !== this.lastSeq + 1) this.gaps++;
+    this.lastSeq = seq;
+    if (seq < 1 || seq > this.count) return;
+    if (this.seen[seq] === 1) this.duplicates++;
+    else {
+      this.seen[seq] = 1;
+      this.received++;
+    }
+  }
+
+  /** The subscriber's result from what was counted. */
+  result(sawEnd: boolean, cpuSeconds: number): SubscriberResult {
+    const measuredSeconds = Math.max(this.lastAt - this.firstAt, 1e-9);
+    return {
+      received: this.received,
+      lost: this.count - this.received,
+      gaps: this.gaps,
+      duplicates: this.duplicates,
+      msgsPerSec: this.received / measuredSeconds,
+      measuredSeconds,
+      sawEnd,
+      cpuSeconds,
+    };
+  }
+}
+
 /** Subscribes, reports ready on the first hello, then counts data messages and seq gaps until end (or idle). */
 export async function runSubscriber({ endpoint, hwm, count, idleMs }: SubConfig): Promise<SubscriberResult> {
   const socket = new Subscriber({
@@ -68,14 +114,8 @@ export async function runSubscriber({ endpoint, hwm, count, idleMs }: SubConfig)
   socket.connect(endpoint);
   socket.subscribe(PREFIX);
   onStop(() => socket.close());
-  const seen = new Uint8Array(count + 1);
+  const tally = new DataTally(count);
   let ready = false;
-  let received = 0;
-  let duplicates = 0;
-  let gaps = 0;
-  let lastSeq = 0;
-  let firstAt = 0;
-  let lastAt = 0;
   let sawEnd = false;
   let cpu = process.cpuUsage();
   try {
@@ -94,33 +134,12 @@ export async function runSubscriber({ endpoint, hwm, count, idleMs }: SubConfig)
         break;
       }
       const env = envelopeCodec.decode(body!);
-      if (env.payload.case !== "ping") continue;
-      const seq = Number(env.payload.value.seq);
-      lastAt = nowSeconds();
-      if (firstAt === 0) firstAt = lastAt;
-      if (seq !== lastSeq + 1) gaps++;
-      lastSeq = seq;
-      if (seq < 1 || seq > count) continue;
-      if (seen[seq] === 1) duplicates++;
-      else {
-        seen[seq] = 1;
-        received++;
-      }
+      if (env.payload.case === "ping") tally.add(Number(env.payload.value.seq));
     }
   } catch (err) {
     if ((err as { code?: string }).code !== "EAGAIN" && !socket.closed) throw err;
   } finally {
     if (!socket.closed) socket.close();
   }
-  const measuredSeconds = Math.max(lastAt - firstAt, 1e-9);
-  return {
-    received,
-    lost: count - received,
-    gaps,
-    duplicates,
-    msgsPerSec: received / measuredSeconds,
-    measuredSeconds,
-    sawEnd,
-    cpuSeconds: cpuSecondsSince(cpu),
-  };
+  return tally.result(sawEnd, cpuSecondsSince(cpu));
 }

@@ -7,7 +7,10 @@ export type Role =
   | "native-dealer-client"
   | "grpc-latency-client"
   | "grpc-load-client"
+  | "pipelined-client"
   | "publisher"
   | "subscriber"
+  | "zpb-publisher"
+  | "zpb-subscriber"
   | "codec"
   | "attackers";

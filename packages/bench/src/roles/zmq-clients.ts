@@ -5,6 +5,7 @@ import { envelopeCodec, ping } from "@zpb/proto";
 import { cpuSecondsSince, nowSeconds, onStop } from "../ipc.js";
 import { loadClientResult, type LatencyClientResult, type LoadClientResult } from "../result.js";
 import { measureRoundTrips, type RoundTrip } from "./round-trips.js";
+import type { CurveClientSocketOptions } from "../curve-keys.js";
 
 /** Config of a sequential REQ latency client. */
 export interface ReqClientConfig {
@@ -14,11 +15,13 @@ export interface ReqClientConfig {
   durationMs: number;
   /** A round trip slower than this counts as lost and ends the run. */
   replyTimeoutMs: number;
+  /** Talk CURVE to the server with these keys (the CURVE rows). */
+  curve?: CurveClientSocketOptions;
 }
 
 /** Sequential Ping→Pong round trips over REQ; records each measured round trip in µs. */
 export async function runReqClient(config: ReqClientConfig, ready: () => Promise<void>): Promise<LatencyClientResult> {
-  const socket = new Request({ linger: 0, receiveTimeout: config.replyTimeoutMs });
+  const socket = new Request({ linger: 0, receiveTimeout: config.replyTimeoutMs, ...config.curve });
   socket.connect(config.endpoint);
   onStop(() => socket.close()); // a pending receive ends with the socket, so the process can leave
   await ready();
@@ -54,6 +57,8 @@ export interface DealerClientConfig {
   seqBase: number;
   /** No reply for this long while requests are outstanding ends the run (they count as lost). */
   stallMs: number;
+  /** Talk CURVE to the server with these keys (the CURVE rows). */
+  curve?: CurveClientSocketOptions;
 }
 
 /**
@@ -64,7 +69,7 @@ export async function runDealerClient(
   config: DealerClientConfig,
   ready: () => Promise<void>,
 ): Promise<LoadClientResult> {
-  const socket = new Dealer({ linger: 0 });
+  const socket = new Dealer({ linger: 0, ...config.curve });
   socket.connect(config.endpoint);
   onStop(() => socket.close()); // both loops end with the socket, so the process can leave
   const answered = new Uint8Array(config.count);

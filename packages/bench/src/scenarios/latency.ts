@@ -1,8 +1,36 @@
 // Scenario 1: sequential Ping→Pong round trips (REQ client; grpc-js unary for the grpc peer).
-import { serverLabel, startServer, stopServer, type ServerSpec } from "../servers.js";
+import { serverLabel, startServer, stopServer, type RunningServer, type ServerSpec } from "../servers.js";
 import type { LatencyClientResult, LatencyRecord } from "../result.js";
 import type { Proc } from "../procs.js";
 import { endFailedRun, type ScenarioContext } from "./context.js";
+
+/**
+ * Forks the latency client for `server` (REQ, or grpc-js unary for grpc; CURVE keys when the server has
+ * them) and resolves with its result; `client` is there to stop it whatever happens.
+ */
+export function startLatencyClient(
+  ctx: ScenarioContext,
+  server: RunningServer,
+): { client: Proc; result: Promise<LatencyClientResult> } {
+  const o = ctx.options;
+  const config = {
+    count: o.latencyCount,
+    warmup: Math.max(100, Math.floor(o.latencyCount / 10)),
+    durationMs: o.durationMs * 2,
+    replyTimeoutMs: 5000,
+  };
+  const curve = server.spec.curve ? { curve: server.spec.curve.client } : {};
+  const client =
+    server.spec.kind === "grpc"
+      ? ctx.registry.forkRole("grpc-latency-client", { ...config, target: server.address })
+      : ctx.registry.forkRole("req-client", { ...config, endpoint: server.address, ...curve });
+  const result = (async () => {
+    await client.next("ready", 20_000);
+    client.send({ type: "go" });
+    return (await client.next("result", config.durationMs + 20_000)).data as LatencyClientResult;
+  })();
+  return { client, result };
+}
 
 /** Runs the latency client against ours (largest worker count), a plain REP and grpc-js. */
 export async function runLatency(ctx: ScenarioContext): Promise<void> {
@@ -26,19 +54,9 @@ export async function runLatency(ctx: ScenarioContext): Promise<void> {
     let client: Proc | undefined;
     try {
       server = await startServer(ctx.registry, spec, ctx.serverCli);
-      const config = {
-        count: o.latencyCount,
-        warmup: Math.max(100, Math.floor(o.latencyCount / 10)),
-        durationMs: o.durationMs * 2,
-        replyTimeoutMs: 5000,
-      };
-      client =
-        spec.kind === "grpc"
-          ? ctx.registry.forkRole("grpc-latency-client", { ...config, target: server.address })
-          : ctx.registry.forkRole("req-client", { ...config, endpoint: server.address });
-      await client.next("ready", 20_000);
-      client.send({ type: "go" });
-      const result = (await client.next("result", config.durationMs + 20_000)).data as LatencyClientResult;
+      const started = startLatencyClient(ctx, server);
+      client = started.client;
+      const result = await started.result;
       record.latency = result.latency;
       record.lost = result.lost;
       record.unexpected = result.unexpected;

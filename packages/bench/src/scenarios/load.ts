@@ -14,6 +14,13 @@ export interface LoadPlan {
   repeat: number;
   /** The load client; grpc-js servers always get the grpc-js client ("js"). */
   client: ClientKind;
+  /**
+   * Requests per ZeroMQ message (docs/wire.md, "Batches"). Set, the JS client is our own PipelinedClient
+   * (`maxBatch`) and the native one packs as many (`--batch`); unset, the raw single-frame DEALER clients.
+   */
+  batch?: number;
+  /** Hands over each client's own result (e.g. the PipelinedClient's latency summary). */
+  onResults?: (results: LoadClientResult[]) => void;
 }
 
 /** Runs one load run and returns its record (with `error` set when it failed). */
@@ -53,10 +60,21 @@ export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan:
             endpoint: server.address,
             stallMs,
             binary: ctx.nativeClient,
+            ...(plan.batch === undefined ? {} : { batch: plan.batch }),
+          }),
+        );
+      } else if (plan.batch !== undefined) {
+        procs.push(
+          ctx.registry.forkRole("pipelined-client", {
+            ...common,
+            endpoint: server.address,
+            stallMs,
+            batch: plan.batch,
           }),
         );
       } else {
-        procs.push(ctx.registry.forkRole("dealer-client", { ...common, endpoint: server.address, stallMs }));
+        const curve = server.spec.curve ? { curve: server.spec.curve.client } : {};
+        procs.push(ctx.registry.forkRole("dealer-client", { ...common, endpoint: server.address, stallMs, ...curve }));
       }
     }
     await Promise.all(procs.map((p) => p.next("ready", 20_000)));
@@ -67,6 +85,7 @@ export async function runLoad(ctx: ScenarioContext, server: RunningServer, plan:
       (m) => m.data as LoadClientResult,
     );
     record.serverCpuSeconds = round(cpuSecondsOf(server.proc.pid) - serverCpuBefore, 3);
+    plan.onResults?.(results);
     for (const r of results) {
       record.sent += r.sent;
       record.received += r.received;

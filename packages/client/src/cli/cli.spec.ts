@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ping } from "@zpb/proto";
 import { TopicPublisher } from "../publisher.js";
-import { echoServer, pongServer, silentServer, ANY_PORT, type TestServer } from "../test-support/servers.js";
+import {
+  BatchRouter,
+  echoServer,
+  pongServer,
+  silentServer,
+  ANY_PORT,
+  type TestServer,
+} from "../test-support/servers.js";
 import { freePort, waitUntil } from "@zpb/test-support";
 import { killChildrenAfterEach } from "@zpb/test-support/vitest";
 import { jsonLines, start, ZPB, zpb } from "../test-support/run.js";
@@ -132,7 +139,7 @@ describe("zpb dealer", () => {
     const run = await zpb(["dealer", "-e", s.endpoint, "--count", "3000", "--window", "50"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^3000 sent, 3000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ req\/s \(window 50\)$/m,
+      /^3000 sent, 3000 received, 0 lost, 0 error replies, 0 unmatched in [\d.]+ s: \d+ msgs\/s \(window 50, batch 1\)$/m,
     );
     expect(run.stdout).toMatch(/latency min\/p50\/p99\/max = /);
     expect(s.received).toBe(3000);
@@ -193,7 +200,42 @@ describe("zpb dealer", () => {
   });
 });
 
+describe("zpb dealer --batch", () => {
+  it("packs requests into batches of at most n against a batch-speaking server, with nothing lost", async () => {
+    const router = await new BatchRouter(true).start();
+    cleanups.push(() => router.close());
+    const run = await zpb(["dealer", "-e", router.endpoint, "-c", "3000", "-w", "200", "--batch", "16", "--json"]);
+    expect(run.code).toBe(0);
+    const [summary] = jsonLines(run.stdout);
+    expect(summary).toMatchObject({ sent: 3000, received: 3000, lost: 0, batch: 16, ok: true });
+    const sizes = router.units.map((u) => u.messages.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3000);
+    expect(Math.max(...sizes)).toBe(16);
+    expect(router.units.filter((u) => u.batch).length).toBeGreaterThan(0);
+  });
+
+  it("--batch 1 (the default) sends one frame per request", async () => {
+    const router = await new BatchRouter(true).start();
+    cleanups.push(() => router.close());
+    const run = await zpb(["dealer", "-e", router.endpoint, "-c", "300", "-w", "50"]);
+    expect(run.code).toBe(0);
+    expect(router.units.every((u) => !u.batch && u.messages.length === 1)).toBe(true);
+  });
+});
+
 describe("zpb publish / subscribe", () => {
+  it("publish --batch 10 → subscribe: every message, in order, no gaps", async () => {
+    const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+    const subscriber = start(ZPB, ["subscribe", "-e", endpoint, "-q", "--count", "995", "--json"]);
+    await subscriber.waitFor("subscribed to");
+    const publish = await zpb(["publish", "-e", endpoint, "-c", "995", "--batch", "10", "--wait-subscribers", "1"]);
+    expect(publish.code).toBe(0);
+    expect(publish.stdout).toMatch(/^published 995 messages on "PING" in [\d.]+ s \(\d+ msgs\/s, batch 10\)$/m);
+    const sub = await subscriber.done;
+    expect(sub.code).toBe(0);
+    expect(jsonLines(sub.stdout).at(-1)).toMatchObject({ type: "summary", received: 995, gaps: 0, lost: 0 });
+  });
+
   it("the PUB/SUB pair of the Rust prost + zmq example: subscribe prints each message, msgs/s and no gaps", async () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     const subscriber = start(ZPB, ["subscribe", "-e", endpoint, "--count", "50", "--timeout", "5000"]);
@@ -210,13 +252,13 @@ describe("zpb publish / subscribe", () => {
       "1",
     ]);
     expect(publish.code).toBe(0);
-    expect(publish.stdout).toMatch(/^published 50 messages on "PING" in [\d.]+ s \(\d+ msg\/s\)$/m);
+    expect(publish.stdout).toMatch(/^published 50 messages on "PING" in [\d.]+ s \(\d+ msgs\/s, batch 1\)$/m);
     const sub = await subscriber.done;
     expect(sub.code).toBe(0);
     const lines = sub.stdout.trim().split("\n");
     expect(lines.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `PING ping{seq: ${i + 1}}`));
     expect(lines[50]).toMatch(
-      /^received 50 messages in [\d.]+ s \(\d+ msg\/s\); gaps 0, lost 0, out of order 0, undecodable 0$/,
+      /^received 50 messages in [\d.]+ s \(\d+ msgs\/s\); gaps 0, lost 0, out of order 0, undecodable 0$/,
     );
   });
 

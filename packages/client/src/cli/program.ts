@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { dealerCommand } from "./commands/dealer.js";
 import { echoCommand } from "./commands/echo.js";
+import { keygenCommand } from "./commands/keygen.js";
 import { pingCommand } from "./commands/ping.js";
 import { publishCommand } from "./commands/publish.js";
 import { subscribeCommand } from "./commands/subscribe.js";
@@ -8,7 +9,7 @@ import { subscribeCommand } from "./commands/subscribe.js";
 /** The `zpb` program; every command stops early (and still prints its summary) when `signal` fires. */
 export function zpbProgram(signal: AbortSignal, version: string): Command {
   const program = new Command("zpb")
-    .description("Protobuf over ZeroMQ from the command line: ping, echo, publish, subscribe, dealer")
+    .description("Protobuf over ZeroMQ from the command line: ping, echo, publish, subscribe, dealer, keygen")
     .version(version)
     .showHelpAfterError()
     .addCommand(pingCommand(signal))
@@ -16,6 +17,7 @@ export function zpbProgram(signal: AbortSignal, version: string): Command {
     .addCommand(publishCommand(signal))
     .addCommand(subscribeCommand(signal))
     .addCommand(dealerCommand(signal))
+    .addCommand(keygenCommand())
     .exitOverride();
   // addCommand() does not pass settings down: errors must throw (not process.exit) everywhere.
   for (const command of program.commands) command.exitOverride().showHelpAfterError();

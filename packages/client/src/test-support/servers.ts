@@ -1,7 +1,16 @@
 // Small servers for tests, built on @zpb/transport, bound on free loopback ports.
 import { afterEach } from "vitest";
-import { ErrorCode, errorReply, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
-import { Router, type Peer, type RoutedMessage } from "@zpb/transport";
+import {
+  ErrorCode,
+  createBatchCodec,
+  envelopeCodec,
+  errorReply,
+  pong,
+  rawCodec,
+  seqOf,
+  type Envelope,
+} from "@zpb/proto";
+import { Router, type Peer, type RoutedMessage, type SocketOptions } from "@zpb/transport";
 
 export const ANY_PORT = "tcp://127.0.0.1:*";
 
@@ -54,9 +63,15 @@ async function serve<T>(
  * with an ErrorReply, and answers with `answer(seq)` instead of a Pong when given.
  */
 export function pongServer(
-  options: { dropFirst?: number; failSeqs?: bigint[]; answerFirst?: number; answer?: (seq: bigint) => Envelope } = {},
+  options: {
+    dropFirst?: number;
+    failSeqs?: bigint[];
+    answerFirst?: number;
+    answer?: (seq: bigint) => Envelope;
+    socket?: SocketOptions;
+  } = {},
 ): Promise<TestServer> {
-  const router = new Router({ linger: 0 });
+  const router = new Router({ linger: 0, ...options.socket });
   return serve(router, async (m, index) => {
     if (index < (options.dropFirst ?? 0) || index >= (options.answerFirst ?? Infinity) || !m.ok) return;
     const seq = seqOf(m.message) ?? 0n;
@@ -68,8 +83,8 @@ export function pongServer(
 }
 
 /** Echoes raw bytes back (the echo tutorial's server). */
-export function echoServer(): Promise<TestServer> {
-  const router = new Router<Uint8Array>({ linger: 0, codec: rawCodec });
+export function echoServer(socket: SocketOptions = {}): Promise<TestServer> {
+  const router = new Router<Uint8Array>({ linger: 0, ...socket, codec: rawCodec });
   return serve(router, async (m) => {
     if (m.ok) await router.reply(m.peer, m.message);
   });
@@ -125,6 +140,69 @@ export class ScriptedRouter {
   /** Sends raw bytes to the peer of request number `index`. */
   replyBytes(index: number, bytes: Uint8Array): Promise<void> {
     return this.router.replyBytes(this.requests[index]!.peer, bytes);
+  }
+
+  async close(): Promise<void> {
+    this.router.close();
+    await this.loop;
+  }
+}
+
+/** One ZeroMQ message a BatchRouter received: a batch (marker + batch frame) or a single frame. */
+export interface ReceivedUnit {
+  peer: Peer;
+  batch: boolean;
+  messages: Envelope[];
+}
+
+const envelopeBatches = createBatchCodec(envelopeCodec);
+
+/**
+ * A ROUTER that sees batches as units (docs/wire.md, "Batches"): it records each ZeroMQ message with its
+ * items; with `autoPong` it answers a batch with one batch of pongs and a single request with a pong.
+ */
+export class BatchRouter {
+  readonly router = new Router<Envelope>({ linger: 0 });
+  readonly units: ReceivedUnit[] = [];
+  endpoint = "";
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(private readonly autoPong = false) {}
+
+  async start(): Promise<this> {
+    this.endpoint = await this.router.bind(ANY_PORT);
+    this.loop = (async () => {
+      for (let m = await this.router.receiveMany(); m !== undefined; m = await this.router.receiveMany()) {
+        const messages = m.items.flatMap((item) => (item.ok ? [item.message] : []));
+        this.units.push({ peer: m.peer, batch: m.batch, messages });
+        if (!this.autoPong) continue;
+        const pongs = messages.map((message) => pong(seqOf(message) ?? 0n));
+        if (m.batch) await this.replyBatch(this.units.length - 1, pongs);
+        else await this.router.reply(m.peer, pongs[0]!);
+      }
+    })().catch(() => {});
+    return this;
+  }
+
+  /** Resolves once `count` requests (items, not ZeroMQ messages) have arrived; rejects after `timeoutMs`. */
+  async waitForRequests(count: number, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const have = this.units.reduce((sum, unit) => sum + unit.messages.length, 0);
+      if (have >= count) return;
+      if (Date.now() > deadline) throw new Error(`only ${have} of ${count} requests within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Answers unit `index` with one batch of `replies`. */
+  replyBatch(index: number, replies: Envelope[]): Promise<void> {
+    return this.router.replyBatchBytes(this.units[index]!.peer, envelopeBatches.encode(replies), replies.length);
+  }
+
+  /** Answers unit `index` with one single-frame message. */
+  replySingle(index: number, reply: Envelope): Promise<void> {
+    return this.router.reply(this.units[index]!.peer, reply);
   }
 
   async close(): Promise<void> {

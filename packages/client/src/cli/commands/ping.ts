@@ -10,8 +10,9 @@ import { Latency } from "../latency.js";
 import { count, endpointOption, jsonOption, positive } from "../options.js";
 import { Output } from "../output.js";
 import { notPongFor } from "../pong.js";
+import { clientCurve, curveTimeoutAdvice, withClientCurveOptions, type CurveFlags } from "../curve.js";
 
-interface PingFlags {
+interface PingFlags extends CurveFlags {
   endpoint: string;
   json?: boolean;
   count: number;
@@ -22,7 +23,7 @@ interface PingFlags {
 
 /** `zpb ping`: Lazy Pirate pings over REQ, one at a time, with a latency summary. */
 export function pingCommand(signal: AbortSignal): Command {
-  return new Command("ping")
+  const command = new Command("ping")
     .description(
       "send Pings over REQ (retrying on timeout, Lazy Pirate) and print each Pong, then latency and lost count; " +
         "exits 1 unless every reply is a Pong with its Ping's seq",
@@ -40,84 +41,86 @@ export function pingCommand(signal: AbortSignal): Command {
         .argParser(count),
     )
     .addOption(new Option("-i, --interval <ms>", "pause between Pings").default(0).argParser(count))
-    .addOption(jsonOption())
-    .action(async (flags: PingFlags) => {
-      await checkHostResolves(flags.endpoint);
-      const out = new Output(flags.json ?? false);
-      const latency = new Latency();
-      let retried = 0;
-      const client = new RequestClient({
-        endpoint: flags.endpoint,
-        timeoutMs: flags.timeout,
-        retries: flags.retries,
-        onRetry: (attempt) => {
-          retried++;
-          out.note(
-            `no reply within ${flags.timeout} ms, retrying on a new socket (attempt ${attempt} of ${flags.retries + 1})`,
-          );
-        },
-      });
-      let sent = 0;
-      let wrong = 0;
-      let failure: Error | undefined;
-      try {
-        for (let seq = 1; seq <= flags.count && !signal.aborted; seq++) {
-          sent++;
-          const started = performance.now();
-          const reply = await client.request(ping(seq), { signal });
-          const ms = performance.now() - started;
-          const mismatch = notPongFor(BigInt(seq), reply, flags.endpoint);
-          if (mismatch !== undefined) {
-            // A wrong answer is an answer: not lost, but the endpoint is not what was asked for; stop here.
-            wrong++;
-            out.event(
-              "wrong",
-              { seq: BigInt(seq), ms: round3(ms), reply: formatEnvelope(reply) },
-              `${formatEnvelope(reply)} (not a Pong for seq ${seq})`,
-            );
-            failure = new CommandFailure(mismatch);
-            break;
-          }
-          latency.record(ms);
-          out.event(
-            "pong",
-            { seq: BigInt(seq), ms: round3(ms), reply: formatEnvelope(reply) },
-            `${formatEnvelope(reply)} time=${ms.toFixed(3)} ms`,
-          );
-          if (flags.interval > 0 && seq < flags.count) await pause(flags.interval, signal);
-        }
-      } catch (error) {
-        if ((error as { code?: string }).code === "ABORTED")
-          sent--; // Ctrl-C: not a loss
-        else failure = error instanceof Error ? error : new Error(String(error));
-      } finally {
-        client.close();
-      }
-      const received = latency.count;
-      const lost = sent - received - wrong;
-      out.text(`--- ${flags.endpoint} ping statistics ---`);
-      out.event(
-        "summary",
-        {
-          endpoint: flags.endpoint,
-          sent,
-          received,
-          lost,
-          wrong,
-          retries: retried,
-          latency: latency.summary() ?? null,
-          ok: failure === undefined && lost === 0,
-        },
-        `${sent} sent, ${received} received, ${lost} lost, ${retried} retried${wrong > 0 ? `, ${wrong} wrong reply` : ""}\n${latency.line()}`,
-      );
-      if (failure instanceof TimeoutError) {
-        throw new CommandFailure(
-          `no reply from ${flags.endpoint} after ${attempts(failure.attempts)} of ${flags.timeout} ms: server unreachable or silent`,
+    .addOption(jsonOption());
+  return withClientCurveOptions(command).action(async (flags: PingFlags) => {
+    await checkHostResolves(flags.endpoint);
+    const out = new Output(flags.json ?? false);
+    const latency = new Latency();
+    let retried = 0;
+    const curve = clientCurve(flags, out);
+    const client = new RequestClient({
+      endpoint: flags.endpoint,
+      ...(curve ? { curve } : {}),
+      timeoutMs: flags.timeout,
+      retries: flags.retries,
+      onRetry: (attempt) => {
+        retried++;
+        out.note(
+          `no reply within ${flags.timeout} ms, retrying on a new socket (attempt ${attempt} of ${flags.retries + 1})`,
         );
-      }
-      if (failure) throw failure;
-      if (lost > 0) throw new CommandFailure(`${lost} ping(s) lost`);
+      },
     });
+    let sent = 0;
+    let wrong = 0;
+    let failure: Error | undefined;
+    try {
+      for (let seq = 1; seq <= flags.count && !signal.aborted; seq++) {
+        sent++;
+        const started = performance.now();
+        const reply = await client.request(ping(seq), { signal });
+        const ms = performance.now() - started;
+        const mismatch = notPongFor(BigInt(seq), reply, flags.endpoint);
+        if (mismatch !== undefined) {
+          // A wrong answer is an answer: not lost, but the endpoint is not what was asked for; stop here.
+          wrong++;
+          out.event(
+            "wrong",
+            { seq: BigInt(seq), ms: round3(ms), reply: formatEnvelope(reply) },
+            `${formatEnvelope(reply)} (not a Pong for seq ${seq})`,
+          );
+          failure = new CommandFailure(mismatch);
+          break;
+        }
+        latency.record(ms);
+        out.event(
+          "pong",
+          { seq: BigInt(seq), ms: round3(ms), reply: formatEnvelope(reply) },
+          `${formatEnvelope(reply)} time=${ms.toFixed(3)} ms`,
+        );
+        if (flags.interval > 0 && seq < flags.count) await pause(flags.interval, signal);
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code === "ABORTED")
+        sent--; // Ctrl-C: not a loss
+      else failure = error instanceof Error ? error : new Error(String(error));
+    } finally {
+      client.close();
+    }
+    const received = latency.count;
+    const lost = sent - received - wrong;
+    out.text(`--- ${flags.endpoint} ping statistics ---`);
+    out.event(
+      "summary",
+      {
+        endpoint: flags.endpoint,
+        sent,
+        received,
+        lost,
+        wrong,
+        retries: retried,
+        latency: latency.summary() ?? null,
+        ok: failure === undefined && lost === 0,
+      },
+      `${sent} sent, ${received} received, ${lost} lost, ${retried} retried${wrong > 0 ? `, ${wrong} wrong reply` : ""}\n${latency.line()}`,
+    );
+    if (failure instanceof TimeoutError) {
+      throw new CommandFailure(
+        `no reply from ${flags.endpoint} after ${attempts(failure.attempts)} of ${flags.timeout} ms: server unreachable or silent${curveTimeoutAdvice(flags)}`,
+      );
+    }
+    if (failure) throw failure;
+    if (lost > 0) throw new CommandFailure(`${lost} ping(s) lost`);
+  });
 }
 
 function round3(ms: number): number {

@@ -7,8 +7,9 @@ import { perSecond, seconds } from "../format.js";
 import { count, endpointOption, jsonOption, positive, progressOption, rate, type CommonFlags } from "../options.js";
 import { Output } from "../output.js";
 import { Progress } from "../progress.js";
+import { publisherCurve, withServerCurveOptions, type CurveFlags } from "../curve.js";
 
-interface PublishFlags extends CommonFlags {
+interface PublishFlags extends CommonFlags, CurveFlags {
   topic: string;
   count: number;
   rate: number;
@@ -16,11 +17,12 @@ interface PublishFlags extends CommonFlags {
   timeout: number;
   hwm: number;
   linger: number;
+  batch: number;
 }
 
 /** `zpb publish`: the PUB side of the Rust prost + zmq example, Ping{seq} under a topic, paced and bounded. */
 export function publishCommand(signal: AbortSignal): Command {
-  return new Command("publish")
+  const command = new Command("publish")
     .description(
       "bind a PUB socket and publish Envelope{ping{seq}} messages (seq 1, 2, …) under a topic, as pyzmq and Rust publishers do",
     )
@@ -51,48 +53,66 @@ export function publishCommand(signal: AbortSignal): Command {
         .argParser(count),
     )
     .addOption(jsonOption())
-    .addOption(progressOption())
-    .action(async (flags: PublishFlags) => {
-      const out = new Output(flags.json ?? false);
-      const publisher = await TopicPublisher.bind({
-        endpoint: flags.endpoint,
-        socket: { sendHighWaterMark: flags.hwm, linger: flags.linger },
-      });
-      const progress = new Progress("publish", flags.count, flags.progress);
-      try {
-        out.note(`publishing on ${publisher.endpoint}, topic "${flags.topic}"`);
-        if (flags.waitSubscribers > 0) {
-          try {
-            await publisher.waitForSubscribers(flags.waitSubscribers, { topic: flags.topic, timeoutMs: flags.timeout });
-          } catch {
-            throw new CommandFailure(
-              `fewer than ${flags.waitSubscribers} subscriber(s) to "${flags.topic}" on ${publisher.endpoint} within ${flags.timeout} ms`,
-            );
-          }
-        }
-        const result = await publisher.publishMany({
-          topic: flags.topic,
-          count: flags.count === 0 ? Infinity : flags.count,
-          rate: flags.rate,
-          message: (i) => ping(i),
-          signal,
-          onProgress: (sent) => progress.update(sent),
-        });
-        progress.stop();
-        out.event(
-          "summary",
-          {
-            endpoint: publisher.endpoint,
-            topic: flags.topic,
-            sent: result.sent,
-            elapsedMs: Math.round(result.elapsedMs),
-            perSecond: perSecond(result.sent, result.elapsedMs),
-          },
-          `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msg/s)`,
-        );
-      } finally {
-        progress.stop();
-        publisher.close();
-      }
+    .addOption(
+      new Option(
+        "-b, --batch <n>",
+        "pack up to n messages into one ZeroMQ message (1 = off; only zpb subscribers read batches)",
+      )
+        .default(CLIENT_DEFAULTS.publishBatch)
+        .argParser(positive),
+    )
+    .addOption(progressOption());
+  return withServerCurveOptions(command).action(async (flags: PublishFlags) => {
+    const out = new Output(flags.json ?? false);
+    const curve = publisherCurve(flags, out);
+    const publisher = await TopicPublisher.bind({
+      endpoint: flags.endpoint,
+      ...(curve ? { curve } : {}),
+      socket: { sendHighWaterMark: flags.hwm, linger: flags.linger },
+      batch: flags.batch,
     });
+    const progress = new Progress("publish", flags.count, flags.progress);
+    try {
+      out.note(`publishing on ${publisher.endpoint}, topic "${flags.topic}"`);
+      if (publisher.publicKey !== undefined) {
+        const who = flags.authorizedKeys
+          ? `subscribers listed in ${flags.authorizedKeys}`
+          : "any subscriber with the key";
+        out.note(`CURVE: encrypted; public key ${publisher.publicKey}; accepting ${who}`);
+      }
+      if (flags.waitSubscribers > 0) {
+        try {
+          await publisher.waitForSubscribers(flags.waitSubscribers, { topic: flags.topic, timeoutMs: flags.timeout });
+        } catch {
+          throw new CommandFailure(
+            `fewer than ${flags.waitSubscribers} subscriber(s) to "${flags.topic}" on ${publisher.endpoint} within ${flags.timeout} ms`,
+          );
+        }
+      }
+      const result = await publisher.publishMany({
+        topic: flags.topic,
+        count: flags.count === 0 ? Infinity : flags.count,
+        rate: flags.rate,
+        message: (i) => ping(i),
+        signal,
+        onProgress: (sent) => progress.update(sent),
+      });
+      progress.stop();
+      out.event(
+        "summary",
+        {
+          endpoint: publisher.endpoint,
+          topic: flags.topic,
+          batch: flags.batch,
+          sent: result.sent,
+          elapsedMs: Math.round(result.elapsedMs),
+          perSecond: perSecond(result.sent, result.elapsedMs),
+        },
+        `published ${result.sent} messages on "${flags.topic}" in ${seconds(result.elapsedMs)} s (${perSecond(result.sent, result.elapsedMs)} msgs/s, batch ${flags.batch})`,
+      );
+    } finally {
+      progress.stop();
+      publisher.close();
+    }
+  });
 }

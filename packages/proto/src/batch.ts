@@ -1,0 +1,216 @@
+// The batch wire (docs/wire.md, "Batches"; the proto README has a byte-level example): many messages in one
+// ZeroMQ frame, in protobuf's standard length-delimited stream format — each message prefixed by its length
+// as a varint, exactly what protobufjs's encodeDelimited, Java's writeDelimitedTo and Python's
+// _VarintBytes(len(m)) + m write. A batch frame always follows the marker frame BATCH_MARKER, so a
+// single-frame peer's traffic never changes meaning and no schema needs a new field.
+import { DecodeError, EncodeError } from "./errors.js";
+import type { Codec } from "./codec.js";
+
+/** The frame that announces a batch: the 12 ASCII bytes `zpb.batch.v1` (7a 70 62 2e 62 61 74 63 68 2e 76 31). */
+export const BATCH_MARKER: Buffer = Buffer.from("zpb.batch.v1", "latin1");
+
+/** True when `frame` is exactly BATCH_MARKER. */
+export function isBatchMarker(frame: Uint8Array): boolean {
+  if (frame.length !== BATCH_MARKER.length) return false;
+  for (let i = 0; i < frame.length; i++) if (frame[i] !== BATCH_MARKER[i]) return false;
+  return true;
+}
+
+/** How much one batch frame may carry; a reader refuses more before doing any work per item. */
+export interface BatchLimits {
+  /** Items in one batch. Default BATCH_LIMITS.maxItems (4096). */
+  maxItems?: number;
+  /** Bytes of the whole batch frame (prefixes included). Default BATCH_LIMITS.maxBytes (4 MiB). */
+  maxBytes?: number;
+}
+
+/** The default limits, in one place. */
+export const BATCH_LIMITS = { maxItems: 4096, maxBytes: 4 * 1024 * 1024 } as const;
+
+/** A length prefix is a varint32: at most 5 bytes (protobuf's own delimited readers refuse more). */
+const MAX_PREFIX_BYTES = 5;
+
+/**
+ * Splits a batch frame into its items without copying: each item is a view (`subarray`) of `frame`, so
+ * decode it (or copy it) before `frame` is reused. Throws DecodeError: TOO_LARGE (frame over `maxBytes`,
+ * checked first), TOO_MANY_ITEMS, TRUNCATED (a prefix or an item runs past the end), MALFORMED (a prefix
+ * over 5 bytes or above 2^32-1), EMPTY_BATCH, NOT_BYTES.
+ */
+export function splitBatch<B extends Uint8Array>(frame: B, limits: BatchLimits = {}): B[] {
+  if (!(frame instanceof Uint8Array)) throw new DecodeError("NOT_BYTES", "cannot split a batch: expected bytes");
+  const maxItems = limits.maxItems ?? BATCH_LIMITS.maxItems;
+  const maxBytes = limits.maxBytes ?? BATCH_LIMITS.maxBytes;
+  if (frame.length > maxBytes) {
+    throw new DecodeError("TOO_LARGE", `batch of ${frame.length} bytes exceeds the ${maxBytes}-byte limit`);
+  }
+  const items: B[] = [];
+  const end = frame.length;
+  let pos = 0;
+  while (pos < end) {
+    if (items.length === maxItems) {
+      throw new DecodeError("TOO_MANY_ITEMS", `batch holds more than the ${maxItems}-item limit`);
+    }
+    // The varint32 length prefix, inline: this loop runs once per message on every batched path.
+    let length = 0;
+    let shift = 0;
+    for (let i = 0; ; i++) {
+      if (pos >= end) throw new DecodeError("TRUNCATED", `batch item ${items.length}: length prefix cut off`);
+      if (i === MAX_PREFIX_BYTES) {
+        throw new DecodeError("MALFORMED", `batch item ${items.length}: length prefix longer than 5 bytes`);
+      }
+      const byte = frame[pos++]!;
+      length += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (byte < 0x80) break;
+    }
+    if (length > 0xffffffff) {
+      throw new DecodeError("MALFORMED", `batch item ${items.length}: length prefix above 2^32-1`);
+    }
+    if (length > end - pos) {
+      throw new DecodeError(
+        "TRUNCATED",
+        `batch item ${items.length}: ${length} bytes announced, ${end - pos} left in the frame`,
+      );
+    }
+    items.push(frame.subarray(pos, pos + length) as B);
+    pos += length;
+  }
+  if (items.length === 0) throw new DecodeError("EMPTY_BATCH", "a batch frame holds at least one item");
+  return items;
+}
+
+/**
+ * The first item of a batch frame (a view), or undefined when even that does not parse: what a server reads
+ * to key the one error reply that refuses a whole batch (a limit exceeded, a later item cut off).
+ */
+export function firstBatchItem<B extends Uint8Array>(frame: B): B | undefined {
+  let length = 0;
+  let pos = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (pos >= frame.length || pos === MAX_PREFIX_BYTES) return undefined;
+    const byte = frame[pos++]!;
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  return length <= frame.length - pos ? (frame.subarray(pos, pos + length) as B) : undefined;
+}
+
+/** A writer grown past this by one large batch is dropped on finish(), so one burst does not pin memory. */
+const MAX_RETAINED_BYTES = 1024 * 1024;
+const INITIAL_BYTES = 4096;
+
+/**
+ * Builds batch frames, reusing one growing buffer across batches: `add()` encoded items, then `finish()`
+ * returns the frame as a fresh Buffer the caller owns (safe to hand to zeromq, which sends frames over
+ * 128 bytes zero-copy) and empties the writer for the next batch.
+ */
+export class BatchWriter {
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  private pos = 0;
+  private items = 0;
+
+  /** Items added since the last finish(). */
+  get count(): number {
+    return this.items;
+  }
+
+  /** Bytes the frame would have now (prefixes included). */
+  get byteLength(): number {
+    return this.pos;
+  }
+
+  /** Appends one encoded message with its varint length prefix. */
+  add(item: Uint8Array): this {
+    const length = item.length;
+    this.reserve(MAX_PREFIX_BYTES + length);
+    const buf = this.buf;
+    let pos = this.pos;
+    let value = length;
+    while (value > 0x7f) {
+      buf[pos++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    buf[pos++] = value;
+    // Most items are a few bytes: a plain loop beats set()'s call overhead below a few dozen.
+    if (length < 32) for (let i = 0; i < length; i++) buf[pos + i] = item[i]!;
+    else buf.set(item, pos);
+    this.pos = pos + length;
+    this.items++;
+    return this;
+  }
+
+  /** Encodes `message` with `codec` and appends it. */
+  addMessage<T>(codec: Codec<T>, message: T): this {
+    return this.add(codec.encode(message));
+  }
+
+  /** The batch frame built so far, as a fresh Buffer; the writer starts a new batch. */
+  finish(): Buffer {
+    const frame = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(frame, 0, 0, this.pos);
+    this.reset();
+    return frame;
+  }
+
+  /** Drops what was added since the last finish(). */
+  reset(): void {
+    this.pos = 0;
+    this.items = 0;
+    if (this.buf.length > MAX_RETAINED_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  }
+
+  private reserve(bytes: number): void {
+    const need = this.pos + bytes;
+    if (need <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+}
+
+/** One batch frame holding `items` (already encoded), in order. */
+export function joinBatch(items: readonly Uint8Array[]): Buffer {
+  const writer = new BatchWriter();
+  for (const item of items) writer.add(item);
+  return writer.finish();
+}
+
+/** Encodes and decodes whole batches of T through a message codec; see createBatchCodec. */
+export interface BatchCodec<T> {
+  /** One batch frame holding every message, in order (at least one). Throws EncodeError from the item codec. */
+  encode(messages: readonly T[]): Buffer;
+  /** Every message of a batch frame, in order; throws DecodeError (an item's carries its index in the message). */
+  decode(frame: Uint8Array): T[];
+}
+
+/**
+ * A batch codec over any message codec (the Envelope's or your own schema's): the framing is the same for
+ * every schema. Decoding splits without copying and refuses frames over `limits` before decoding any item.
+ */
+export function createBatchCodec<T>(codec: Codec<T>, limits: BatchLimits = {}): BatchCodec<T> {
+  const writer = new BatchWriter();
+  return {
+    encode(messages) {
+      if (messages.length === 0) throw new EncodeError("a batch carries at least one message", "INVALID_VALUE");
+      try {
+        for (const message of messages) writer.addMessage(codec, message);
+        return writer.finish();
+      } finally {
+        writer.reset();
+      }
+    },
+    decode(frame) {
+      const items = splitBatch(frame, limits);
+      const out = new Array<T>(items.length);
+      for (let i = 0; i < items.length; i++) {
+        try {
+          out[i] = codec.decode(items[i]!);
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+          throw new DecodeError(error.code, `batch item ${i}: ${error.message}`, { cause: error });
+        }
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { BatchWriter } from "@zpb/proto";
+import type { Peer } from "@zpb/transport";
+
+/**
+ * The replies to one batch of requests, kept in request order until every one is in (async handlers finish
+ * in any order); then they leave as one batch frame (docs/wire.md, "Batches").
+ */
+export class BatchReplies {
+  private readonly replies: Array<Uint8Array | undefined>;
+  private missing: number;
+
+  constructor(
+    /** Who sent the batch: the reply batch goes back to it, in the shape it used. */
+    readonly peer: Peer,
+    /** How many requests the batch carried. */
+    readonly size: number,
+  ) {
+    this.replies = new Array<Uint8Array | undefined>(size);
+    this.missing = size;
+  }
+
+  /** Records the reply to request `index`; true when it was the last one missing. A second reply to the same index is ignored. */
+  fill(index: number, bytes: Uint8Array): boolean {
+    if (this.replies[index] !== undefined) return false;
+    this.replies[index] = bytes;
+    return --this.missing === 0;
+  }
+
+  /** Every reply is in. */
+  get complete(): boolean {
+    return this.missing === 0;
+  }
+
+  /** Indexes still waiting for their reply. */
+  missingIndexes(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.size; i++) if (this.replies[i] === undefined) out.push(i);
+    return out;
+  }
+
+  /** The reply batch frame, built in `writer` (whose buffer is reused from batch to batch). */
+  frame(writer: BatchWriter): Buffer {
+    for (const bytes of this.replies) writer.add(bytes!);
+    return writer.finish();
+  }
+}
