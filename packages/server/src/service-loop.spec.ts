@@ -334,4 +334,50 @@ describe("ServiceLoop, batches", () => {
     await tick();
     expect(dealer.sent.map((s) => s.reply)).toEqual([errorWith(ErrorCode.CODE_HANDLER, 2n)]);
   });
+
+  it("a batch request past --handler-timeout gets CODE_DEADLINE in its slot; the batch leaves complete, in order", async () => {
+    const signals: AbortSignal[] = [];
+    const { dealer, counters } = setup(
+      (r, context) => {
+        const seq = seqOfPing(r);
+        if (seq !== 2n) return Promise.resolve(pong(seq));
+        signals.push(context.signal);
+        return new Promise<Envelope>(() => undefined);
+      },
+      4,
+      { handlerTimeout: 40 },
+    );
+    dealer.pushBatch(peerNamed("b"), pings(1, 2, 3));
+    await tick();
+    expect(dealer.sent).toHaveLength(0);
+    for (let i = 0; i < 100 && dealer.sent.length === 0; i++) await tick();
+    expect(dealer.sent.map((s) => s.batch)).toEqual([[pong(1), errorWith(ErrorCode.CODE_DEADLINE, 2n), pong(3)]]);
+    expect(signals[0]!.reason).toBeInstanceOf(DeadlineExceeded);
+    expect(counters[Counter.deadlines]).toBe(1);
+    expect(counters[Counter.replies]).toBe(3);
+  });
+
+  it("a batch's async requests count against maxInFlightBytes (each its share of the batch frame)", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const { dealer } = setup(
+      async (r) => {
+        calls++;
+        await gate;
+        return pong(seqOfPing(r));
+      },
+      100,
+      { maxInFlightBytes: 1000 },
+    );
+    // 4 requests sharing a 2000-byte batch frame: 500 each, so the loop is over the cap after the third.
+    dealer.pushBatch(peerNamed("b"), pings(1, 2, 3, 4), undefined, [Buffer.alloc(2000)]);
+    dealer.push(request(5n));
+    await tick();
+    expect(calls).toBe(3);
+    release();
+    for (let i = 0; i < 100 && dealer.sent.length < 2; i++) await tick();
+    expect(calls).toBe(5);
+    expect(dealer.sent.map((s) => s.batch ?? "single")).toEqual([[pong(1), pong(2), pong(3), pong(4)], "single"]);
+  });
 });
