@@ -3,6 +3,7 @@
 import { createLogger, statsFields, statsLine } from "./cli-log.js";
 import { parseCli } from "./cli-program.js";
 import { describeSecurity } from "./curve.js";
+import { watchFrontConnections } from "./front.js";
 import { startServer, type RunningServer } from "./server.js";
 
 /** How long past drain + linger the process may take to end after SIGINT/SIGTERM before it exits regardless. */
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const logger = createLogger(cli);
   let server: RunningServer;
   try {
+    watchFrontConnections();
     server = await startServer({ ...options, logger });
   } catch (error) {
     logger.error(

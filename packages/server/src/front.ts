@@ -10,7 +10,16 @@ import type { ServerSettings } from "./settings.js";
 
 let instances = 0;
 /** Whether fronts made now get a socket monitor (see Front.start); false once a server with monitors stopped. */
-let monitorsAllowed = true;
+let monitorsAllowed = false;
+
+/**
+ * Lets the next server this process starts watch its fronts' connections (accept and handshake failures,
+ * disconnects). Only zpb-server's CLI asks: it runs one server per process, the one case measured safe (see
+ * Front.start); a library user who starts several servers in one process gets no connection counters.
+ */
+export function watchFrontConnections(): void {
+  monitorsAllowed = true;
+}
 
 /** One front ROUTER, its backend DEALER, and the forwarder between them. */
 export class Front {
@@ -77,11 +86,10 @@ export class Front {
   /** Starts forwarding; `onFailure` hears of it ending on its own (the front can no longer route). */
   start(kind: ServerSettings["forwarder"], logger: Logger, onFailure: (error: ServerError) => void): void {
     // The monitor must be set up before zmq_proxy takes the socket.
-    // Only the fronts of the first server a process starts are watched. Measured here: under load, a server
-    // started after an earlier one in the same process had stopped (and its monitors closed) stopped
-    // forwarding altogether while its front had a monitor, and served normally without one; zeromq.js names
-    // a monitor's inproc endpoint after the Observer's address, which a new Observer can reuse. The CLI
-    // runs one server per process, so it always has the counters.
+    // Only the CLI's one server per process is watched (watchFrontConnections). Measured here: a server
+    // started after an earlier one in the same process had monitors received nothing at all under load, even
+    // after the earlier one stopped and its monitors closed, and served normally without a monitor; zeromq.js
+    // names a monitor's inproc endpoint after the Observer's address, which a new Observer can reuse.
     if (monitorsAllowed) this.events = new FrontEvents(this.router, this.counters, this.name, logger);
     const forwarding = startForwarding(kind, this.router, this.backend, this.backendAddress);
     this.forwarding = forwarding;
