@@ -11,6 +11,7 @@ import { runPublisher, runSubscriber, type PubConfig, type SubConfig } from "./r
 import { runPipelinedClient, type PipelinedClientConfig } from "./roles/pipelined-client.js";
 import { runZpbPublisher, runZpbSubscriber, type ZpbPubConfig } from "./roles/zpb-pubsub.js";
 import { runCodecBench, type CodecConfig } from "./roles/codec.js";
+import { runAttackers, type AttackersConfig } from "./roles/attackers.js";
 import {
   runGrpcLatencyClient,
   runGrpcLoadClient,
@@ -63,6 +64,8 @@ async function main(role: Role, config: never): Promise<void> {
       return tell({ type: "result", data: await runGrpcLoadClient(config as GrpcLoadConfig, readyThenGo()) });
     case "subscriber":
       return tell({ type: "result", data: await runSubscriber(config as SubConfig) });
+    case "attackers":
+      return runAttackers(config as AttackersConfig);
     case "codec":
       tell({ type: "ready", info: {} });
       await waitFor("go");

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { ClientKind } from "./result.js";
 
 /** The scenarios the runner knows; resources are measured with throughput. */
-export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec", "curve", "batch"] as const;
+export const SCENARIOS = ["latency", "throughput", "scaling", "pubsub", "codec", "curve", "batch", "hostile"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /**
@@ -114,7 +114,27 @@ export function scenarioBudgetMs(o: BenchOptions, scenario: ScenarioName): numbe
       return (plannedSteps(o, "batch") + 2) * (perRun + 5_000);
     case "curve":
       return 2 * (o.durationMs + 15_000 + o.durationMs * 4 + 15_000) + 15_000;
+    case "hostile":
+      return 2 * (o.durationMs * 4 + HOSTILE_ATTACK_MS + 30_000);
   }
+}
+
+/** How long the attackers of the "hostile" scenario run before the measured client starts. */
+export const HOSTILE_ATTACK_MS = 2_000;
+
+/** The attack of the "hostile" scenario: slow readers on echo and a multipart flood on the main endpoint. */
+export function hostileAttack(o: BenchOptions): {
+  slowReaders: number;
+  payloadBytes: number;
+  floodMessages: number;
+  floodFrames: number;
+} {
+  return {
+    slowReaders: 2,
+    payloadBytes: 64 * 1024,
+    floodMessages: o.quick ? 2 : 4,
+    floodFrames: o.quick ? 100_000 : 1_000_000,
+  };
 }
 
 /** Steps (runs) a scenario will report, so the progress bar knows its total from the start. */
@@ -138,6 +158,8 @@ export function plannedSteps(o: BenchOptions, scenario: ScenarioName): number {
       );
     case "pubsub":
       return o.pubsubHwms.length;
+    case "hostile":
+      return 2;
     case "codec":
       return 1;
     case "batch": {

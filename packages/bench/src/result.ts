@@ -313,6 +313,19 @@ export interface MachineInfo {
 }
 
 /** The whole JSON file. */
+/** One run of scenario "hostile": a well-behaved REQ client's latency and our server's memory, with or without attackers. */
+export interface HostileRecord {
+  /** Whether slow readers and a multipart flood attacked the server during the run. */
+  attackers: boolean;
+  latency?: LatencySummary;
+  lost: number;
+  /** The server's peak RSS (VmHWM) over the run, MiB. */
+  serverPeakRssMiB?: number;
+  /** What the attackers did (messages the slow readers sent, flood messages written). */
+  attack?: { slowReaderSends: number; floodMessages: number; floodFrames: number };
+  error?: string;
+}
+
 export interface BenchResult {
   schema: "zpb-bench/1";
   startedAt: string;
@@ -327,6 +340,8 @@ export interface BenchResult {
   /** The "libzmq native" ROUTER peer (native/router.c): built and shown as a server row, or why not. */
   nativeRouter: { available: boolean; detail: string };
   latency: LatencyRecord[];
+  /** Scenario "hostile" (absent in results written before it existed). */
+  hostile?: HostileRecord[];
   throughput: ThroughputRecord[];
   pubsub: PubSubRecord[];
   /** Scenario "batch": batched Ping/Pong through our server, and batched publish/subscribe (files before it lack both). */

@@ -24,6 +24,7 @@ import { runPubSub } from "./scenarios/pubsub.js";
 import { runCodec } from "./scenarios/codec.js";
 import { runBatch } from "./scenarios/batch.js";
 import { runCurve } from "./scenarios/curve.js";
+import { runHostile } from "./scenarios/hostile.js";
 import { judgeTargets } from "./report/targets.js";
 import { renderReport } from "./report/table.js";
 import { renderCharts } from "./report/charts.js";
@@ -36,6 +37,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<v
   codec: runCodec,
   batch: runBatch,
   curve: runCurve,
+  hostile: runHostile,
 };
 
 /** Median µs of one CPU-heavy request's busy work, measured in this (idle) process. */
@@ -76,6 +78,7 @@ export async function runBench(
     },
     nativeRouter: router.ok ? { available: true, detail: router.binary } : { available: false, detail: router.reason },
     latency: [],
+    hostile: [],
     throughput: [],
     pubsub: [],
     batch: [],

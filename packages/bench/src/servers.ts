@@ -18,6 +18,15 @@ export interface ServerSpec {
   iterations: number;
   /** The compiled program of a native server ("native-router"). */
   binary?: string;
+  /** Ours only: also serve raw-bytes echo (its address is `echoAddress`). */
+  echo?: boolean;
+  /**
+   * Ours only: keep the server's default reply bound (1000 unread replies per client). Otherwise it runs with
+   * `--reply-hwm 0`: the pipelined scenarios keep up to 4000 requests in flight per client, and a load client
+   * that falls behind its own window would be a slow consumer by the default bound — the no-loss count
+   * measures the server, not that bound (see @zpb/server's README, "Nothing lost").
+   */
+  defaultReplyBound?: boolean;
   /** Our server only: start it with `--pin` (I/O thread and workers pinned to cores). */
   pin?: boolean;
   /** Our server with --curve-key and --authorized-keys; clients use `curve.client` (the CURVE rows). */
@@ -29,6 +38,8 @@ export interface RunningServer {
   spec: ServerSpec;
   /** zeromq endpoint, or host:port for grpc. */
   address: string;
+  /** Our server's echo endpoint, when `spec.echo`. */
+  echoAddress?: string;
   proc: Proc;
 }
 
@@ -84,7 +95,10 @@ export async function startServer(
       throw new ServerUnavailableError("our server's CLI is not built (packages/server dist/cli.js): skipped");
     const port = await freePort();
     const address = `tcp://127.0.0.1:${port}`;
-    const args = [serverCli, "--bind", address, "--workers", String(spec.workers), "--no-echo"];
+    const echoAddress = spec.echo === true ? `tcp://127.0.0.1:${await freePort()}` : undefined;
+    const args = [serverCli, "--bind", address, "--workers", String(spec.workers)];
+    args.push(...(echoAddress === undefined ? ["--no-echo"] : ["--echo", echoAddress]));
+    if (spec.defaultReplyBound !== true) args.push("--reply-hwm", "0");
     if (spec.iterations > 0) args.push("--handler", HEAVY_HANDLER);
     if (spec.pin) args.push("--pin");
     if (spec.curve)
@@ -106,7 +120,7 @@ export async function startServer(
       await proc.stop(2000);
       throw err;
     }
-    return { spec, address, proc };
+    return { spec, address, ...(echoAddress === undefined ? {} : { echoAddress }), proc };
   }
   if (spec.kind === "native-router") {
     if (!spec.binary) throw new ServerUnavailableError("the native ROUTER is not built: skipped");

@@ -49,10 +49,31 @@ describe("Envelope round trips", () => {
   });
 
   it("keeps every ErrorReply field, including codes this version has no name for", () => {
-    for (const code of [ErrorCode.CODE_UNSPECIFIED, ErrorCode.CODE_DECODE, ErrorCode.CODE_UNAVAILABLE, 99, -1]) {
+    const codes = [
+      ErrorCode.CODE_UNSPECIFIED,
+      ErrorCode.CODE_DECODE,
+      ErrorCode.CODE_UNAVAILABLE,
+      ErrorCode.CODE_DEADLINE,
+    ];
+    for (const code of [...codes, 99, -1]) {
       const envelope = errorReply(code, "bad frame: ünïcødé ✓", 7n);
       expect(decode(encode(envelope))).toEqual(envelope);
     }
+  });
+
+  it("keeps every ErrorReply code at its wire number (new codes take new numbers; none is renumbered)", () => {
+    expect({ ...ErrorCode }).toMatchObject({
+      CODE_UNSPECIFIED: 0,
+      CODE_DECODE: 1,
+      CODE_UNKNOWN_PAYLOAD: 2,
+      CODE_BAD_FRAMES: 3,
+      CODE_TOO_LARGE: 4,
+      CODE_HANDLER: 5,
+      CODE_UNAVAILABLE: 6,
+      CODE_DEADLINE: 7,
+    });
+    // An ErrorReply{code 7} as bytes: field 3 (error) holding field 1 (code) = 7.
+    expect([...encode(errorReply(ErrorCode.CODE_DEADLINE, ""))]).toEqual([0x1a, 0x02, 0x08, 0x07]);
   });
 
   it("round-trips an error reply with every field at its default", () => {

@@ -31,6 +31,7 @@ export function statsFields(stats: ServerStats): object {
     share: stats.share,
     workerDeaths: stats.workerDeaths,
     serving: stats.serving,
+    refusals: stats.refusals,
   };
 }
 
@@ -40,8 +41,13 @@ export function statsLine(stats: ServerStats): string {
     .filter(([, n]) => n > 0)
     .map(([name, n]) => `${name} ${n}`);
   const share = stats.share.map((s, i) => `w${i} ${(s * 100).toFixed(0)}%`).join(" ");
+  const { accepted: _accepted, ...refused } = stats.refusals;
+  const refusals = Object.entries(refused)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name} ${n}`);
   return (
     `requests ${stats.total.requests}, replies ${stats.total.replies}, ` +
-    `errors ${errors.length === 0 ? "none" : errors.join(", ")}; share ${share}; worker deaths ${stats.workerDeaths}`
+    `errors ${errors.length === 0 ? "none" : errors.join(", ")}; share ${share}; worker deaths ${stats.workerDeaths}` +
+    `; refusals ${refusals.length === 0 ? "none" : refusals.join(", ")}`
   );
 }

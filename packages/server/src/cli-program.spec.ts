@@ -69,7 +69,7 @@ describe("the settings registries", () => {
     }
     expect(help).toContain("--no-echo");
     expect(help).toContain("--version");
-    expect(help).toContain("default: 1000; env: ZPB_REQUEST_HWM");
+    expect(help).toContain("default: 32; env: ZPB_REQUEST_HWM");
   });
 });
 
@@ -78,7 +78,7 @@ describe("parseCli", () => {
     const { options, cli } = parseCli(argv());
     expect(options).toEqual({});
     expect(cli).toEqual({ statsInterval: 10_000, logFormat: "pretty", logLevel: "info" });
-    expect(resolveOptions(options).requestHighWaterMark).toBe(1000);
+    expect(resolveOptions(options).requestHighWaterMark).toBe(32);
   });
 
   it("reads every setting with a fixed default from its ZPB_* variable", () => {

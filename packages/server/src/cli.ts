@@ -4,7 +4,11 @@ import { createLogger, statsFields, statsLine } from "./cli-log.js";
 import { parseCli } from "./cli-program.js";
 import { startJoiner } from "./scale/start-joiner.js";
 import { describeSecurity } from "./curve.js";
+import { watchFrontConnections } from "./front.js";
 import { startServer, type RunningServer } from "./server.js";
+
+/** How long past drain + linger the process may take to end after SIGINT/SIGTERM before it exits regardless. */
+const EXIT_GRACE_MS = 5000;
 
 function describe(server: RunningServer, handler: string): string {
   const what = handler === "ping" ? "Ping → Pong" : `handler ${handler}`;
@@ -23,6 +27,7 @@ async function main(): Promise<void> {
   const logger = createLogger(cli);
   let server: RunningServer;
   try {
+    watchFrontConnections();
     server = options.join ? await startJoiner({ ...options, logger }) : await startServer({ ...options, logger });
   } catch (error) {
     logger.error(
@@ -48,7 +53,13 @@ async function main(): Promise<void> {
   let lastLogged = -1;
   const logStats = (force: boolean): void => {
     const stats = server.stats();
-    const activity = stats.total.requests + stats.workerDeaths;
+    const { refusals } = stats;
+    const activity =
+      stats.total.requests +
+      stats.workerDeaths +
+      refusals.acceptFailures +
+      refusals.handshakeFailures +
+      refusals.disconnects;
     if (!force && activity === lastLogged) return;
     lastLogged = activity;
     logger.info(statsFields(stats), statsLine(stats));
@@ -66,7 +77,16 @@ async function main(): Promise<void> {
       return;
     }
     signalledAt = performance.now();
-    logger.info({ signal }, `${signal}: stopping (draining up to ${server.settings.drainTimeout} ms)`);
+    const { drainTimeout, linger } = server.settings;
+    logger.info({ signal }, `${signal}: stopping (draining up to ${drainTimeout} ms)`);
+    // stop() is bounded; this bounds the exit too, whatever else might still hold the event loop.
+    setTimeout(
+      () => {
+        logger.error({}, "still running long after the stop: exiting now");
+        process.exit(process.exitCode ?? 0);
+      },
+      drainTimeout + linger + EXIT_GRACE_MS,
+    ).unref();
     void server.stop();
   };
   process.on("SIGINT", onSignal);

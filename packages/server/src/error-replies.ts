@@ -14,6 +14,7 @@ const COUNTER_OF_CODE: Partial<Record<number, number>> = {
   [ErrorCode.CODE_BAD_FRAMES]: Counter.badFrames,
   [ErrorCode.CODE_TOO_LARGE]: Counter.tooLarge,
   [ErrorCode.CODE_UNAVAILABLE]: Counter.unavailable,
+  [ErrorCode.CODE_DEADLINE]: Counter.deadlines,
 };
 
 /**

@@ -3,24 +3,57 @@
 // in two loops on the main thread: slower (see the README, "Proxy or JS forwarding"), kept to measure against.
 import * as zmq from "zeromq";
 import type { Forwarder } from "./settings.js";
+import { settlesWithin } from "./settles-within.js";
 
 /** A running forwarder between one front and its backend. */
 export interface Forwarding {
   /** Settles when forwarding ends: after stop(), or on its own (the proxy died). */
   readonly ended: Promise<void>;
-  /** Stops forwarding; both sockets are closed once it resolves (waits at most STOP_TIMEOUT_MS). */
+  /** Stops forwarding; both sockets are closed once it resolves (bounded: about STOP_TIMEOUT_MS + SINK_MS at most). */
   stop(): Promise<void>;
 }
 
-/** Bound on waiting for a terminated proxy's run() to settle. */
-const STOP_TIMEOUT_MS = 2000;
+/**
+ * How long a terminated proxy may take to notice before a sink starts reading its backend: libzmq's proxy
+ * sees terminate() only between forwards, so one blocked sending to a backend nobody reads never would.
+ */
+const STOP_TIMEOUT_MS = 500;
+/** How long the sink reads at most (the proxy then is stuck for another reason; we stop waiting). */
+const SINK_MS = 2000;
 
-/** Starts forwarding between `front` and `back` with the given forwarder. */
-export function startForwarding(kind: Forwarder, front: zmq.Router, back: zmq.Dealer): Forwarding {
-  return kind === "js" ? forwardInJs(front, back) : runProxy(front, back);
+/**
+ * Starts forwarding between `front` and `back` (bound at `backendAddress`) with the given forwarder.
+ */
+export function startForwarding(
+  kind: Forwarder,
+  front: zmq.Router,
+  back: zmq.Dealer,
+  backendAddress: string,
+): Forwarding {
+  return kind === "js" ? forwardInJs(front, back) : runProxy(front, back, backendAddress);
 }
 
-function runProxy(front: zmq.Router, back: zmq.Dealer): Forwarding {
+/**
+ * Reads and drops what `address` (a backend) holds until `ended` settles or SINK_MS pass: unblocks a proxy
+ * stuck sending to a backend whose workers are gone. What it drops are requests no worker took.
+ */
+async function sinkUntil(address: string, ended: Promise<unknown>): Promise<void> {
+  const sink = new zmq.Dealer({ linger: 0, receiveTimeout: 50 });
+  sink.connect(address);
+  let done = false;
+  void ended.then(() => (done = true));
+  const deadline = performance.now() + SINK_MS;
+  while (!done && performance.now() < deadline) {
+    try {
+      await sink.receive();
+    } catch {
+      // Nothing to read within 50 ms: check whether the proxy is done.
+    }
+  }
+  sink.close();
+}
+
+function runProxy(front: zmq.Router, back: zmq.Dealer, backendAddress: string): Forwarding {
   const proxy = new zmq.Proxy(front, back);
   const ended = proxy.run();
   return {
@@ -32,10 +65,11 @@ function runProxy(front: zmq.Router, back: zmq.Dealer): Forwarding {
       } catch {
         // Already terminated (its sockets are closed): nothing left to stop.
       }
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)));
-      await Promise.race([ended.catch(() => undefined), bound]);
-      clearTimeout(timer);
+      if (!(await settlesWithin(ended, STOP_TIMEOUT_MS)))
+        await sinkUntil(
+          backendAddress,
+          ended.catch(() => undefined),
+        );
     },
   };
 }

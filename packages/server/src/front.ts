@@ -3,10 +3,23 @@
 import type { CurveServerSocketOptions } from "@zpb/transport";
 import * as zmq from "zeromq";
 import { ServerError } from "./errors.js";
+import { emptyFrontCounters, FrontEvents, type FrontCounters } from "./front-events.js";
 import { startForwarding, type Forwarding } from "./forwarding.js";
+import type { Logger } from "./log.js";
 import type { ServerSettings } from "./settings.js";
 
 let instances = 0;
+/** Whether fronts made now get a socket monitor (see Front.start); false once a server with monitors stopped. */
+let monitorsAllowed = false;
+
+/**
+ * Lets the next server this process starts watch its fronts' connections (accept and handshake failures,
+ * disconnects). Only zpb-server's CLI asks: it runs one server per process, the one case measured safe (see
+ * Front.start); a library user who starts several servers in one process gets no connection counters.
+ */
+export function watchFrontConnections(): void {
+  monitorsAllowed = true;
+}
 
 /**
  * What the server needs of a service's front: the proxy front below, or, for a server that worker hosts
@@ -17,7 +30,9 @@ export interface ServiceFront {
   readonly bound: string[];
   readonly backendAddress: string;
   bind(): Promise<void>;
-  start(kind: ServerSettings["forwarder"], onFailure: (error: ServerError) => void): void;
+  /** Connections accepted, refused and dropped, where the front watches them (see watchFrontConnections). */
+  readonly counters: FrontCounters;
+  start(kind: ServerSettings["forwarder"], logger: Logger, onFailure: (error: ServerError) => void): void;
   /** `drainMs`: how long requests still out at other hosts may take (the broker's). */
   stop(drainMs?: number): Promise<void>;
 }
@@ -30,7 +45,10 @@ export class Front implements ServiceFront {
   readonly backendAddress: string;
   private readonly router: zmq.Router;
   private readonly backend: zmq.Dealer;
+  /** Connections accepted, refused and dropped (main thread only). */
+  readonly counters: FrontCounters = emptyFrontCounters();
   private forwarding: Forwarding | undefined;
+  private events: FrontEvents | undefined;
   private stopped = false;
 
   constructor(
@@ -44,12 +62,18 @@ export class Front implements ServiceFront {
     this.router = new zmq.Router({
       ...security,
       // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
-      // before its reply arrives. Loss is prevented by the send HWM instead (0 = replies are never dropped;
-      // see the README, "Nothing lost").
+      // before its reply arrives. The send HWM bounds what a client that does not read makes us hold
+      // (see the README, "Nothing lost" and "Hardening").
       mandatory: false,
       sendHighWaterMark: settings.replyHighWaterMark,
       linger: settings.linger,
       maxMessageSize: settings.maxMessageSize,
+      // A client that reconnects with its routing id (or another peer claiming it) takes the id over and
+      // gets the replies, instead of libzmq silently keeping the first holder.
+      handover: true,
+      heartbeatInterval: settings.heartbeatInterval,
+      heartbeatTimeout: settings.heartbeatTimeout,
+      handshakeInterval: settings.handshakeTimeout,
     });
     this.backend = new zmq.Dealer({
       // Requests wait here, per worker, when the workers are busy: the front backs off instead of dropping.
@@ -76,8 +100,14 @@ export class Front implements ServiceFront {
   }
 
   /** Starts forwarding; `onFailure` hears of it ending on its own (the front can no longer route). */
-  start(kind: ServerSettings["forwarder"], onFailure: (error: ServerError) => void): void {
-    const forwarding = startForwarding(kind, this.router, this.backend);
+  start(kind: ServerSettings["forwarder"], logger: Logger, onFailure: (error: ServerError) => void): void {
+    // The monitor must be set up before zmq_proxy takes the socket.
+    // Only the CLI's one server per process is watched (watchFrontConnections). Measured here: a server
+    // started after an earlier one in the same process had monitors received nothing at all under load, even
+    // after the earlier one stopped and its monitors closed, and served normally without a monitor; zeromq.js
+    // names a monitor's inproc endpoint after the Observer's address, which a new Observer can reuse.
+    if (monitorsAllowed) this.events = new FrontEvents(this.router, this.counters, this.name, logger);
+    const forwarding = startForwarding(kind, this.router, this.backend, this.backendAddress);
     this.forwarding = forwarding;
     forwarding.ended.then(
       () => {
@@ -93,9 +123,15 @@ export class Front implements ServiceFront {
   /** Stops forwarding and closes both sockets. Idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.forwarding !== undefined) return this.forwarding.stop();
-    if (!this.router.closed) this.router.close();
-    if (!this.backend.closed) this.backend.close();
+    try {
+      if (this.forwarding !== undefined) await this.forwarding.stop();
+      if (!this.router.closed) this.router.close();
+      if (!this.backend.closed) this.backend.close();
+    } finally {
+      // Closing the socket ends its monitor too; this covers a socket that never got to close.
+      if (this.events !== undefined) monitorsAllowed = false;
+      this.events?.close();
+    }
   }
 }
 

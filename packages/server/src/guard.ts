@@ -17,7 +17,14 @@ export interface Closable {
 }
 
 /** What a worker tells the main thread just before it dies. */
-export type DeathNotice = { type: "fatal"; message: string; stack?: string } | { type: "exit"; code: number };
+export type DeathNotice =
+  | { type: "fatal"; message: string; stack?: string }
+  | { type: "exit"; code: number }
+  | { type: "stalled"; stuckForMs: number; running: string }
+  | { type: "heap"; usedMb: number; limitMb: number };
+
+/** Why a thread is dying, for its last words: a stuck thread's requests are answered with CODE_DEADLINE. */
+export type DeathCause = "fault" | "stall";
 
 /** Thrown by process.exit() inside a worker: unwinds the caller, then the thread ends with `exitCode`. */
 export class WorkerExit extends Error {
@@ -34,7 +41,7 @@ const LAST_WORDS_MAX_MS = 1000;
 const open = new Set<Closable>();
 let installed = false;
 let notify: MessagePort | undefined;
-let lastWords: ((reason: string) => Promise<void>) | undefined;
+let lastWords: ((reason: string, cause: DeathCause) => Promise<void>) | undefined;
 let dying = false;
 let realExit: (code?: number) => never = (code) => process.exit(code);
 
@@ -60,7 +67,7 @@ export function closeTracked(): void {
  * Sets what a dying thread does before its sockets close (bounded by LAST_WORDS_MAX_MS): the serving task
  * answers what it holds and refuses what is queued, so no peer waits forever on a dead thread.
  */
-export function setLastWords(hook: ((reason: string) => Promise<void>) | undefined): void {
+export function setLastWords(hook: ((reason: string, cause: DeathCause) => Promise<void>) | undefined): void {
   lastWords = hook;
 }
 
@@ -101,7 +108,17 @@ export function die(exit: WorkerExit): void {
   startDying(exit.message, exit.exitCode);
 }
 
-function startDying(reason: string, code: number): void {
+/**
+ * Starts the dying sequence for a reason other than a fault of the handler's own making (the watchdog found the
+ * thread stuck, or its heap nearly full): tells the main thread `notice`, then answers, refuses and leaves.
+ */
+export function dieOf(notice: DeathNotice, reason: string, cause: DeathCause = "fault"): void {
+  if (dying) return;
+  tell(notice);
+  startDying(reason, 1, cause);
+}
+
+function startDying(reason: string, code: number, cause: DeathCause = "fault"): void {
   dying = true;
   const end = (): never => {
     closeTracked();
@@ -109,7 +126,7 @@ function startDying(reason: string, code: number): void {
   };
   const timer = setTimeout(end, LAST_WORDS_MAX_MS);
   Promise.resolve()
-    .then(() => lastWords?.(reason))
+    .then(() => lastWords?.(reason, cause))
     .catch(() => undefined)
     .finally(() => {
       clearTimeout(timer);

@@ -42,6 +42,7 @@ const COUNTER_EXPORT: Record<Exclude<CounterName, "requests" | "replies">, reado
   sendFailures: ["errors", "send_failure"],
   tooLarge: ["refusals", "max_payload"],
   unavailable: ["refusals", "draining"],
+  deadlines: ["refusals", "handler_timeout"],
 };
 
 declare module "prom-client" {

@@ -15,7 +15,8 @@ describe("resolveOptions", () => {
     expect(o.handler).toBe("ping");
     expect(o.maxPayload).toBe(SERVER_SETTINGS.maxPayload.default);
     expect(o.maxMessageSize).toBeGreaterThanOrEqual(o.maxPayload);
-    expect(o.replyHighWaterMark).toBe(0);
+    // Bounded by default: a client that never reads cannot grow the server without limit (README "Hardening").
+    expect(o.replyHighWaterMark).toBe(1000);
     expect(o.forwarder).toBe("proxy");
   });
 
@@ -58,7 +59,9 @@ describe("resolveOptions", () => {
     expect(workerSettingsOf(resolved)).toMatchObject({
       concurrency: 3,
       maxPayload: 1024 * 1024,
-      requestHighWaterMark: 1000,
+      requestHighWaterMark: 32,
+      handlerTimeout: 30_000,
+      stallTimeout: 10_000,
     });
   });
 });

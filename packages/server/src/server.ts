@@ -3,7 +3,9 @@
 import { startCurve, type CurveSetup, type ServerCurve } from "./curve.js";
 import type { CurveServerSocketOptions } from "@zpb/transport";
 import { ServerError } from "./errors.js";
+import { fdLimitWarning } from "./fd-limit.js";
 import { closeFronts, openFronts, type ServiceFront } from "./front.js";
+import { emptyFrontCounters, type FrontCounters } from "./front-events.js";
 import { pinThread, zmqIoThreadIds } from "./pin.js";
 import type { Logger } from "./log.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
@@ -60,6 +62,12 @@ export interface RunningServer {
 /** How long the proxies get to move the workers' last replies to the front before they are stopped. */
 const PROXY_FLUSH_MS = 50;
 
+function sumFrontCounters(all: FrontCounters[]): FrontCounters {
+  const sum = emptyFrontCounters();
+  for (const counters of all) for (const key of Object.keys(sum) as (keyof FrontCounters)[]) sum[key] += counters[key];
+  return sum;
+}
+
 /**
  * The URL of the built worker entry: beside this module in dist/, or ../dist/worker.js when this module
  * runs from source (the tests), since worker threads can only load built JavaScript.
@@ -91,23 +99,31 @@ function servicesOf(fronts: readonly ServiceFront[], handler: string): ServiceSp
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
-  const counters = createCounterMemory(resolved.workers);
-  const durations = createDurationMemory(resolved.workers);
+  const lowFdLimit = fdLimitWarning();
+  if (lowFdLimit !== undefined) resolved.logger.warn({}, lowFdLimit);
+  // One thread per service and worker (one socket per thread: see task.ts), each with its counter slot.
+  const services = (resolved.bind.length > 0 ? 1 : 0) + (resolved.echo !== false ? 1 : 0);
+  const threads = resolved.workers * services;
+  const counters = createCounterMemory(threads);
+  const durations = createDurationMemory(threads);
   const startedAt = performance.now();
   const status: ServerStatus = { state: "starting", pool: undefined };
-  const readStats = (): ServerStats =>
-    collectStats(
-      counters,
-      resolved.workers,
-      status.pool?.deaths.length ?? 0,
-      status.pool?.serving ?? 0,
-      performance.now() - startedAt,
-    );
+  let fronts: ServiceFront[] = [];
+  const readStats = (): ServerStats => {
+    const pool = status.pool;
+    const refusals = {
+      stalls: pool?.deathsOf("stall") ?? 0,
+      heapLimit: pool?.deathsOf("heap") ?? 0,
+      ...sumFrontCounters(fronts.map((front) => front.counters)),
+    };
+    const uptimeMs = performance.now() - startedAt;
+    const deaths = pool?.deaths.length ?? 0;
+    return collectStats(counters, resolved.workers, deaths, pool?.servingWorkers ?? 0, uptimeMs, refusals, services);
+  };
   // Up before anything else, so /healthz answers 503 while the server starts.
-  const metrics = await openMetrics(resolved, status, readStats, durations);
+  const metrics = await openMetrics(resolved, status, readStats, () => readDurations(durations, threads));
   // Before any front binds, so no client is ever judged without the server's ZAP policy in place.
   let curve: CurveSetup | undefined;
-  let fronts: ServiceFront[];
   let broker: Broker | undefined;
   try {
     curve = await startCurve(resolved, resolved.logger);
@@ -123,6 +139,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await pinIoThreads();
     } catch (cause) {
       await closeFronts(fronts);
+      await curve?.close();
       await metrics?.close();
       throw new ServerError("PIN", (cause as Error).message, { cause });
     }
@@ -161,16 +178,22 @@ async function brokerFor(
 }
 
 /** What a server needs of its pool. */
-export type Pool = Pick<WorkerPool, "start" | "stop" | "deaths" | "serving" | "replacements">;
+export type Pool = Pick<
+  WorkerPool,
+  "start" | "drain" | "close" | "deaths" | "deathsOf" | "serving" | "servingWorkers" | "replacements"
+>;
 
 /** The worker pool, or for `workers` 0 (a pure router: only joined hosts serve) one with no threads. */
 export function poolOf(options: ConstructorParameters<typeof WorkerPool>[0]): Pool {
   if (options.settings.workers > 0) return new WorkerPool(options);
   return {
     start: async () => {},
-    stop: async () => ({ drainTimedOut: 0, stuck: [] }),
+    drain: async () => ({ drainTimedOut: 0 }),
+    close: async () => {},
     deaths: [],
+    deathsOf: () => 0,
     serving: 0,
+    servingWorkers: 0,
     replacements: 0,
   };
 }
@@ -186,7 +209,7 @@ async function openMetrics(
   resolved: ResolvedOptions,
   status: ServerStatus,
   stats: () => ServerStats,
-  durations: SharedArrayBuffer,
+  durations: () => ReturnType<typeof readDurations>,
 ): Promise<MetricsEndpoint | undefined> {
   if (resolved.metrics === false) return undefined;
   try {
@@ -194,7 +217,7 @@ async function openMetrics(
       workers: resolved.workers,
       stats,
       replacements: () => status.pool?.replacements ?? 0,
-      durations: () => readDurations(durations, resolved.workers),
+      durations,
       state: () => status.state,
     });
   } catch (cause) {
@@ -243,7 +266,7 @@ class Server implements RunningServer {
     });
     // A caller that never looks at `closed` must not get an unhandled rejection from it.
     this.closed.catch(() => undefined);
-    for (const front of fronts) front.start(settings.forwarder, (error) => this.fail(error));
+    for (const front of fronts) front.start(settings.forwarder, logger, (error) => this.fail(error));
   }
 
   stats(): ServerStats {
@@ -263,31 +286,34 @@ class Server implements RunningServer {
     return this.stopping;
   }
 
-  /** Workers first (they drain and close their sockets), then, after a moment for the last replies, the fronts. */
+  /**
+   * Workers drain first (refusing new requests, finishing running ones) and keep refusing while the fronts
+   * stop — a proxy sending to a backend nobody reads would never see its terminate — then the workers close
+   * their sockets and end. Bounded: drainTimeout + about a second, plus linger for the last replies.
+   */
   private async shutdown(): Promise<void> {
     this.status.state = "draining";
-    await this.stopWorkers();
+    await this.drainWorkers();
     await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
     await closeFronts(this.fronts, this.settings.drainTimeout);
+    try {
+      await this.pool.close();
+    } catch (error) {
+      this.failure ??= error instanceof ServerError ? error : new ServerError("STOP_TIMEOUT", String(error));
+    }
     await this.curveSetup?.close(); // after the fronts: their sockets were the ones asking it
     await this.metricsEndpoint?.close();
     this.settleClosed(this.failure);
   }
 
-  private async stopWorkers(): Promise<void> {
+  private async drainWorkers(): Promise<void> {
     const { drainTimeout } = this.settings;
-    const { drainTimedOut, stuck } = await this.pool.stop(drainTimeout);
+    const { drainTimedOut } = await this.pool.drain(drainTimeout);
     if (drainTimedOut > 0)
       this.logger.warn(
         { workers: drainTimedOut },
         `${drainTimedOut} worker(s) hit the ${drainTimeout} ms drain deadline`,
       );
-    if (stuck.length > 0) {
-      this.failure ??= new ServerError(
-        "STOP_TIMEOUT",
-        `worker(s) ${stuck.join(", ")} did not stop (stuck in synchronous code?); their threads still hold open sockets, so this process cannot end them safely`,
-      );
-    }
   }
 
   /** A front can no longer route: log it and stop the whole server, whose `closed` then rejects. */

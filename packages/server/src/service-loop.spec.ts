@@ -12,7 +12,7 @@ import {
   type Envelope,
 } from "@zpb/proto";
 import type { Peer, RoutedDealer, RoutedIncoming, RoutedMessage } from "@zpb/transport";
-import { ServiceLoop } from "./service-loop.js";
+import { DeadlineExceeded, ServiceLoop, type LoopLimits } from "./service-loop.js";
 import { toLoadedHandler, type Handler } from "./handler.js";
 import { COUNTER_NAMES, Counter } from "./stats.js";
 
@@ -74,15 +74,15 @@ function request(seq: bigint, name = `p${seq}`): RoutedMessage<Envelope> {
   return { ok: true, message: ping(seq), frames: [], peer: peerNamed(name) };
 }
 
-function setup(handle: Handler, concurrency = 4) {
+function setup(handle: Handler, concurrency = 4, limits: Partial<LoopLimits> = {}) {
   const dealer = new FakeDealer();
   const counters = new Float64Array(COUNTER_NAMES.length);
   const loop = new ServiceLoop<Envelope>(
     dealer as unknown as RoutedDealer<Envelope>,
     toLoadedHandler({ default: handle as never }, "test") as never,
     counters,
-    { workerId: 0, service: "main", signal: new AbortController().signal },
-    concurrency,
+    { workerId: 0, service: "main", stopping: new AbortController().signal },
+    { concurrency, handlerTimeout: 0, maxInFlightBytes: Number.MAX_SAFE_INTEGER, ...limits },
   );
   const done = loop.run();
   return { dealer, counters, loop, done };
@@ -184,6 +184,59 @@ describe("ServiceLoop", () => {
     ]);
     expect(counters[Counter.handlerErrors]).toBe(2);
   });
+
+  it("answers an async call past --handler-timeout with CODE_DEADLINE, aborts its signal, frees its slot", async () => {
+    const signals: AbortSignal[] = [];
+    const { dealer, counters } = setup(
+      (r, context) => {
+        const seq = (r.payload as { value: { seq: bigint } }).value.seq;
+        if (seq === 1n) return pong(1n);
+        signals.push(context.signal);
+        return new Promise<Envelope>(() => undefined);
+      },
+      2,
+      { handlerTimeout: 40 },
+    );
+    dealer.push(request(10n));
+    dealer.push(request(11n));
+    // Both slots are taken by calls that never settle: a third request waits until a deadline frees one.
+    dealer.push(request(1n));
+    await tick();
+    expect(dealer.sent).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const codes = dealer.sent.map((s) => (s.reply.payload.case === "error" ? s.reply.payload.value : s.reply));
+    expect(codes.slice(0, 2)).toEqual([
+      expect.objectContaining({ code: ErrorCode.CODE_DEADLINE, seq: 10n }),
+      expect.objectContaining({ code: ErrorCode.CODE_DEADLINE, seq: 11n }),
+    ]);
+    expect(dealer.sent[2]!.reply).toEqual(pong(1n));
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    expect(signals[0]!.reason).toBeInstanceOf(DeadlineExceeded);
+    expect(counters[Counter.deadlines]).toBe(2);
+  });
+
+  it("stops receiving while the running async calls hold more than maxInFlightBytes", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { dealer, counters } = setup(
+      async () => {
+        await gate;
+        return pong(0n);
+      },
+      100,
+      { maxInFlightBytes: 1000 },
+    );
+    const big = (seq: bigint): RoutedMessage<Envelope> => ({ ...request(seq), frames: [Buffer.alloc(600)] });
+    dealer.push(big(1n));
+    dealer.push(big(2n));
+    dealer.push(big(3n));
+    await tick();
+    // 1200 bytes held after the second call: the third request waits in the socket.
+    expect(counters[Counter.requests]).toBe(2);
+    release();
+    await tick();
+    expect(counters[Counter.requests]).toBe(3);
+  });
 });
 
 const seqOfPing = (r: Envelope) => (r.payload as { value: { seq: bigint } }).value.seq;
@@ -280,5 +333,51 @@ describe("ServiceLoop, batches", () => {
     loop.abandon("the worker called process.exit(1)");
     await tick();
     expect(dealer.sent.map((s) => s.reply)).toEqual([errorWith(ErrorCode.CODE_HANDLER, 2n)]);
+  });
+
+  it("a batch request past --handler-timeout gets CODE_DEADLINE in its slot; the batch leaves complete, in order", async () => {
+    const signals: AbortSignal[] = [];
+    const { dealer, counters } = setup(
+      (r, context) => {
+        const seq = seqOfPing(r);
+        if (seq !== 2n) return Promise.resolve(pong(seq));
+        signals.push(context.signal);
+        return new Promise<Envelope>(() => undefined);
+      },
+      4,
+      { handlerTimeout: 40 },
+    );
+    dealer.pushBatch(peerNamed("b"), pings(1, 2, 3));
+    await tick();
+    expect(dealer.sent).toHaveLength(0);
+    for (let i = 0; i < 100 && dealer.sent.length === 0; i++) await tick();
+    expect(dealer.sent.map((s) => s.batch)).toEqual([[pong(1), errorWith(ErrorCode.CODE_DEADLINE, 2n), pong(3)]]);
+    expect(signals[0]!.reason).toBeInstanceOf(DeadlineExceeded);
+    expect(counters[Counter.deadlines]).toBe(1);
+    expect(counters[Counter.replies]).toBe(3);
+  });
+
+  it("a batch's async requests count against maxInFlightBytes (each its share of the batch frame)", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const { dealer } = setup(
+      async (r) => {
+        calls++;
+        await gate;
+        return pong(seqOfPing(r));
+      },
+      100,
+      { maxInFlightBytes: 1000 },
+    );
+    // 4 requests sharing a 2000-byte batch frame: 500 each, so the loop is over the cap after the third.
+    dealer.pushBatch(peerNamed("b"), pings(1, 2, 3, 4), undefined, [Buffer.alloc(2000)]);
+    dealer.push(request(5n));
+    await tick();
+    expect(calls).toBe(3);
+    release();
+    for (let i = 0; i < 100 && dealer.sent.length < 2; i++) await tick();
+    expect(calls).toBe(5);
+    expect(dealer.sent.map((s) => s.batch ?? "single")).toEqual([[pong(1), pong(2), pong(3), pong(4)], "single"]);
   });
 });

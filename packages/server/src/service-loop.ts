@@ -2,46 +2,68 @@ import { BatchWriter, ErrorCode } from "@zpb/proto";
 import { firstBatchItem } from "@zpb/proto/internal";
 import type { Peer, Received, RoutedDealer, RoutedIncoming, RoutedMessage } from "@zpb/transport";
 import { BatchReplies } from "./batch-replies.js";
-import { ErrorReplies } from "./error-replies.js";
-import type { HandlerContext, LoadedHandler } from "./handler.js";
 import type { DurationRecorder } from "./durations.js";
+import { ErrorReplies } from "./error-replies.js";
+import type { LoadedHandler } from "./handler.js";
+import { InFlight, type InFlightCall } from "./in-flight.js";
+import type { LivenessCells } from "./liveness.js";
 import type { OutgoingReply } from "./outbox.js";
 import { ReplySender } from "./reply-sender.js";
+import { RequestContext, type ServiceIdentity } from "./request-context.js";
 import { Counter } from "./stats.js";
+
+/** What bounds one serving loop (see SERVER_SETTINGS: concurrency, handlerTimeout, maxInFlightBytes). */
+export interface LoopLimits {
+  /** Async handler calls in flight before the loop stops receiving. */
+  concurrency: number;
+  /** ms after which an async handler call is answered with CODE_DEADLINE and its signal aborts; 0 = never. */
+  handlerTimeout: number;
+  /** Request bytes held by running async calls before the loop stops receiving. */
+  maxInFlightBytes: number;
+}
+
+/** Why a request's signal aborted because its deadline passed (the `reason` of the AbortSignal). */
+export class DeadlineExceeded extends Error {
+  override readonly name = "DeadlineExceeded";
+}
+
+/** A short description of a request for logs: its payload case and seq for Envelopes, its type otherwise. */
+function describeRequest(request: unknown): string {
+  if (request instanceof Uint8Array) return `${request.length} raw bytes`;
+  const payload = (request as { payload?: { case?: unknown; value?: { seq?: unknown } } } | undefined)?.payload;
+  if (payload !== undefined && typeof payload.case === "string") {
+    const seq = payload.value?.seq;
+    return seq === undefined ? payload.case : `${payload.case} seq ${String(seq)}`;
+  }
+  return request === undefined ? "nothing" : `a ${typeof request} request`;
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
-}
-
-/** A request whose async handler has not settled yet; `batch` and `index` place it in a batch's reply. */
-interface Awaiting<T> {
-  readonly peer: Peer;
-  readonly request: T;
-  readonly batch: BatchReplies | undefined;
-  readonly index: number;
 }
 
 /**
  * One worker's serving loop for one service: receive from the backend DEALER, decode (done by the
  * socket's codec), run the handler, encode, reply — every request gets exactly one reply, an error reply
  * when anything fails (ErrorReplies). Sync handlers take a fast path: one awaited send per message and no
- * extra promise. Async handlers run concurrently (up to `concurrency` per loop); their replies go out in
- * completion order through the ReplySender's queue. A batch (docs/wire.md, "Batches") is answered by one
- * batch in request order, once each of its requests has its reply.
+ * extra promise. Async handlers run concurrently (up to `concurrency` per loop, and while they hold at most
+ * `maxInFlightBytes` of requests); their replies go out in completion order through the ReplySender's
+ * queue; one past `handlerTimeout` is answered with CODE_DEADLINE and its signal aborts. A batch
+ * (docs/wire.md, "Batches") is answered by one batch in request order, once each of its requests has its
+ * reply (a CODE_DEADLINE one included).
  */
 export class ServiceLoop<T> {
   private draining = false;
   private refusal = "";
-  private asyncInFlight = 0;
+  private readonly inFlight = new InFlight<T>();
   private wakeReceiver: (() => void) | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private lastReceivedAt = 0;
   private readonly sender: ReplySender<T>;
   private readonly errors: ErrorReplies<T>;
-  /** The request a sync handler is running for right now, and its peer (for abandon()). */
+  /** The request a sync handler is running for right now, and its peer (for abandon() and stall reports). */
   private current: T | undefined;
   private currentPeer: Peer | undefined;
-  /** Requests whose async handler has not settled yet, each its own key (for abandon()). */
-  private readonly awaiting = new Set<Awaiting<T>>();
   /** The batch serveBatch() is still handing to the handler: it sends that one itself once complete. */
   private batchInProgress: BatchReplies | undefined;
   private readonly writer = new BatchWriter();
@@ -50,10 +72,11 @@ export class ServiceLoop<T> {
     private readonly dealer: RoutedDealer<T>,
     private readonly handler: LoadedHandler<T>,
     private readonly counters: Float64Array,
-    private readonly context: HandlerContext,
-    private readonly concurrency: number,
+    private readonly identity: ServiceIdentity,
+    private readonly limits: LoopLimits,
     /** Where handler durations go (shared memory, read by the metrics endpoint); none in some tests. */
     private readonly durations?: DurationRecorder,
+    private readonly liveness?: LivenessCells,
   ) {
     this.sender = new ReplySender(dealer, counters);
     this.errors = new ErrorReplies(handler, counters);
@@ -61,8 +84,12 @@ export class ServiceLoop<T> {
 
   /** Serves until the socket is closed. Never throws for bad input or a failing handler. */
   async run(): Promise<void> {
+    const liveness = this.liveness;
     for (;;) {
+      // A receive pending means ending this thread from outside would abort the process (thread-interrupt.ts).
+      if (liveness !== undefined) liveness.receivePending = true;
       const incoming = await this.dealer.receiveMany();
+      if (liveness !== undefined) liveness.receivePending = false;
       if (incoming === undefined) return;
       if (incoming.batch) {
         await this.serveBatch(incoming);
@@ -74,8 +101,8 @@ export class ServiceLoop<T> {
       if (this.draining) this.lastReceivedAt = performance.now();
       const bytes = this.answer(received);
       if (bytes === undefined) {
-        if (this.asyncInFlight >= this.concurrency) await new Promise<void>((wake) => (this.wakeReceiver = wake));
-      } else if (this.asyncInFlight === 0 && this.sender.idle) {
+        if (this.full) await new Promise<void>((wake) => (this.wakeReceiver = wake));
+      } else if (this.inFlight.size === 0 && this.sender.idle) {
         await this.sender.send(received.peer, bytes);
       } else {
         this.sender.enqueue(received.peer, bytes);
@@ -84,7 +111,7 @@ export class ServiceLoop<T> {
   }
 
   /**
-   * Answers a batch: each request in turn (sync handlers at once, async ones concurrently within the limit),
+   * Answers a batch: each request in turn (sync handlers at once, async ones concurrently within the limits),
    * then one reply batch in request order. A batch refused whole (over the limits, or framing that does not
    * split) gets one single-frame error reply, keyed by its first request when that can be read.
    */
@@ -98,17 +125,20 @@ export class ServiceLoop<T> {
     const items = incoming.items;
     this.counters[Counter.requests]! += items.length;
     const batch = new BatchReplies(incoming.peer, items.length);
+    // Each request of the batch holds its share of the batch frame against --max-in-flight-bytes.
+    const body = incoming.frames.at(-1);
+    const itemBytes = body === undefined ? 0 : Math.ceil(body.length / items.length);
     this.batchInProgress = batch;
     try {
       for (let i = 0; i < items.length; i++) {
-        const bytes = this.answerItem(items[i]!, batch, i);
+        const bytes = this.answerItem(items[i]!, batch, i, itemBytes);
         if (bytes !== undefined) batch.fill(i, bytes);
-        else if (this.asyncInFlight >= this.concurrency) await new Promise<void>((wake) => (this.wakeReceiver = wake));
+        else if (this.full) await new Promise<void>((wake) => (this.wakeReceiver = wake));
       }
     } finally {
       this.batchInProgress = undefined;
     }
-    // Otherwise the last async reply sends it (settle()).
+    // Otherwise the last async reply (or deadline) sends it (deliver()).
     if (batch.complete) await this.reply(batch.peer, batch.frame(this.writer), batch.size);
   }
 
@@ -130,23 +160,54 @@ export class ServiceLoop<T> {
 
   /** Sends now when nothing else is pending or queued, else queues behind what is (`items` > 0: a batch frame). */
   private reply(peer: Peer, bytes: Uint8Array, items: number): Promise<void> | undefined {
-    if (this.asyncInFlight > 0 || !this.sender.idle) {
+    if (this.inFlight.size > 0 || !this.sender.idle) {
       this.sender.enqueue(peer, bytes, items);
       return undefined;
     }
     return items > 0 ? this.sender.sendBatch(peer, bytes, items) : this.sender.send(peer, bytes);
   }
 
-  /** From now on requests not yet handled are refused with CODE_UNAVAILABLE; handlers already running finish. */
+  /**
+   * From now on requests not yet handled are refused with CODE_UNAVAILABLE; handlers already running finish
+   * (their signals abort, so long work can give up).
+   */
   drain(reason = "the server is stopping"): void {
     this.draining = true;
     this.refusal = reason;
     this.lastReceivedAt = performance.now();
+    for (const call of this.inFlight.values()) call.context.abort(new Error(reason));
+  }
+
+  /**
+   * The thread was stuck and its script has been unwound (see thread-interrupt.ts): answers what it held
+   * with CODE_DEADLINE and refuses what comes next. A run() stuck in a sync handler call was unwound with it
+   * and never resumes, so a new one is started (returned) to do the refusing; a run() waiting on a receive
+   * is still alive and carries on.
+   */
+  interrupted(reason: string, refusal: string): Promise<void> | undefined {
+    const runWasUnwound = this.currentPeer !== undefined;
+    this.abandon(reason, ErrorCode.CODE_DEADLINE);
+    this.drain(refusal);
+    return runWasUnwound ? this.run() : undefined;
+  }
+
+  /** What the loop is running right now, for a stall report: the sync handler's request, else the async ones. */
+  describeRunning(): string {
+    const service = this.identity.service;
+    if (this.currentPeer !== undefined) return `${service}: ${describeRequest(this.current)} (in the handler call)`;
+    const oldest = this.inFlight.oldest();
+    if (oldest === undefined) return `${service}: no request (outside any handler call)`;
+    return `${service}: ${this.inFlight.size} async call(s), the oldest ${describeRequest(oldest.request)}`;
   }
 
   /** True when no handler is running and no reply is waiting to be sent. */
   get settled(): boolean {
-    return this.asyncInFlight === 0 && this.sender.idle;
+    return this.inFlight.size === 0 && this.sender.idle;
+  }
+
+  /** Whether the loop must stop receiving until some async call finishes. */
+  private get full(): boolean {
+    return this.inFlight.size >= this.limits.concurrency || this.inFlight.bytes > this.limits.maxInFlightBytes;
   }
 
   /** When the last request arrived after drain() (performance.now() ms). */
@@ -155,28 +216,29 @@ export class ServiceLoop<T> {
   }
 
   /**
-   * The thread is dying (see guard.ts): answer every request still being handled with CODE_HANDLER and
-   * hand every queued reply to zeromq now.
+   * The thread is dying (see guard.ts): answer every request still being handled with `code` (CODE_HANDLER;
+   * CODE_DEADLINE for a stuck thread) and hand every queued reply to zeromq now.
    */
-  abandon(reason: string): void {
+  abandon(reason: string, code: ErrorCode = ErrorCode.CODE_HANDLER): void {
     // One answer per peer message: a batch still missing replies gets one single-frame error, which a zpb
     // client takes as the refusal of the whole batch (docs/wire.md, "Batches").
     const orphans: Array<[Peer, T]> = [];
     const batches = new Set<BatchReplies>();
-    for (const waiting of this.awaiting) {
-      if (waiting.batch !== undefined && batches.has(waiting.batch)) continue;
-      if (waiting.batch !== undefined) batches.add(waiting.batch);
-      orphans.push([waiting.peer, waiting.request]);
+    for (const call of this.inFlight.takeAll()) {
+      call.context.abort(new Error(reason));
+      if (call.batch !== undefined && batches.has(call.batch)) continue;
+      if (call.batch !== undefined) batches.add(call.batch);
+      orphans.push([call.peer, call.request]);
     }
     if (this.currentPeer !== undefined) orphans.push([this.currentPeer, this.current as T]);
-    this.awaiting.clear();
     this.currentPeer = undefined;
     this.current = undefined;
-    this.asyncInFlight = 0;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     this.wake();
     const answers: OutgoingReply[] = orphans.map(([peer, request]) => ({
       peer,
-      bytes: this.errors.build(ErrorCode.CODE_HANDLER, reason, request),
+      bytes: this.errors.build(code, reason, request),
     }));
     this.sender.sendAllNow(answers);
   }
@@ -184,25 +246,34 @@ export class ServiceLoop<T> {
   /** The encoded reply now, or undefined when an async handler will enqueue it later. */
   private answer(received: RoutedMessage<T>): Uint8Array | undefined {
     if (!received.ok) return this.errors.forReceiveError(received.error);
-    return this.handle(received.message, received.peer, undefined, 0);
+    const frames = received.frames;
+    const bytes = frames.length === 0 ? 0 : frames[frames.length - 1]!.length;
+    return this.handle(received.message, received.peer, undefined, 0, bytes);
   }
 
   /** Like answer(), for request `index` of `batch`: its reply now, or undefined when an async handler fills it in later. */
-  private answerItem(item: Received<T>, batch: BatchReplies, index: number): Uint8Array | undefined {
+  private answerItem(item: Received<T>, batch: BatchReplies, index: number, bytes: number): Uint8Array | undefined {
     if (!item.ok) return this.errors.forReceiveError(item.error);
-    return this.handle(item.message, batch.peer, batch, index);
+    return this.handle(item.message, batch.peer, batch, index, bytes);
   }
 
   /** Runs the handler for one request: its encoded reply now, or undefined when it is async (see settle()). */
-  private handle(request: T, peer: Peer, batch: BatchReplies | undefined, index: number): Uint8Array | undefined {
+  private handle(
+    request: T,
+    peer: Peer,
+    batch: BatchReplies | undefined,
+    index: number,
+    bytes: number,
+  ): Uint8Array | undefined {
     if (this.draining) return this.errors.build(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
     let result: T | PromiseLike<T>;
+    const context = new RequestContext(this.identity);
     this.current = request;
     this.currentPeer = peer;
     const durations = this.durations?.sample() === true ? this.durations : undefined;
     const started = durations === undefined ? 0 : performance.now();
     try {
-      result = this.handler.handle(request, this.context);
+      result = this.handler.handle(request, context);
     } catch (error) {
       durations?.observe(performance.now() - started);
       return this.errors.forFailure(error, request);
@@ -214,40 +285,59 @@ export class ServiceLoop<T> {
       durations?.observe(performance.now() - started);
       return this.encode(result, request);
     }
-    this.await(result, { peer, request, batch, index }, durations, started);
-    return undefined;
-  }
-
-  /** Waits for an async handler's result (counted against the concurrency limit) and settles its request. */
-  private await(
-    result: PromiseLike<T>,
-    waiting: Awaiting<T>,
-    durations: DurationRecorder | undefined,
-    started: number,
-  ): void {
-    this.asyncInFlight++;
-    this.awaiting.add(waiting);
+    const call: InFlightCall<T> = { peer, request, batch, index, bytes, startedAt: performance.now(), context };
+    this.inFlight.add(call);
+    this.armDeadline();
     result.then(
       (reply) => {
         durations?.observe(performance.now() - started);
-        this.settle(waiting, this.encode(reply, waiting.request));
+        this.settle(call, this.encode(reply, request));
       },
       (error: unknown) => {
         durations?.observe(performance.now() - started);
-        this.settle(waiting, this.errors.forFailure(error, waiting.request));
+        this.settle(call, this.errors.forFailure(error, request));
       },
     );
+    return undefined;
   }
 
-  private settle(waiting: Awaiting<T>, bytes: Uint8Array): void {
-    if (!this.awaiting.delete(waiting)) return; // abandoned: already answered
-    this.asyncInFlight--;
-    const batch = waiting.batch;
-    if (batch === undefined) this.sender.enqueue(waiting.peer, bytes);
-    else if (batch.fill(waiting.index, bytes) && this.batchInProgress !== batch) {
+  private settle(call: InFlightCall<T>, bytes: Uint8Array): void {
+    if (!this.inFlight.take(call)) return; // past its deadline or abandoned: already answered
+    this.deliver(call, bytes);
+    if (!this.full) this.wake();
+  }
+
+  /** Queues an async call's reply, or fills its batch slot and queues the batch once that was the last one missing. */
+  private deliver(call: InFlightCall<T>, bytes: Uint8Array): void {
+    const batch = call.batch;
+    if (batch === undefined) this.sender.enqueue(call.peer, bytes);
+    else if (batch.fill(call.index, bytes) && this.batchInProgress !== batch) {
       this.sender.enqueue(batch.peer, batch.frame(this.writer), batch.size);
     }
-    if (this.asyncInFlight < this.concurrency) this.wake();
+  }
+
+  /** Keeps one timer for the oldest async call's deadline (calls all get the same timeout, so it expires first). */
+  private armDeadline(): void {
+    const timeout = this.limits.handlerTimeout;
+    if (timeout <= 0 || this.deadlineTimer !== undefined) return;
+    const oldest = this.inFlight.oldest();
+    if (oldest === undefined) return;
+    const wait = Math.max(0, oldest.startedAt + timeout - performance.now());
+    this.deadlineTimer = setTimeout(() => this.expireDeadlines(), wait);
+    this.deadlineTimer.unref();
+  }
+
+  /** Answers every async call past its deadline with CODE_DEADLINE, aborts its signal and frees its slot. */
+  private expireDeadlines(): void {
+    this.deadlineTimer = undefined;
+    const timeout = this.limits.handlerTimeout;
+    const reason = `the handler did not finish within ${timeout} ms`;
+    for (const call of this.inFlight.expire(performance.now() - timeout)) {
+      call.context.abort(new DeadlineExceeded(reason));
+      this.deliver(call, this.errors.build(ErrorCode.CODE_DEADLINE, reason, call.request));
+    }
+    if (!this.full) this.wake();
+    this.armDeadline();
   }
 
   private wake(): void {

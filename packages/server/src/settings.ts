@@ -69,6 +69,67 @@ function optionalPath(spec: { flag: string; doc: string; defaultText: string }) 
 /** Words that turn a service off when given as its endpoint (`--echo off`, `ZPB_ECHO=off`). */
 const OFF = ["off", "false", "none"];
 
+/**
+ * What a hostile peer or a broken handler can do is bounded by these (see the README's "Hardening": each
+ * limit, its counter and the memory bound they add up to).
+ */
+const HARDENING_SETTINGS = {
+  /** An async handler that has not settled after this many ms is answered with CODE_DEADLINE and its signal aborts; 0 = no deadline. */
+  handlerTimeout: integer({
+    flag: "--handler-timeout <ms>",
+    doc: "an async handler not settled after <ms> is answered with `CODE_DEADLINE`, its slot freed and its `signal` aborted; `0` = none",
+    default: 30_000,
+    min: 0,
+    worker: true,
+  }),
+  /** A worker whose event loop has not run for this many ms (stuck in synchronous code) is interrupted and replaced; 0 = off. */
+  stallTimeout: integer({
+    flag: "--stall-timeout <ms>",
+    doc: "a worker whose event loop has not run for <ms> (stuck in synchronous code) is interrupted, its requests answered, and replaced; `0` = off",
+    default: 10_000,
+    min: 0,
+    worker: true,
+  }),
+  /** Each worker thread's V8 heap limit (MiB, resourceLimits.maxOldGenerationSizeMb); 0 = Node's default. */
+  workerHeapMb: integer({
+    flag: "--worker-heap-mb <MiB>",
+    doc: "each worker thread's heap limit; a worker that reaches it is replaced and counted; `0` = Node's default",
+    default: 256,
+    min: 0,
+    worker: true,
+  }),
+  /** Request bytes a worker holds in running async handlers; above it the worker stops taking requests until some finish. */
+  maxInFlightBytes: integer({
+    flag: "--max-in-flight-bytes <bytes>",
+    doc: "request bytes one worker holds in running async handlers; above it the worker stops taking requests until some finish",
+    default: 64 * MiB,
+    min: 1,
+    worker: true,
+  }),
+  /** ZMTP heartbeats on the front (ZMQ_HEARTBEAT_IVL, ms): peers that stop answering are dropped; 0 = off. */
+  heartbeatInterval: integer({
+    flag: "--heartbeat-interval <ms>",
+    doc: "ZMTP heartbeat to every client (`ZMQ_HEARTBEAT_IVL`) so dead peers are dropped; `0` = off",
+    default: 10_000,
+    min: 0,
+  }),
+  /** A client that has not answered a heartbeat within this many ms is dropped (ZMQ_HEARTBEAT_TIMEOUT). */
+  heartbeatTimeout: integer({
+    flag: "--heartbeat-timeout <ms>",
+    doc: "a client that has not answered a heartbeat within <ms> is dropped (`ZMQ_HEARTBEAT_TIMEOUT`)",
+    default: (earlier) => 3 * (earlier.heartbeatInterval as number),
+    defaultText: "3 × heartbeat-interval",
+    min: 0,
+  }),
+  /** A connection that has not finished the ZMTP handshake within this many ms is dropped (ZMQ_HANDSHAKE_IVL). */
+  handshakeTimeout: integer({
+    flag: "--handshake-timeout <ms>",
+    doc: "a connection that has not finished its ZMTP handshake within <ms> is dropped (`ZMQ_HANDSHAKE_IVL`; libzmq's default is 30000); `0` = never",
+    default: 5000,
+    min: 0,
+  }),
+};
+
 export const SERVER_SETTINGS = {
   /** Endpoints of the Envelope service; one ROUTER binds them all (`tcp://127.0.0.1:*` picks a free port). */
   bind: setting<string[], string[]>({
@@ -157,7 +218,9 @@ export const SERVER_SETTINGS = {
   concurrency: integer({
     flag: "--concurrency <n>",
     doc: "async handler calls in flight per worker; the worker stops receiving at this many",
-    default: 64,
+    // High enough that a few hundred hung handlers do not stop a worker reading (each is answered at
+    // --handler-timeout); the memory it can hold is capped by --max-in-flight-bytes, not by this count.
+    default: 1024,
     min: 1,
     worker: true,
   }),
@@ -165,15 +228,18 @@ export const SERVER_SETTINGS = {
   requestHighWaterMark: integer({
     flag: "--request-hwm <n>",
     doc: "requests queued per worker (backend send HWM and worker receive HWM) before the front backs off",
-    default: 1000,
+    // Small, so a stuck worker holds only a few requests back (libzmq's DEALER skips a peer whose queue is
+    // full) and so a queue never holds much memory; see the README's "Hardening".
+    default: 32,
     min: 1,
     worker: true,
   }),
   /** Replies queued for one client before libzmq drops them (front ROUTER send HWM); 0 = never drop. */
   replyHighWaterMark: integer({
     flag: "--reply-hwm <n>",
-    doc: 'replies queued per client before libzmq drops them; `0` = never drop (see "Nothing lost")',
-    default: 0,
+    doc: 'replies queued per client before libzmq drops them (a slow consumer); `0` = never drop (see "Nothing lost")',
+    // Bounded by default: a client that sends without reading must not grow the server without limit.
+    default: 1000,
     min: 0,
   }),
   /** On stop, how long workers may finish running handlers and flush replies (ms). */
@@ -275,6 +341,7 @@ export const SERVER_SETTINGS = {
     doc: "allow binding a non-loopback address without `--curve-key` (plaintext to anyone who can reach it)",
     default: false,
   }),
+  ...HARDENING_SETTINGS,
 };
 
 /** Rules across settings, checked after each setting on its own. */

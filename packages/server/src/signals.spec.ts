@@ -80,17 +80,30 @@ describe("a real server process", () => {
     expect(code).toBe(0);
   });
 
-  it("kills itself, rather than hang or abort, when a worker is stuck in synchronous code", async () => {
-    const server = await spawnServer(["--workers", "2", "--handler", FAULTY_HANDLER, "--drain-timeout", "200"]);
+  it("interrupts a worker stuck in synchronous code when it stops, answers its request, and exits 0", async () => {
+    // --stall-timeout 0: no watchdog while serving, so only the stop itself can end the stuck worker.
+    const server = await spawnServer([
+      "--workers",
+      "2",
+      "--handler",
+      FAULTY_HANDLER,
+      "--drain-timeout",
+      "200",
+      "--stall-timeout",
+      "0",
+    ]);
     const client = dealer(server.endpoints.main[0]!);
     try {
       await client.send(envelopeCodec.encode(ping(14n))); // for (;;);
       await sleep(100);
       server.child.kill("SIGTERM");
-      const { signal: killedBy } = await exitedWithin(server, 15_000);
-      expect(killedBy).toBe("SIGKILL");
+      const reply = envelopeCodec.decode((await client.receive())[0]!);
+      expect(reply.payload).toMatchObject({ case: "error", value: { code: ErrorCode.CODE_DEADLINE, seq: 14n } });
+      const { code, signal: killedBy } = await exitedWithin(server, 15_000);
+      expect(killedBy).toBeNull();
+      expect(code).toBe(0);
       expect(server.stderr.join("")).not.toContain("Napi::Error");
-      expect(server.stdout.some((line) => line.includes("did not stop"))).toBe(true);
+      expect(server.stdout.some((line) => line.includes("stuck for"))).toBe(true);
     } finally {
       client.close();
     }

@@ -21,6 +21,8 @@ export const COUNTER_NAMES = [
   "unavailable",
   /** Replies the socket refused to send (the worker logs nothing on the hot path; it counts). */
   "sendFailures",
+  /** Requests whose handler ran past --handler-timeout, or was interrupted as stuck (CODE_DEADLINE). */
+  "deadlines",
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
@@ -53,7 +55,7 @@ export function readSlot(memory: SharedArrayBuffer, slot: number): WorkerCounter
   return out;
 }
 
-/** Per-worker counters plus their sum. */
+/** Per-worker counters plus their sum (worker i = the i-th thread of every service). */
 export interface ServerStats {
   /** Counters summed over every worker slot. */
   total: WorkerCounters;
@@ -67,6 +69,29 @@ export interface ServerStats {
   serving: number;
   /** Milliseconds since the server started. */
   uptimeMs: number;
+  /** What the main thread refused or ended to protect the rest (stuck workers, full heaps, connections). */
+  refusals: RefusalCounters;
+}
+
+/** What the server refused or ended to protect the rest, counted on the main thread (README "Hardening"). */
+export interface RefusalCounters {
+  /** Workers found stuck (--stall-timeout), interrupted and replaced. */
+  stalls: number;
+  /** Workers that reached their heap limit (--worker-heap-mb) and were replaced. */
+  heapLimit: number;
+  /** Connections accepted on the fronts. */
+  accepted: number;
+  /** accept() failures (out of file descriptors). */
+  acceptFailures: number;
+  /** Connections dropped before finishing the handshake (--handshake-timeout, bad protocol). */
+  handshakeFailures: number;
+  /** Connections that ended (peer left, heartbeat timeout, handshake timeout, taken over). */
+  disconnects: number;
+}
+
+/** Zeroed refusal counters. */
+export function emptyRefusals(): RefusalCounters {
+  return { stalls: 0, heapLimit: 0, accepted: 0, acceptFailures: 0, handshakeFailures: 0, disconnects: 0 };
 }
 
 /** Sums every slot into a ServerStats value. */
@@ -76,12 +101,22 @@ export function collectStats(
   workerDeaths: number,
   serving: number,
   uptimeMs: number,
+  refusals: RefusalCounters = emptyRefusals(),
+  services = 1,
 ): ServerStats {
-  const perWorker = Array.from({ length: workers }, (_, slot) => readSlot(memory, slot));
+  // Worker i is the i-th thread of every service (slots i, i + workers, …): its counters are their sum.
+  const perWorker = Array.from({ length: workers }, (_, worker) => {
+    const sum = readSlot(memory, worker);
+    for (let service = 1; service < services; service++) {
+      const more = readSlot(memory, service * workers + worker);
+      for (const name of COUNTER_NAMES) sum[name] += more[name];
+    }
+    return sum;
+  });
   const total = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as WorkerCounters;
   for (const counters of perWorker) for (const name of COUNTER_NAMES) total[name] += counters[name];
   const share = perWorker.map((c) => (total.requests > 0 ? c.requests / total.requests : 0));
-  return { total, workers: perWorker, share, workerDeaths, serving, uptimeMs };
+  return { total, workers: perWorker, share, workerDeaths, serving, uptimeMs, refusals };
 }
 
 /** Error counters only, as one object, for logs. */

@@ -15,10 +15,19 @@ export interface ServiceSpec {
 
 /** What the main thread hands a worker (structured-cloned; `control` is transferred). */
 export interface WorkerTask {
+  /** The thread's slot in the pool (counters, liveness): one per thread of every service. */
   slot: number;
-  services: ServiceSpec[];
+  /** The worker index handlers see (HandlerContext.workerId): 0..workers-1, the same for every service. */
+  workerId: number;
+  /**
+   * The one service this thread serves. One socket per thread, on purpose: a thread whose only socket is
+   * between receives can be ended safely, and a second socket would always have a receive pending.
+   */
+  service: ServiceSpec;
   counters: SharedArrayBuffer;
-  /** Handler-duration histogram slots (durations.ts), one per worker like `counters`. */
+  /** Liveness stamps for the stuck-thread watchdog (liveness.ts). */
+  liveness: SharedArrayBuffer;
+  /** Handler-duration histogram slots (durations.ts), one per thread like `counters`. */
   durations: SharedArrayBuffer;
   control: MessagePort;
   /** The settings marked `worker: true` in SERVER_SETTINGS. */
@@ -32,8 +41,16 @@ export interface WorkerResult {
   drainTimedOut: boolean;
 }
 
-/** Main → worker. */
-export type ControlMessage = { type: "stop"; drainMs: number };
+/**
+ * Main → worker. Stopping takes two steps so a worker keeps taking (and refusing) requests until the proxy
+ * in front of it has stopped: "stop" = refuse new requests and let running ones finish (then say "drained");
+ * "close" = close the socket and end the task. "stalled" = the watchdog found this thread stuck and has
+ * unwound its script: answer what it holds and leave, to be replaced.
+ */
+export type ControlMessage =
+  | { type: "stop"; drainMs: number }
+  | { type: "close" }
+  | { type: "stalled"; stuckForMs: number };
 
 /** Worker → main. */
-export type WorkerNotice = { type: "ready" } | DeathNotice;
+export type WorkerNotice = { type: "ready"; threadId: number } | { type: "drained"; timedOut: boolean } | DeathNotice;

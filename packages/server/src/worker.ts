@@ -1,15 +1,18 @@
 // The worker entry piscina loads (dist/worker.js): each worker thread runs one long-lived serving task
-// that owns its sockets, serves until told to stop, then closes every socket before the task resolves —
+// that owns one socket (one service), serves until told to stop, then closes it before the task resolves —
 // only then may the pool end the thread (see guard.ts for why that order is not optional).
 import { RoutedDealer } from "@zpb/transport";
-import { closeTracked, installGuard, setLastWords, track } from "./guard.js";
+import { threadId } from "node:worker_threads";
+import { closeTracked, dieOf, installGuard, setLastWords, track } from "./guard.js";
 import { loadHandler } from "./handler-load.js";
+import { watchHeap } from "./heap-watch.js";
 import { limitPayload } from "./limits.js";
+import { LivenessCells, heartbeatInterval, startHeartbeat } from "./liveness.js";
 import { ServiceLoop } from "./service-loop.js";
 import { coreForWorker, currentThreadId, pinThread } from "./pin.js";
 import { slotView } from "./stats.js";
 import { DurationRecorder } from "./durations.js";
-import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
+import type { ControlMessage, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { ServerError } from "./errors.js";
 
 /** How often a draining worker checks whether it may close, and how long the queue must stay quiet. */
@@ -18,55 +21,85 @@ const DRAIN_QUIET_MS = 25;
 /** How long a dying thread refuses what was queued for it (inside the guard's own bound). */
 const DYING_DRAIN_MS = 500;
 
-/** Serves every service in `task` until the main thread sends "stop"; resolves after closing all sockets. */
+/**
+ * Serves the task's service until the main thread says "close" (after "stop"); resolves after closing the
+ * socket. A stuck or exhausted thread leaves through the guard's dying sequence instead (guard.ts).
+ */
 export default async function serve(task: WorkerTask): Promise<WorkerResult> {
-  const { control } = task;
+  const { control, settings } = task;
   installGuard(control);
   const counters = slotView(task.counters, task.slot);
-  const abort = new AbortController();
-  const stopped = new Promise<ControlMessage>((resolve) =>
-    control.on("message", (m: ControlMessage) => m.type === "stop" && resolve(m)),
-  );
+  const liveness = new LivenessCells(task.liveness, task.slot);
+  const stopping = new AbortController();
+  let stopMessage!: (m: { drainMs: number }) => void;
+  let closeMessage!: () => void;
+  const stopped = new Promise<{ drainMs: number }>((resolve) => (stopMessage = resolve));
+  const closed = new Promise<void>((resolve) => (closeMessage = resolve));
 
-  const loops: ServiceLoop<unknown>[] = [];
+  let loop: ServiceLoop<unknown>;
   try {
-    if (task.settings.pin) await pinSelf(task.slot);
-    for (const service of task.services) loops.push(await openService(service, task, counters, abort.signal));
+    if (settings.pin) await pinSelf(task.slot);
+    loop = await openService(task, counters, liveness, stopping.signal);
   } catch (error) {
     closeTracked();
     control.close();
     throw error;
   }
-  setLastWords(async (reason) => {
-    for (const loop of loops) loop.abandon(reason);
+  control.on("message", (m: ControlMessage) => {
+    if (m.type === "stop") stopMessage(m);
+    else if (m.type === "close") closeMessage();
+    else if (m.type === "stalled") {
+      const running = loop.describeRunning();
+      dieOf(
+        { type: "stalled", stuckForMs: m.stuckForMs, running },
+        `the worker was stuck for ${m.stuckForMs} ms (${running}) and was interrupted`,
+        "stall",
+      );
+    }
+  });
+  let resumed: Promise<void> | undefined;
+  setLastWords(async (reason, cause) => {
     // Refuse what is queued for this thread until its queue goes quiet. (Disconnecting from the backend
     // first would stop new requests coming, but libzmq then discards the ones already queued, unanswered.)
-    for (const loop of loops) loop.drain(`${reason}; the request was not run, retry`);
-    await drained(loops, DYING_DRAIN_MS);
+    const refusal = `${reason}; the request was not run, retry`;
+    resumed = cause === "stall" ? loop.interrupted(reason, refusal) : undefined;
+    if (cause !== "stall") {
+      loop.abandon(reason);
+      loop.drain(refusal);
+    }
+    await drained(loop, DYING_DRAIN_MS);
   });
-  control.postMessage({ type: "ready" } satisfies WorkerNotice);
+  const stopBeating =
+    settings.stallTimeout > 0 ? startHeartbeat(liveness, heartbeatInterval(settings.stallTimeout)) : undefined;
+  const stopHeapWatch = watchHeap(settings.workerHeapMb, (usedMb, limitMb) =>
+    dieOf({ type: "heap", usedMb, limitMb }, `the worker's heap reached ${usedMb} of ${limitMb} MiB`),
+  );
+  control.postMessage({ type: "ready", threadId } satisfies WorkerNotice);
 
   let failed: unknown;
-  const running = loops.map((loop) =>
-    loop.run().catch((error: unknown) => {
-      failed ??= error;
-    }),
-  );
+  const running = loop.run().catch((error: unknown) => {
+    failed = error;
+  });
   // A loop that ends before "stop" means its socket failed: stop this task so the pool replaces it.
-  const ended = Promise.race(running).then(() => undefined);
-  const stop = await Promise.race([stopped, ended]);
+  const stop = await Promise.race([stopped, running.then(() => undefined)]);
   let drainTimedOut = false;
   if (stop !== undefined) {
-    abort.abort();
-    for (const loop of loops) loop.drain();
-    drainTimedOut = await drained(loops, stop.drainMs);
+    stopping.abort(new Error("the server is stopping"));
+    loop.drain();
+    drainTimedOut = await drained(loop, stop.drainMs);
+    control.postMessage({ type: "drained", timedOut: drainTimedOut } satisfies WorkerNotice);
+    // Keep taking (and refusing) requests until the proxy in front has stopped: a proxy blocked on a
+    // backend nobody reads from would never see its own terminate.
+    await closed;
   }
+  stopBeating?.();
+  stopHeapWatch();
   setLastWords(undefined);
   closeTracked();
-  await Promise.all(running);
+  await Promise.all([running, resumed]);
   control.close();
   if (stop === undefined)
-    throw new ServerError("SOCKET", `worker ${task.slot}: a serving loop ended on its own`, { cause: failed });
+    throw new ServerError("SOCKET", `worker ${task.slot}: its serving loop ended on its own`, { cause: failed });
   return { slot: task.slot, drainTimedOut };
 }
 
@@ -82,13 +115,13 @@ async function pinSelf(slot: number): Promise<void> {
 }
 
 async function openService(
-  service: ServiceSpec,
   task: WorkerTask,
   counters: Float64Array,
-  signal: AbortSignal,
+  liveness: LivenessCells,
+  stopping: AbortSignal,
 ): Promise<ServiceLoop<unknown>> {
+  const { service, settings } = task;
   const handler = await loadHandler(service.handler);
-  const { settings } = task;
   const dealer = track(
     new RoutedDealer<unknown>({
       codec: limitPayload(handler.codec, settings.maxPayload),
@@ -104,19 +137,23 @@ async function openService(
     dealer,
     handler,
     counters,
-    { workerId: task.slot, service: service.name, signal },
-    settings.concurrency,
+    { workerId: task.workerId, service: service.name, stopping },
+    {
+      concurrency: settings.concurrency,
+      handlerTimeout: settings.handlerTimeout,
+      maxInFlightBytes: settings.maxInFlightBytes,
+    },
     new DurationRecorder(task.durations, task.slot),
+    liveness,
   );
 }
 
-/** Waits until every loop is settled and no request arrived for DRAIN_QUIET_MS, or until drainMs; true when it timed out. */
-async function drained(loops: ServiceLoop<unknown>[], drainMs: number): Promise<boolean> {
+/** Waits until the loop is settled and no request arrived for DRAIN_QUIET_MS, or until drainMs; true when it timed out. */
+async function drained(loop: ServiceLoop<unknown>, drainMs: number): Promise<boolean> {
   const deadline = performance.now() + drainMs;
   for (;;) {
     const now = performance.now();
-    const quiet = loops.every((loop) => loop.settled && now - loop.lastRequestAt >= DRAIN_QUIET_MS);
-    if (quiet) return false;
+    if (loop.settled && now - loop.lastRequestAt >= DRAIN_QUIET_MS) return false;
     if (now >= deadline) return true;
     await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
   }

@@ -40,6 +40,8 @@ export interface SocketOptions {
   reconnectInterval?: number;
   /** ZMQ_RECONNECT_IVL_MAX ms: cap for exponential reconnect back-off (0 = no back-off). */
   reconnectMaxInterval?: number;
+  /** ZMQ_HANDSHAKE_IVL ms: drop a connection that has not finished the ZMTP handshake in time. Default 30000 (0 = never). */
+  handshakeInterval?: number;
   /** ZMQ_IMMEDIATE: queue only to completed connections, so sends to a dead peer don't pile up. */
   immediate?: boolean;
   /**

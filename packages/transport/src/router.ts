@@ -33,6 +33,11 @@ export interface RouterOptions<T = Envelope> extends SocketOptions {
    * false restores libzmq's default (drop silently).
    */
   mandatory?: boolean;
+  /**
+   * ZMQ_ROUTER_HANDOVER. Default false (libzmq's): a peer connecting with a routing id already in use is
+   * ignored. true: it takes the id over, and replies go to it (a client that reconnects keeps its replies).
+   */
+  handover?: boolean;
 }
 
 /**

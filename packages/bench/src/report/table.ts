@@ -80,6 +80,20 @@ function throughputSection(result: BenchResult, scenario: "pingpong" | "cpu"): s
   return `${table(head, rows)}\n\n${notes.join("\n\n")}`;
 }
 
+function hostileSection(result: BenchResult): string {
+  const rows = (result.hostile ?? []).map((h) => {
+    const label = h.attackers ? "under attack" : "no attackers";
+    const s = h.latency;
+    if (!s) return [label, `error: ${(h.error ?? "").split("\n")[0]!.slice(0, 60)}`, "", "", "", ""];
+    const attack = h.attack
+      ? `${h.attack.slowReaderSends} unread 64 KiB echo requests; ${h.attack.floodMessages} × ${h.attack.floodFrames}-frame messages`
+      : "—";
+    return [label, int(s.p50Us), int(s.p99Us), String(h.lost), String(h.serverPeakRssMiB ?? ""), attack];
+  });
+  const head = ["run", "p50 µs", "p99 µs", "lost", "server peak RSS MiB", "attack"];
+  return `${table(head, rows)}\n\nThe measured client: sequential REQ Ping→Pong on the main endpoint while two DEALERs send 64 KiB to echo and never read, and raw ZMTP peers send the multipart flood (see @zpb/server's README, "Hardening").`;
+}
+
 function latencySection(result: BenchResult): string {
   const ours = result.latency.find((l) => l.server === "zpb")?.latency?.p50Us;
   const rows = result.latency.map((l) => {
@@ -294,6 +308,8 @@ export function renderReport(result: BenchResult): string {
       "",
       batchSection(result),
     );
+  if (has("hostile"))
+    parts.push("", "### 9. Under attack (slow consumers and a multipart flood)", "", hostileSection(result));
   if (has("throughput") || has("scaling"))
     parts.push(
       "",

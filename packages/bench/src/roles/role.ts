@@ -12,4 +12,5 @@ export type Role =
   | "subscriber"
   | "zpb-publisher"
   | "zpb-subscriber"
-  | "codec";
+  | "codec"
+  | "attackers";

@@ -29,3 +29,14 @@ export function rate(n: number): string {
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Ends the current progress step of a run that failed (or was skipped: our server not built); returns the error text. */
+export function endFailedRun(ctx: ScenarioContext, err: unknown): string {
+  const message = messageOf(err);
+  ctx.progress.end(
+    (err as { code?: unknown }).code === "SERVER_UNAVAILABLE"
+      ? "skipped (server not built)"
+      : `FAILED: ${message.split("\n")[0]}`,
+  );
+  return message;
+}

@@ -1,15 +1,8 @@
 // Scenario 1: sequential Ping→Pong round trips (REQ client; grpc-js unary for the grpc peer).
-import {
-  serverLabel,
-  startServer,
-  stopServer,
-  ServerUnavailableError,
-  type RunningServer,
-  type ServerSpec,
-} from "../servers.js";
+import { serverLabel, startServer, stopServer, type RunningServer, type ServerSpec } from "../servers.js";
 import type { LatencyClientResult, LatencyRecord } from "../result.js";
 import type { Proc } from "../procs.js";
-import { messageOf, type ScenarioContext } from "./context.js";
+import { endFailedRun, type ScenarioContext } from "./context.js";
 
 /**
  * Forks the latency client for `server` (REQ, or grpc-js unary for grpc; CURVE keys when the server has
@@ -73,10 +66,7 @@ export async function runLatency(ctx: ScenarioContext): Promise<void> {
         `p50 ${l.p50Us} µs, p99 ${l.p99Us} µs, max ${l.maxUs} µs (${l.count} round trips), lost ${result.lost}`,
       );
     } catch (err) {
-      record.error = messageOf(err);
-      ctx.progress.end(
-        err instanceof ServerUnavailableError ? "skipped (server not built)" : `FAILED: ${record.error.split("\n")[0]}`,
-      );
+      record.error = endFailedRun(ctx, err);
     } finally {
       await client?.stop(3000);
       if (server) await stopServer(server);

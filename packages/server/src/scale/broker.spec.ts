@@ -31,7 +31,7 @@ async function startBroker(options: { credit?: number } = {}): Promise<Broker> {
     return envelopeCodec.encode(errorReply(ErrorCode.CODE_UNAVAILABLE, message, seq));
   });
   await broker.bind();
-  broker.start("proxy", (error) => {
+  broker.start("proxy", undefined, (error) => {
     throw error;
   });
   cleanups.push(() => broker.stop(0));

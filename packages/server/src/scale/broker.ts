@@ -15,6 +15,7 @@
 // `ready` again and is used again.
 import type { CurveServerSocketOptions } from "@zpb/transport";
 import * as zmq from "zeromq";
+import { emptyFrontCounters, type FrontCounters } from "../front-events.js";
 import { ServerError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ServerSettings } from "../settings.js";
@@ -90,6 +91,8 @@ let instances = 0;
 
 /** See the file comment. Shape-compatible with the server's proxy front (bind, start, stop). */
 export class Broker {
+  /** The broker's own socket is not watched for connection events: these stay at 0 (README, "Hardening"). */
+  readonly counters: FrontCounters = emptyFrontCounters();
   readonly bound: string[] = [];
   /** Where this process's worker threads connect. */
   readonly backendAddress: string;
@@ -178,7 +181,7 @@ export class Broker {
   }
 
   /** Starts routing; `onFailure` hears of a loop failing on its own. */
-  start(_forwarder: unknown, onFailure: (error: ServerError) => void): void {
+  start(_forwarder: unknown, _logger: unknown, onFailure: (error: ServerError) => void): void {
     const fail = (cause: unknown) => {
       const text = cause instanceof Error ? cause.message : String(cause);
       if (!this.closed) onFailure(new ServerError("PROXY", `the ${this.name} broker failed: ${text}`, { cause }));

@@ -59,13 +59,17 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       uplink.leave();
-      const { stuck } = await pool.stop(resolved.drainTimeout);
+      // The server's stop order (README, "Shutdown"): workers drain and keep refusing until the uplink that
+      // feeds them has stopped, and only then close their sockets.
+      await pool.drain(resolved.drainTimeout);
       await uplink.close();
-      settleClosed(
-        stuck.length === 0
-          ? undefined
-          : new ServerError("STOP_TIMEOUT", `worker(s) ${stuck.join(", ")} did not stop (stuck in synchronous code?)`),
-      );
+      let failure: unknown;
+      try {
+        await pool.close();
+      } catch (error) {
+        failure = error;
+      }
+      settleClosed(failure);
     })();
     return stopping;
   };
