@@ -1,9 +1,19 @@
-import { BatchWriter, EncodeError, seqOf, type Codec, type Envelope } from "@zpb/proto";
+import {
+  BATCH_LIMITS,
+  BatchWriter,
+  DecodeError,
+  EncodeError,
+  seqOf,
+  splitBatch,
+  type BatchLimits,
+  type Codec,
+  type Envelope,
+} from "@zpb/proto";
 import { Dealer, type CurveClientKeys, type OptionsFor, type Received, type SocketOptions } from "@zpb/transport";
-import { codecOrDefault } from "@zpb/transport/internal";
+import { codecOrDefault, decodeBatch } from "@zpb/transport/internal";
 import { onAbort } from "./abort.js";
 import { clientCurveOptions, CurveGuard } from "./curve.js";
-import { AbortedError, ClientError, ClosedError, TimeoutError } from "./errors.js";
+import { AbortedError, BadReplyError, ClientError, ClosedError, TimeoutError } from "./errors.js";
 import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
 import { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
 import { Slots } from "./slots.js";
@@ -67,7 +77,21 @@ export interface PipelinedClientStats {
   badReplies: number;
 }
 
+/**
+ * What requestMany() resolves with: one entry per request, in request order — the reply, or the error that
+ * item got (a RemoteError for an ErrorReply, a BadReplyError for an item that did not decode or match).
+ */
+export type ManyReplies<T> = Array<T | Error>;
+
+/** A requestMany() call while in flight: its batch frame until sent, then the keys its replies must carry. */
+interface ManyRequest<T> {
+  frame: Buffer | undefined;
+  keys: RequestKey[];
+  resolve: (replies: ManyReplies<T>) => void;
+}
+
 interface InFlight<T> {
+  /** The request's key; for a requestMany() batch, its first request's key. */
   key: RequestKey;
   message: T;
   resolve: (reply: T) => void;
@@ -82,6 +106,8 @@ interface InFlight<T> {
   batch: InFlight<T>[] | undefined;
   /** Set once the request is settled, so a still-queued send is skipped. */
   done: boolean;
+  /** Set for a requestMany() batch: the entry stands for all of its requests. */
+  many: ManyRequest<T> | undefined;
 }
 
 /** Drop settled entries from the front of a queue once this many have piled up there. */
@@ -115,11 +141,14 @@ export class PipelinedClient<T = Envelope> {
   private readonly keyOf: (message: T) => RequestKey | undefined;
   private readonly remoteError: RemoteErrorOf<T> | null;
   private readonly inFlight = new Map<RequestKey, InFlight<T>>();
+  /** requestMany() batches in flight, by their first request's key. */
+  private readonly manyInFlight = new Map<RequestKey, InFlight<T>>();
   /** Requests waiting to be sent, from sendHead on; queuedAt is when the oldest of them was queued. */
   private sendQueue: InFlight<T>[] = [];
   private sendHead = 0;
   private queuedAt = 0;
   private readonly writer = new BatchWriter();
+  private readonly batchLimits: BatchLimits;
   private sending = false;
   /**
    * Requests on the default timeout, in the order their deadlines fall (same timeout, FIFO): one timer for
@@ -145,6 +174,8 @@ export class PipelinedClient<T = Envelope> {
     this.keyOf = (o.keyOf ?? seqOf) as (message: T) => RequestKey | undefined;
     this.remoteError = o.remoteError === undefined ? envelopeRemoteError : o.remoteError;
     this.codec = codecOrDefault(o.codec);
+    // Replies come back in batches no larger than the requests we sent.
+    this.batchLimits = { maxItems: Math.max(this.maxBatch, BATCH_LIMITS.maxItems) };
     const curve = clientCurveOptions(o.curve);
     this.dealer = new Dealer<T>({
       linger: CLIENT_DEFAULTS.linger,
@@ -152,8 +183,7 @@ export class PipelinedClient<T = Envelope> {
       ...curve,
       codec: this.codec,
       delimiter: o.delimiter ?? false,
-      // Replies come back in batches no larger than the requests we sent.
-      batchLimits: { maxItems: Math.max(this.maxBatch, 4096) },
+      batchLimits: this.batchLimits,
     });
     if (curve.curvePublicKey !== undefined) {
       this.guard = new CurveGuard(
@@ -161,7 +191,7 @@ export class PipelinedClient<T = Envelope> {
         this.endpoint,
         curve.curvePublicKey,
         (error) => {
-          for (const entry of [...this.inFlight.values()]) this.fail(entry, error);
+          this.failAll(error);
         },
         CLIENT_DEFAULTS.refusedRetryMs,
       );
@@ -170,9 +200,9 @@ export class PipelinedClient<T = Envelope> {
     this.receiving = this.receiveLoop();
   }
 
-  /** Requests in flight right now. */
+  /** Requests in flight right now (each request of a requestMany() batch counts). */
   get pending(): number {
-    return this.inFlight.size;
+    return this.slots.inUse;
   }
 
   /** Callers waiting for a window slot. */
@@ -198,19 +228,102 @@ export class PipelinedClient<T = Envelope> {
     return this.slots.acquire(signal).then(() => this.start(key, message, timeoutMs, signal));
   }
 
+  /**
+   * Sends `messages` as one batch (docs/wire.md, "Batches") and resolves with their replies in request
+   * order: one promise, one timeout and one ZeroMQ message for the whole batch, items encoded straight into
+   * the batch frame and replies decoded straight from the reply's — the way to millions of requests a second.
+   * An item's ErrorReply is that item's RemoteError in the result, not a rejection. Rejects as a whole with
+   * TimeoutError (no reply within `timeoutMs`), AbortedError, ClosedError, EncodeError (an item that cannot
+   * be encoded), RemoteError (the server refused the whole batch, e.g. over its `maxBatchItems`),
+   * BadReplyError (the reply batch does not split or holds another number of items), or ClientError
+   * "BAD_REQUEST" (a message without a key, the first key already in flight, or more messages than the
+   * window or BATCH_LIMITS.maxItems). The batch takes one window slot per message, so it waits until that
+   * many are free. Needs a peer that speaks the batch wire (the zpb server does), whatever `maxBatch` is.
+   */
+  requestMany(messages: readonly T[], options: CallOptions = {}): Promise<ManyReplies<T>> {
+    if (this.closed) return Promise.reject(new ClosedError("pipelined client"));
+    if (this.guard?.error) return Promise.reject(this.guard.error);
+    const count = messages.length;
+    if (count === 0) return Promise.resolve([]);
+    const limit = Math.min(this.slots.capacity, BATCH_LIMITS.maxItems);
+    if (count > limit) {
+      const bound = limit === this.slots.capacity ? "the window" : "BATCH_LIMITS.maxItems";
+      return Promise.reject(new ClientError("BAD_REQUEST", `${count} requests exceed ${bound} (${limit})`));
+    }
+    const keys = new Array<RequestKey>(count);
+    const writer = this.writer;
+    try {
+      for (let i = 0; i < count; i++) {
+        const message = messages[i]!;
+        const key = this.keyOf(message);
+        if (key === undefined) throw new ClientError("BAD_REQUEST", `request ${i} has no key to match its reply by`);
+        keys[i] = key;
+        writer.addMessage(this.codec, message);
+      }
+    } catch (error) {
+      writer.reset();
+      return Promise.reject(error);
+    }
+    const many: ManyRequest<T> = { frame: writer.finish(), keys, resolve: () => {} };
+    const { signal, timeoutMs } = options;
+    if (signal === undefined && this.slots.tryAcquire(count))
+      return this.startMany(many, messages[0]!, timeoutMs, undefined);
+    return this.slots.acquire(signal, count).then(() => this.startMany(many, messages[0]!, timeoutMs, signal));
+  }
+
   /** Closes the socket and rejects every pending and waiting request with ClosedError; resolves when the loops end. */
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
       const error = new ClosedError("pipelined client");
       this.slots.rejectWaiters(error);
-      for (const entry of [...this.inFlight.values()]) this.fail(entry, error);
+      this.failAll(error);
       this.sendQueue = [];
       this.sendHead = 0;
       this.guard?.close();
       this.dealer.close();
     }
     await this.receiving;
+  }
+
+  private failAll(error: unknown): void {
+    for (const entry of [...this.inFlight.values(), ...this.manyInFlight.values()]) this.fail(entry, error);
+  }
+
+  // A requestMany() batch that holds its window slots: registered by its first key, timed once, queued.
+  private startMany(
+    many: ManyRequest<T>,
+    first: T,
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<ManyReplies<T>> {
+    const key = many.keys[0]!;
+    let refusal: Error | undefined;
+    if (this.closed) refusal = new ClosedError("pipelined client");
+    else if (this.manyInFlight.has(key) || this.inFlight.has(key)) {
+      refusal = new ClientError("BAD_REQUEST", `a request with key ${String(key)} is already in flight`);
+    } else if (signal?.aborted) refusal = new AbortedError(signal.reason);
+    if (refusal !== undefined) {
+      this.slots.release(many.keys.length);
+      return Promise.reject(refusal);
+    }
+    return new Promise<ManyReplies<T>>((resolve, reject) => {
+      many.resolve = resolve;
+      const entry: InFlight<T> = {
+        key,
+        message: first,
+        resolve: noop,
+        reject,
+        deadline: 0,
+        timer: undefined,
+        disposeAbort: undefined,
+        batch: undefined,
+        done: false,
+        many,
+      };
+      this.manyInFlight.set(key, entry);
+      this.register(entry, timeoutMs, signal);
+    });
   }
 
   // A request that holds a window slot: registered, timed, and queued for the send loop.
@@ -240,21 +353,27 @@ export class PipelinedClient<T = Envelope> {
         disposeAbort: undefined,
         batch: undefined,
         done: false,
+        many: undefined,
       };
       this.inFlight.set(key, entry);
-      this.startTimeout(entry, timeoutMs ?? this.timeoutMs);
-      if (signal !== undefined) {
-        entry.disposeAbort = onAbort(signal, () => this.fail(entry, new AbortedError(signal.reason)));
-      }
-      if (this.sendHead === this.sendQueue.length) this.queuedAt = performance.now();
-      this.sendQueue.push(entry);
-      if (!this.sending) {
-        this.sending = true;
-        // A microtask, not a timer: every request queued in this turn of the event loop is in the queue by
-        // the time the loop runs, and a lone request goes out with no added delay.
-        queueMicrotask(() => void this.sendLoop());
-      }
+      this.register(entry, timeoutMs, signal);
     });
+  }
+
+  // Times an entry, ties it to its signal and queues it for the send loop.
+  private register(entry: InFlight<T>, timeoutMs: number | undefined, signal: AbortSignal | undefined): void {
+    this.startTimeout(entry, timeoutMs ?? this.timeoutMs);
+    if (signal !== undefined) {
+      entry.disposeAbort = onAbort(signal, () => this.fail(entry, new AbortedError(signal.reason)));
+    }
+    if (this.sendHead === this.sendQueue.length) this.queuedAt = performance.now();
+    this.sendQueue.push(entry);
+    if (!this.sending) {
+      this.sending = true;
+      // A microtask, not a timer: every request queued in this turn of the event loop is in the queue by
+      // the time the loop runs, and a lone request goes out with no added delay.
+      queueMicrotask(() => void this.sendLoop());
+    }
   }
 
   private startTimeout(entry: InFlight<T>, timeoutMs: number): void {
@@ -286,9 +405,9 @@ export class PipelinedClient<T = Envelope> {
   private expire(entry: InFlight<T>, timeoutMs: number): void {
     if (entry.done) return;
     this.stats.timeouts++;
-    const key = String(entry.key);
+    const what = entry.many === undefined ? `request ${String(entry.key)}` : `batch ${String(entry.key)}`;
     const hint = this.guard?.timeoutHint() ?? "";
-    this.fail(entry, new TimeoutError(`no reply to request ${key} within ${timeoutMs} ms${hint}`, 1, timeoutMs));
+    this.fail(entry, new TimeoutError(`no reply to ${what} within ${timeoutMs} ms${hint}`, 1, timeoutMs));
   }
 
   // Settled entries at the front of the deadline queue are dropped now; an empty queue stops the timer, so an
@@ -314,8 +433,14 @@ export class PipelinedClient<T = Envelope> {
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     entry.disposeAbort?.();
     entry.batch = undefined;
-    if (this.inFlight.get(entry.key) === entry) this.inFlight.delete(entry.key);
-    this.slots.release();
+    if (entry.many === undefined) {
+      if (this.inFlight.get(entry.key) === entry) this.inFlight.delete(entry.key);
+      this.slots.release();
+    } else {
+      entry.many.frame = undefined;
+      if (this.manyInFlight.get(entry.key) === entry) this.manyInFlight.delete(entry.key);
+      this.slots.release(entry.many.keys.length);
+    }
     if (this.deadlines[this.deadlineHead] === entry) this.compactDeadlines();
     return true;
   }
@@ -333,6 +458,15 @@ export class PipelinedClient<T = Envelope> {
         const batch = this.takeBatch();
         if (batch.length === 0) return;
         try {
+          const many = batch[0]!.many;
+          if (many !== undefined) {
+            const frame = many.frame!;
+            many.frame = undefined;
+            await this.dealer.sendBatchBytes(frame, many.keys.length);
+            this.stats.batches++;
+            this.stats.sent += many.keys.length;
+            continue;
+          }
           if (batch.length === 1) await this.dealer.send(batch[0]!.message);
           else await this.sendBatch(batch);
           this.stats.sent += batch.length;
@@ -345,13 +479,18 @@ export class PipelinedClient<T = Envelope> {
     }
   }
 
-  // Up to maxBatch queued requests that are still waiting (one that timed out or was aborted is not sent late).
+  // Up to maxBatch queued requests that are still waiting (one that timed out or was aborted is not sent late);
+  // a requestMany() batch travels alone, as it was built.
   private takeBatch(): InFlight<T>[] {
     const batch: InFlight<T>[] = [];
     const queue = this.sendQueue;
     while (this.sendHead < queue.length && batch.length < this.maxBatch) {
-      const entry = queue[this.sendHead++]!;
-      if (!entry.done) batch.push(entry);
+      const entry = queue[this.sendHead]!;
+      if (entry.many !== undefined && batch.length > 0) break;
+      this.sendHead++;
+      if (entry.done) continue;
+      batch.push(entry);
+      if (entry.many !== undefined) break;
     }
     if (this.sendHead === queue.length) {
       this.sendQueue = [];
@@ -404,15 +543,86 @@ export class PipelinedClient<T = Envelope> {
   // The single receive loop: runs until the socket closes; bad or unmatched replies are counted, never thrown.
   private async receiveLoop(): Promise<void> {
     try {
-      for (let incoming = await this.dealer.receiveMany(); incoming !== undefined; ) {
-        if (incoming.refused !== undefined) this.stats.badReplies++;
-        for (const received of incoming.items) this.settle(received, incoming.batch);
-        incoming = await this.dealer.receiveMany();
+      for (let incoming = await this.dealer.receiveUnsplit(); incoming !== undefined; ) {
+        if (incoming.batch === undefined) this.settle(incoming.received, false);
+        else this.settleBatch(incoming.batch);
+        incoming = await this.dealer.receiveUnsplit();
       }
     } catch (error) {
       // The socket failed under us: nothing more will be received, so fail what is waiting.
-      for (const entry of [...this.inFlight.values()]) this.fail(entry, error);
+      this.failAll(error);
     }
+  }
+
+  // A batch reply: the answer to a requestMany() batch when its first item's key is one (decoded straight into
+  // the result), else replies to requests the send loop coalesced, each settled on its own.
+  private settleBatch(frame: Buffer): void {
+    if (this.manyInFlight.size > 0 && this.settleMany(frame)) return;
+    const incoming = decodeBatch(this.codec, frame, [frame], this.dealer.counters, this.batchLimits);
+    if (incoming.refused !== undefined) this.stats.badReplies++;
+    for (const received of incoming.items) this.settle(received, true);
+  }
+
+  // False when the batch answers no requestMany() batch in flight.
+  private settleMany(frame: Buffer): boolean {
+    let parts: Buffer[];
+    try {
+      parts = splitBatch(frame, this.batchLimits);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      return false;
+    }
+    const codec = this.codec;
+    let first: T;
+    try {
+      first = codec.decode(parts[0]!);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      return false;
+    }
+    const key = this.keyOf(first);
+    const entry = key === undefined ? undefined : this.manyInFlight.get(key);
+    if (entry === undefined) return false;
+    const many = entry.many!;
+    const count = parts.length;
+    this.dealer.counters.received += count;
+    if (count !== many.keys.length) {
+      this.stats.badReplies += count;
+      const error = new DecodeError("MALFORMED", `${count} replies to a batch of ${many.keys.length} requests`);
+      this.fail(entry, new BadReplyError(error));
+      return true;
+    }
+    const replies: ManyReplies<T> = new Array<T | Error>(count);
+    const keys = many.keys;
+    const remoteError = this.remoteError;
+    for (let i = 0; i < count; i++) {
+      let reply: T;
+      if (i === 0) reply = first;
+      else {
+        try {
+          reply = codec.decode(parts[i]!);
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+          this.dealer.counters.decodeErrors++;
+          this.stats.badReplies++;
+          replies[i] = new BadReplyError(error);
+          continue;
+        }
+        if (this.keyOf(reply) !== keys[i]) {
+          this.stats.unmatched++;
+          const error = new DecodeError(
+            "MALFORMED",
+            `reply ${i} of the batch does not match request ${String(keys[i])}`,
+          );
+          replies[i] = new BadReplyError(error);
+          continue;
+        }
+      }
+      this.stats.replies++;
+      replies[i] = remoteError?.(reply) ?? reply;
+    }
+    if (this.release(entry)) many.resolve(replies);
+    return true;
   }
 
   private settle(received: Received<T>, inBatch: boolean): void {
@@ -421,6 +631,17 @@ export class PipelinedClient<T = Envelope> {
       return;
     }
     const key = this.keyOf(received.message);
+    if (!inBatch && key !== undefined && this.manyInFlight.size > 0) {
+      // A single-frame reply keyed by a requestMany() batch's first request: the server refused the whole batch.
+      const many = this.manyInFlight.get(key);
+      if (many !== undefined) {
+        this.stats.replies++;
+        const remote = this.remoteError?.(received.message);
+        const error = new DecodeError("MALFORMED", "a single reply to a batch that is not an error reply");
+        this.fail(many, remote ?? new BadReplyError(error));
+        return;
+      }
+    }
     const entry = key === undefined ? undefined : this.inFlight.get(key);
     if (entry === undefined) {
       this.stats.unmatched++;
@@ -439,6 +660,8 @@ export class PipelinedClient<T = Envelope> {
     if (mates !== undefined) for (const mate of mates) this.fail(mate, remote);
   }
 }
+
+function noop(): void {}
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
