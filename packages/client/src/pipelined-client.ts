@@ -298,32 +298,26 @@ export class PipelinedClient<T = Envelope> {
     signal: AbortSignal | undefined,
   ): Promise<ManyReplies<T>> {
     const key = many.keys[0]!;
-    let refusal: Error | undefined;
-    if (this.closed) refusal = new ClosedError("pipelined client");
-    else if (this.manyInFlight.has(key) || this.inFlight.has(key)) {
-      refusal = new ClientError("BAD_REQUEST", `a request with key ${String(key)} is already in flight`);
-    } else if (signal?.aborted) refusal = new AbortedError(signal.reason);
+    const refusal = this.refusal(key, signal, this.manyInFlight.has(key));
     if (refusal !== undefined) {
       this.slots.release(many.keys.length);
       return Promise.reject(refusal);
     }
     return new Promise<ManyReplies<T>>((resolve, reject) => {
       many.resolve = resolve;
-      const entry: InFlight<T> = {
-        key,
-        message: first,
-        resolve: noop,
-        reject,
-        deadline: 0,
-        timer: undefined,
-        disposeAbort: undefined,
-        batch: undefined,
-        done: false,
-        many,
-      };
+      const entry = newEntry<T>(key, first, noop, reject, many);
       this.manyInFlight.set(key, entry);
       this.register(entry, timeoutMs, signal);
     });
+  }
+
+  // Why a request (or a batch, by its first key) that got its window slots cannot start, if it cannot.
+  private refusal(key: RequestKey, signal: AbortSignal | undefined, keyTaken = false): Error | undefined {
+    if (this.closed) return new ClosedError("pipelined client");
+    if (keyTaken || this.inFlight.has(key)) {
+      return new ClientError("BAD_REQUEST", `a request with key ${String(key)} is already in flight`);
+    }
+    return signal?.aborted ? new AbortedError(signal.reason) : undefined;
   }
 
   // A request that holds a window slot: registered, timed, and queued for the send loop.
@@ -333,28 +327,13 @@ export class PipelinedClient<T = Envelope> {
     timeoutMs: number | undefined,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    let refusal: Error | undefined;
-    if (this.closed) refusal = new ClosedError("pipelined client");
-    else if (this.inFlight.has(key)) {
-      refusal = new ClientError("BAD_REQUEST", `a request with key ${String(key)} is already in flight`);
-    } else if (signal?.aborted) refusal = new AbortedError(signal.reason);
+    const refusal = this.refusal(key, signal);
     if (refusal !== undefined) {
       this.slots.release();
       return Promise.reject(refusal);
     }
     return new Promise<T>((resolve, reject) => {
-      const entry: InFlight<T> = {
-        key,
-        message,
-        resolve,
-        reject,
-        deadline: 0,
-        timer: undefined,
-        disposeAbort: undefined,
-        batch: undefined,
-        done: false,
-        many: undefined,
-      };
+      const entry = newEntry(key, message, resolve, reject, undefined);
       this.inFlight.set(key, entry);
       this.register(entry, timeoutMs, signal);
     });
@@ -662,6 +641,27 @@ export class PipelinedClient<T = Envelope> {
 }
 
 function noop(): void {}
+
+function newEntry<T>(
+  key: RequestKey,
+  message: T,
+  resolve: (reply: T) => void,
+  reject: (error: unknown) => void,
+  many: ManyRequest<T> | undefined,
+): InFlight<T> {
+  return {
+    key,
+    message,
+    resolve,
+    reject,
+    deadline: 0,
+    timer: undefined,
+    disposeAbort: undefined,
+    batch: undefined,
+    done: false,
+    many,
+  };
+}
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
