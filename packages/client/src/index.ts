@@ -1,6 +1,6 @@
 // @zpb/client — reliable zpb clients (Lazy Pirate REQ, pipelined DEALER, SUB/PUB, echo): what applications
 // use. The plumbing sibling zpb packages share beyond that is in "@zpb/client/internal".
-export { CLIENT_DEFAULTS, type CallOptions } from "./options.js";
+export { CLIENT_DEFAULTS, type CallOptions, type RequestOptions } from "./options.js";
 export {
   AbortedError,
   BadReplyError,
@@ -16,7 +16,6 @@ export {
   RequestClient,
   type RequestClientOptions,
   type RequestClientStats,
-  type RequestOptions,
 } from "./request-client.js";
 export {
   PipelinedClient,

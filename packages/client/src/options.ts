@@ -31,6 +31,19 @@ export const CLIENT_DEFAULTS = {
    */
   refusedRetryMs: 1000,
   endpoints: DEFAULT_ENDPOINTS,
+  /**
+   * A client spread over several servers (`endpoints`): a server whose request failed (timed out, or refused
+   * CODE_UNAVAILABLE) sits out `backOff.minMs`, doubling with each failure in a row up to `backOff.maxMs`,
+   * or until it answers. Its sockets queue only to servers whose connection is complete (ZMQ_IMMEDIATE), and
+   * send ZMTP heartbeats, so a server that vanishes without closing its connection (a partition, a stopped
+   * host) is disconnected within `heartbeatTimeout` and reconnected by libzmq later.
+   */
+  failover: {
+    backOff: { minMs: 500, maxMs: 8000 },
+    immediate: true,
+    heartbeatInterval: 1000,
+    heartbeatTimeout: 3000,
+  },
 } as const;
 
 /** Per-call options shared by every request-style client. */
@@ -39,6 +52,27 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Cancels the call; it then rejects with AbortedError. */
   signal?: AbortSignal;
+}
+
+/** Per-request options of the request-style clients: a timeout per attempt, retries, and an AbortSignal. */
+export interface RequestOptions extends CallOptions {
+  /**
+   * How often the request may be sent again after a timeout or a CODE_UNAVAILABLE reply; overrides the client's
+   * `retries`. Allow it only for requests that are safe to run twice: a timed-out one may have run.
+   */
+  retries?: number;
+}
+
+/**
+ * The servers a client talks to: `endpoints` when given (at least one), else `[endpoint]`, else the default.
+ * Throws RangeError for an empty list.
+ */
+export function endpointsOf(options: { endpoint?: string; endpoints?: readonly string[] }, fallback: string): string[] {
+  if (options.endpoints !== undefined) {
+    if (options.endpoints.length === 0) throw new RangeError("endpoints must list at least one endpoint");
+    return [...options.endpoints];
+  }
+  return [options.endpoint ?? fallback];
 }
 
 /** Drops undefined values so they don't override defaults in a spread. */

@@ -1,21 +1,12 @@
-import {
-  BATCH_LIMITS,
-  BatchWriter,
-  DecodeError,
-  EncodeError,
-  seqOf,
-  splitBatch,
-  type BatchLimits,
-  type Codec,
-  type Envelope,
-} from "@zpb/proto";
-import { Dealer, type CurveClientKeys, type OptionsFor, type Received, type SocketOptions } from "@zpb/transport";
-import { codecOrDefault, decodeBatch } from "@zpb/transport/internal";
+import { BATCH_LIMITS, BatchWriter, DecodeError, EncodeError, seqOf, type Codec, type Envelope } from "@zpb/proto";
+import type { CurveClientKeys, Incoming, OptionsFor, Received, SocketOptions } from "@zpb/transport";
+import { codecOrDefault } from "@zpb/transport/internal";
 import { onAbort } from "./abort.js";
 import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { AbortedError, BadReplyError, ClientError, ClosedError, TimeoutError } from "./errors.js";
-import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
-import { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
+import { CLIENT_DEFAULTS, endpointsOf, stripUndefined, type CallOptions, type RequestOptions } from "./options.js";
+import { envelopeRemoteError, isUnavailable, type RemoteErrorOf } from "./remote.js";
+import { DealerRoute, ServersRoute, type Route } from "./routes.js";
 import { Slots } from "./slots.js";
 
 /** What pairs a reply with its request: equal keys match. undefined means "cannot be matched". */
@@ -24,6 +15,20 @@ export type RequestKey = string | number | bigint;
 export interface PipelinedClientOptions<T = Envelope> {
   /** The ROUTER endpoint to connect to. Default: DEFAULT_ENDPOINTS.router (tcp://127.0.0.1:7000). */
   endpoint?: string;
+  /**
+   * Several servers of one service, instead of `endpoint` (the zguide's Freelance pattern): requests go
+   * round-robin to the servers that are connected; a server that is not connected gets none (nothing is
+   * lost to it); one whose request timed out or was refused CODE_UNAVAILABLE sits out a back-off
+   * (`CLIENT_DEFAULTS.failover`), and gets requests again afterwards or as soon as it answers. Its timed-out
+   * requests are resent to another server when they may be retried (`retries`).
+   */
+  endpoints?: string[];
+  /**
+   * How often a request that timed out, or was answered CODE_UNAVAILABLE, is sent again (with a fresh
+   * timeout); `request(msg, { retries })` overrides it per call. Default 0: a timed-out request may have run,
+   * so only requests that are safe to run twice should be retried.
+   */
+  retries?: number;
   /** How requests are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Requests in flight at once; callers beyond it wait for a slot. Default 100. */
@@ -69,8 +74,10 @@ export interface PipelinedClientStats {
   batches: number;
   /** Replies that settled their request (answers and ErrorReplies). */
   replies: number;
-  /** Requests that got no reply within their timeout. */
+  /** Attempts that got no reply within their timeout (each retried one counts once per attempt). */
   timeouts: number;
+  /** Requests sent again after a timeout or a CODE_UNAVAILABLE reply. */
+  retries: number;
   /** Decoded replies that matched no request in flight (late, duplicate, or foreign). */
   unmatched: number;
   /** Replies that could not be decoded or had bad frames (they cannot be matched either). */
@@ -98,8 +105,20 @@ interface InFlight<T> {
   reject: (error: unknown) => void;
   /** performance.now() ms when a request on the default timeout expires (see the deadline queue). */
   deadline: number;
-  /** Only for a request with its own timeoutMs; the default timeout shares one timer. */
+  /**
+   * Only for a request with its own timeoutMs, or one being retried; the default timeout's first attempt
+   * shares one timer. A request with a timer of its own is skipped by the deadline queue.
+   */
   timer: NodeJS.Timeout | undefined;
+  /** The timeout of each attempt, in ms. */
+  timeoutMs: number;
+  /** The server the last attempt went to (a retry prefers another). */
+  server: number | undefined;
+  /** Sends left after this one. */
+  retriesLeft: number;
+  attempts: number;
+  /** In the send queue right now (a retry does not queue it twice). */
+  queued: boolean;
   /** Drops the abort listener, when the call had a signal. */
   disposeAbort: (() => void) | undefined;
   /** The requests it was sent with in one batch (itself included), while in flight. */
@@ -128,11 +147,16 @@ export class PipelinedClient<T = Envelope> {
     batches: 0,
     replies: 0,
     timeouts: 0,
+    retries: 0,
     unmatched: 0,
     badReplies: 0,
   };
+  /** The first (or only) server. */
   readonly endpoint: string;
-  private readonly dealer: Dealer<T>;
+  /** Every server requests are spread over. */
+  readonly endpoints: readonly string[];
+  private readonly retries: number;
+  private readonly route: Route<T>;
   private readonly codec: Codec<T>;
   private readonly slots: Slots;
   private readonly timeoutMs: number;
@@ -148,7 +172,6 @@ export class PipelinedClient<T = Envelope> {
   private sendHead = 0;
   private queuedAt = 0;
   private readonly writer = new BatchWriter();
-  private readonly batchLimits: BatchLimits;
   private sending = false;
   /**
    * Requests on the default timeout, in the order their deadlines fall (same timeout, FIFO): one timer for
@@ -163,7 +186,11 @@ export class PipelinedClient<T = Envelope> {
 
   constructor(...[options = {}]: OptionsFor<T, PipelinedClientOptions<T>, "keyOf">) {
     const o: PipelinedClientOptions<T> = stripUndefined(options);
-    this.endpoint = o.endpoint ?? CLIENT_DEFAULTS.endpoints.router;
+    this.endpoints = endpointsOf(o, CLIENT_DEFAULTS.endpoints.router);
+    this.endpoint = this.endpoints[0]!;
+    this.retries = o.retries ?? 0;
+    if (!Number.isInteger(this.retries) || this.retries < 0)
+      throw new RangeError(`retries must be a non-negative integer, got ${this.retries}`);
     this.slots = new Slots(o.window ?? CLIENT_DEFAULTS.window);
     this.timeoutMs = o.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
     this.maxBatch = positiveInteger("maxBatch", o.maxBatch ?? CLIENT_DEFAULTS.maxBatch);
@@ -174,33 +201,36 @@ export class PipelinedClient<T = Envelope> {
     this.keyOf = (o.keyOf ?? seqOf) as (message: T) => RequestKey | undefined;
     this.remoteError = o.remoteError === undefined ? envelopeRemoteError : o.remoteError;
     this.codec = codecOrDefault(o.codec);
-    // Replies come back in batches no larger than the requests we sent.
-    this.batchLimits = { maxItems: Math.max(this.maxBatch, BATCH_LIMITS.maxItems) };
+    const several = this.endpoints.length > 1;
+    const { backOff, ...failoverSocket } = CLIENT_DEFAULTS.failover;
     const curve = clientCurveOptions(o.curve);
-    this.dealer = new Dealer<T>({
-      linger: CLIENT_DEFAULTS.linger,
-      ...o.socket,
-      ...curve,
+    const routeOptions = {
       codec: this.codec,
       delimiter: o.delimiter ?? false,
-      batchLimits: this.batchLimits,
-    });
-    if (curve.curvePublicKey !== undefined) {
+      socket: { linger: CLIENT_DEFAULTS.linger, ...(several ? failoverSocket : {}), ...o.socket, ...curve },
+      backOff,
+      // Replies come back in batches no larger than the requests we sent.
+      batchLimits: { maxItems: Math.max(this.maxBatch, BATCH_LIMITS.maxItems) },
+    };
+    const route = several
+      ? new ServersRoute<T>(this.endpoints, routeOptions)
+      : new DealerRoute<T>(this.endpoint, routeOptions);
+    this.route = route;
+    // A refused CURVE key fails fast with one server; with several, a refusing server times out and sits out.
+    if (curve.curvePublicKey !== undefined && route instanceof DealerRoute) {
       this.guard = new CurveGuard(
-        this.dealer,
+        route.dealer,
         this.endpoint,
         curve.curvePublicKey,
-        (error) => {
-          this.failAll(error);
-        },
+        (error) => this.failAll(error),
         CLIENT_DEFAULTS.refusedRetryMs,
       );
     }
-    this.dealer.connect(this.endpoint);
+    route.connect();
     this.receiving = this.receiveLoop();
   }
 
-  /** Requests in flight right now (each request of a requestMany() batch counts). */
+  /** Requests in flight right now. */
   get pending(): number {
     return this.slots.inUse;
   }
@@ -212,33 +242,34 @@ export class PipelinedClient<T = Envelope> {
 
   /**
    * Sends `message` once a window slot is free and resolves with its matching reply. Rejects with
-   * TimeoutError, RemoteError (ErrorReply), AbortedError, ClosedError, or ClientError "BAD_REQUEST"
-   * when the message has no key or its key is already in flight.
+   * TimeoutError (after 1 + `retries` attempts), RemoteError (ErrorReply), AbortedError, ClosedError, or
+   * ClientError "BAD_REQUEST" when the message has no key or its key is already in flight. The request keeps
+   * its window slot across retries.
    */
-  request(message: T, options: CallOptions = {}): Promise<T> {
+  request(message: T, options: RequestOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(new ClosedError("pipelined client"));
     if (this.guard?.error) return Promise.reject(this.guard.error);
     const key = this.keyOf(message);
     if (key === undefined) {
       return Promise.reject(new ClientError("BAD_REQUEST", "request has no key to match its reply by"));
     }
-    const { signal, timeoutMs } = options;
+    const { signal } = options;
+    const retries = options.retries ?? this.retries;
     // The common case takes no extra promise: a free slot and no signal.
-    if (signal === undefined && this.slots.tryAcquire()) return this.start(key, message, timeoutMs, undefined);
-    return this.slots.acquire(signal).then(() => this.start(key, message, timeoutMs, signal));
+    if (signal === undefined && this.slots.tryAcquire()) return this.start(key, message, options, retries);
+    return this.slots.acquire(signal).then(() => this.start(key, message, options, retries));
   }
 
   /**
    * Sends `messages` as one batch (docs/wire.md, "Batches") and resolves with their replies in request
    * order: one promise, one timeout and one ZeroMQ message for the whole batch, items encoded straight into
-   * the batch frame and replies decoded straight from the reply's — the way to millions of requests a second.
-   * An item's ErrorReply is that item's RemoteError in the result, not a rejection. Rejects as a whole with
-   * TimeoutError (no reply within `timeoutMs`), AbortedError, ClosedError, EncodeError (an item that cannot
-   * be encoded), RemoteError (the server refused the whole batch, e.g. over its `maxBatchItems`),
-   * BadReplyError (the reply batch does not split or holds another number of items), or ClientError
-   * "BAD_REQUEST" (a message without a key, the first key already in flight, or more messages than the
-   * window or BATCH_LIMITS.maxItems). The batch takes one window slot per message, so it waits until that
-   * many are free. Needs a peer that speaks the batch wire (the zpb server does), whatever `maxBatch` is.
+   * the batch frame — the way to millions of requests a second. An item's ErrorReply is that item's
+   * RemoteError in the result, not a rejection. Rejects as a whole with TimeoutError (no reply within
+   * `timeoutMs`; a batch is not retried), AbortedError, ClosedError, EncodeError (an item that cannot be
+   * encoded), RemoteError (the server refused the whole batch, e.g. over its `maxBatchItems`), BadReplyError
+   * (the reply batch holds another number of items), or ClientError "BAD_REQUEST" (a message without a key,
+   * the first key already in flight, or more messages than the window or BATCH_LIMITS.maxItems). The batch
+   * takes one window slot per message. Needs a peer that speaks the batch wire (the zpb server does).
    */
   requestMany(messages: readonly T[], options: CallOptions = {}): Promise<ManyReplies<T>> {
     if (this.closed) return Promise.reject(new ClosedError("pipelined client"));
@@ -264,11 +295,10 @@ export class PipelinedClient<T = Envelope> {
       writer.reset();
       return Promise.reject(error);
     }
-    const many: ManyRequest<T> = { frame: writer.finish(), keys, resolve: () => {} };
-    const { signal, timeoutMs } = options;
-    if (signal === undefined && this.slots.tryAcquire(count))
-      return this.startMany(many, messages[0]!, timeoutMs, undefined);
-    return this.slots.acquire(signal, count).then(() => this.startMany(many, messages[0]!, timeoutMs, signal));
+    const many: ManyRequest<T> = { frame: writer.finish(), keys, resolve: noop };
+    const first = messages[0]!;
+    if (options.signal === undefined && this.slots.tryAcquire(count)) return this.startMany(many, first, options);
+    return this.slots.acquire(options.signal, count).then(() => this.startMany(many, first, options));
   }
 
   /** Closes the socket and rejects every pending and waiting request with ClosedError; resolves when the loops end. */
@@ -281,34 +311,13 @@ export class PipelinedClient<T = Envelope> {
       this.sendQueue = [];
       this.sendHead = 0;
       this.guard?.close();
-      this.dealer.close();
+      this.route.close();
     }
     await this.receiving;
   }
 
   private failAll(error: unknown): void {
     for (const entry of [...this.inFlight.values(), ...this.manyInFlight.values()]) this.fail(entry, error);
-  }
-
-  // A requestMany() batch that holds its window slots: registered by its first key, timed once, queued.
-  private startMany(
-    many: ManyRequest<T>,
-    first: T,
-    timeoutMs: number | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<ManyReplies<T>> {
-    const key = many.keys[0]!;
-    const refusal = this.refusal(key, signal, this.manyInFlight.has(key));
-    if (refusal !== undefined) {
-      this.slots.release(many.keys.length);
-      return Promise.reject(refusal);
-    }
-    return new Promise<ManyReplies<T>>((resolve, reject) => {
-      many.resolve = resolve;
-      const entry = newEntry<T>(key, first, noop, reject, many);
-      this.manyInFlight.set(key, entry);
-      this.register(entry, timeoutMs, signal);
-    });
   }
 
   // Why a request (or a batch, by its first key) that got its window slots cannot start, if it cannot.
@@ -320,31 +329,77 @@ export class PipelinedClient<T = Envelope> {
     return signal?.aborted ? new AbortedError(signal.reason) : undefined;
   }
 
+  // A requestMany() batch that holds its window slots: registered by its first key, timed once, queued.
+  private startMany(many: ManyRequest<T>, first: T, options: CallOptions): Promise<ManyReplies<T>> {
+    const key = many.keys[0]!;
+    const refusal = this.refusal(key, options.signal, this.manyInFlight.has(key));
+    if (refusal !== undefined) {
+      this.slots.release(many.keys.length);
+      return Promise.reject(refusal);
+    }
+    return new Promise<ManyReplies<T>>((resolve, reject) => {
+      many.resolve = resolve;
+      const entry = this.newEntry(key, first, noop, reject, options, 0, many);
+      this.manyInFlight.set(key, entry);
+      this.register(entry, options.signal);
+    });
+  }
+
   // A request that holds a window slot: registered, timed, and queued for the send loop.
-  private start(
-    key: RequestKey,
-    message: T,
-    timeoutMs: number | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<T> {
-    const refusal = this.refusal(key, signal);
+  private start(key: RequestKey, message: T, options: RequestOptions, retries: number): Promise<T> {
+    const refusal = this.refusal(key, options.signal);
     if (refusal !== undefined) {
       this.slots.release();
       return Promise.reject(refusal);
     }
     return new Promise<T>((resolve, reject) => {
-      const entry = newEntry(key, message, resolve, reject, undefined);
+      const entry = this.newEntry(key, message, resolve, reject, options, retries, undefined);
       this.inFlight.set(key, entry);
-      this.register(entry, timeoutMs, signal);
+      this.register(entry, options.signal);
     });
   }
 
+  private newEntry(
+    key: RequestKey,
+    message: T,
+    resolve: (reply: T) => void,
+    reject: (error: unknown) => void,
+    options: CallOptions,
+    retries: number,
+    many: ManyRequest<T> | undefined,
+  ): InFlight<T> {
+    return {
+      key,
+      message,
+      resolve,
+      reject,
+      deadline: 0,
+      timer: undefined,
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      server: undefined,
+      retriesLeft: retries,
+      attempts: 1,
+      queued: false,
+      disposeAbort: undefined,
+      batch: undefined,
+      done: false,
+      many,
+    };
+  }
+
   // Times an entry, ties it to its signal and queues it for the send loop.
-  private register(entry: InFlight<T>, timeoutMs: number | undefined, signal: AbortSignal | undefined): void {
-    this.startTimeout(entry, timeoutMs ?? this.timeoutMs);
+  private register(entry: InFlight<T>, signal: AbortSignal | undefined): void {
+    this.startTimeout(entry);
     if (signal !== undefined) {
       entry.disposeAbort = onAbort(signal, () => this.fail(entry, new AbortedError(signal.reason)));
     }
+    this.enqueue(entry);
+  }
+
+  // Queues a request for the send loop, and starts the loop when it is idle.
+  private enqueue(entry: InFlight<T>): void {
+    if (entry.queued) return;
+    entry.queued = true;
     if (this.sendHead === this.sendQueue.length) this.queuedAt = performance.now();
     this.sendQueue.push(entry);
     if (!this.sending) {
@@ -355,14 +410,16 @@ export class PipelinedClient<T = Envelope> {
     }
   }
 
-  private startTimeout(entry: InFlight<T>, timeoutMs: number): void {
-    if (timeoutMs !== this.timeoutMs) {
-      entry.timer = setTimeout(() => this.expire(entry, timeoutMs), timeoutMs);
+  // A first attempt on the default timeout joins the deadline queue; any other attempt gets a timer of its own
+  // (retries are rare, and a retried request would break the queue's deadline order).
+  private startTimeout(entry: InFlight<T>): void {
+    if (entry.timeoutMs !== this.timeoutMs || entry.attempts > 1) {
+      entry.timer = setTimeout(() => this.expire(entry), entry.timeoutMs);
       return;
     }
-    entry.deadline = performance.now() + timeoutMs;
+    entry.deadline = performance.now() + entry.timeoutMs;
     this.deadlines.push(entry);
-    this.deadlineTimer ??= setTimeout(this.onDeadline, timeoutMs);
+    this.deadlineTimer ??= setTimeout(this.onDeadline, entry.timeoutMs);
   }
 
   // Times out every default-timeout request whose deadline passed, then waits for the next one.
@@ -377,23 +434,45 @@ export class PipelinedClient<T = Envelope> {
         this.deadlineTimer = setTimeout(this.onDeadline, Math.ceil(head.deadline - now));
         return;
       }
-      this.expire(head, this.timeoutMs);
+      this.deadlineHead++;
+      this.expire(head);
     }
   };
 
-  private expire(entry: InFlight<T>, timeoutMs: number): void {
+  // An attempt got no reply in time: retry it while it may, else fail it with TimeoutError.
+  private expire(entry: InFlight<T>): void {
     if (entry.done) return;
     this.stats.timeouts++;
-    const what = entry.many === undefined ? `request ${String(entry.key)}` : `batch ${String(entry.key)}`;
+    if (this.retry(entry)) return;
+    const { attempts, timeoutMs } = entry;
+    const tries = attempts === 1 ? "" : ` (${attempts} attempts)`;
     const hint = this.guard?.timeoutHint() ?? "";
-    this.fail(entry, new TimeoutError(`no reply to ${what} within ${timeoutMs} ms${hint}`, 1, timeoutMs));
+    const what = entry.many === undefined ? "request" : "batch";
+    const message = `no reply to ${what} ${String(entry.key)} within ${timeoutMs} ms${tries}${hint}`;
+    this.fail(entry, new TimeoutError(message, attempts, timeoutMs));
   }
 
-  // Settled entries at the front of the deadline queue are dropped now; an empty queue stops the timer, so an
-  // idle client keeps no timer (and no process) alive.
+  // Marks the server that failed it, then sends the request again with a fresh timeout if it has retries left
+  // (to another server when there are several); false if not.
+  private retry(entry: InFlight<T>): boolean {
+    if (entry.server !== undefined) this.route.failed(entry.server);
+    if (entry.done || this.closed || entry.retriesLeft === 0) return false;
+    entry.retriesLeft--;
+    entry.attempts++;
+    this.stats.retries++;
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    // It no longer belongs to the batch it went out with: a refusal of that batch is not about this attempt.
+    entry.batch = undefined;
+    this.startTimeout(entry);
+    this.enqueue(entry);
+    return true;
+  }
+
+  // Settled entries, and ones now on a timer of their own (retried), at the front of the deadline queue are
+  // dropped now; an empty queue stops the timer, so an idle client keeps no timer (and no process) alive.
   private compactDeadlines(): void {
     const queue = this.deadlines;
-    while (this.deadlineHead < queue.length && queue[this.deadlineHead]!.done) this.deadlineHead++;
+    while (this.deadlineHead < queue.length && isOffDeadlines(queue[this.deadlineHead]!)) this.deadlineHead++;
     if (this.deadlineHead === queue.length) {
       this.deadlines = [];
       this.deadlineHead = 0;
@@ -441,12 +520,12 @@ export class PipelinedClient<T = Envelope> {
           if (many !== undefined) {
             const frame = many.frame!;
             many.frame = undefined;
-            await this.dealer.sendBatchBytes(frame, many.keys.length);
+            batch[0]!.server = await this.route.sendBatchBytes(frame, many.keys.length, undefined);
             this.stats.batches++;
             this.stats.sent += many.keys.length;
             continue;
           }
-          if (batch.length === 1) await this.dealer.send(batch[0]!.message);
+          if (batch.length === 1) batch[0]!.server = await this.route.send(batch[0]!.message, batch[0]!.server);
           else await this.sendBatch(batch);
           this.stats.sent += batch.length;
         } catch (error) {
@@ -458,15 +537,16 @@ export class PipelinedClient<T = Envelope> {
     }
   }
 
-  // Up to maxBatch queued requests that are still waiting (one that timed out or was aborted is not sent late);
-  // a requestMany() batch travels alone, as it was built.
+  // Up to maxBatch queued requests that are still waiting (one that timed out or was aborted is not sent late).
   private takeBatch(): InFlight<T>[] {
     const batch: InFlight<T>[] = [];
     const queue = this.sendQueue;
     while (this.sendHead < queue.length && batch.length < this.maxBatch) {
       const entry = queue[this.sendHead]!;
+      // A requestMany() batch travels alone, as it was built.
       if (entry.many !== undefined && batch.length > 0) break;
       this.sendHead++;
+      entry.queued = false;
       if (entry.done) continue;
       batch.push(entry);
       if (entry.many !== undefined) break;
@@ -481,7 +561,8 @@ export class PipelinedClient<T = Envelope> {
     return batch;
   }
 
-  // Encodes each request on its own, so one that cannot be encoded fails alone, then sends one batch.
+  // Encodes each request on its own, so one that cannot be encoded fails alone, then sends one batch (to one
+  // server: the route picks it, avoiding the one the first request last went to).
   private async sendBatch(batch: InFlight<T>[]): Promise<void> {
     const writer = this.writer;
     const members: InFlight<T>[] = [];
@@ -494,18 +575,19 @@ export class PipelinedClient<T = Envelope> {
         this.fail(entry, error);
       }
     }
-    if (members.length === 0) return;
-    for (const entry of members) entry.batch = members;
     batch.length = 0;
     batch.push(...members);
+    if (members.length === 0) return;
+    const first = members[0]!;
     if (members.length === 1) {
       writer.reset();
-      members[0]!.batch = undefined;
-      await this.dealer.send(members[0]!.message);
+      first.server = await this.route.send(first.message, first.server);
       return;
     }
+    for (const entry of members) entry.batch = members;
     this.stats.batches++;
-    await this.dealer.sendBatchBytes(writer.finish(), members.length);
+    const server = await this.route.sendBatchBytes(writer.finish(), members.length, first.server);
+    for (const entry of members) entry.server = server;
   }
 
   // lingerMicros: give later requests a chance to join, without holding the event loop (I/O runs meanwhile).
@@ -522,10 +604,12 @@ export class PipelinedClient<T = Envelope> {
   // The single receive loop: runs until the socket closes; bad or unmatched replies are counted, never thrown.
   private async receiveLoop(): Promise<void> {
     try {
-      for (let incoming = await this.dealer.receiveUnsplit(); incoming !== undefined; ) {
-        if (incoming.batch === undefined) this.settle(incoming.received, false);
-        else this.settleBatch(incoming.batch);
-        incoming = await this.dealer.receiveUnsplit();
+      for (let incoming = await this.route.receiveMany(); incoming !== undefined; ) {
+        if (incoming.refused !== undefined) this.stats.badReplies++;
+        else if (!(incoming.batch && this.manyInFlight.size > 0 && this.settleMany(incoming))) {
+          for (const received of incoming.items) this.settle(received, incoming.batch);
+        }
+        incoming = await this.route.receiveMany();
       }
     } catch (error) {
       // The socket failed under us: nothing more will be received, so fail what is waiting.
@@ -533,38 +617,17 @@ export class PipelinedClient<T = Envelope> {
     }
   }
 
-  // A batch reply: the answer to a requestMany() batch when its first item's key is one (decoded straight into
-  // the result), else replies to requests the send loop coalesced, each settled on its own.
-  private settleBatch(frame: Buffer): void {
-    if (this.manyInFlight.size > 0 && this.settleMany(frame)) return;
-    const incoming = decodeBatch(this.codec, frame, [frame], this.dealer.counters, this.batchLimits);
-    if (incoming.refused !== undefined) this.stats.badReplies++;
-    for (const received of incoming.items) this.settle(received, true);
-  }
-
-  // False when the batch answers no requestMany() batch in flight.
-  private settleMany(frame: Buffer): boolean {
-    let parts: Buffer[];
-    try {
-      parts = splitBatch(frame, this.batchLimits);
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      return false;
-    }
-    const codec = this.codec;
-    let first: T;
-    try {
-      first = codec.decode(parts[0]!);
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      return false;
-    }
-    const key = this.keyOf(first);
+  // A reply batch whose first item answers a requestMany() batch: its replies, in order, into one result.
+  // False when it answers none (replies to requests the send loop coalesced, each settled on its own).
+  private settleMany(incoming: Incoming<T>): boolean {
+    const items = incoming.items;
+    const head = items[0];
+    if (head === undefined || !head.ok) return false;
+    const key = this.keyOf(head.message);
     const entry = key === undefined ? undefined : this.manyInFlight.get(key);
     if (entry === undefined) return false;
     const many = entry.many!;
-    const count = parts.length;
-    this.dealer.counters.received += count;
+    const count = items.length;
     if (count !== many.keys.length) {
       this.stats.badReplies += count;
       const error = new DecodeError("MALFORMED", `${count} replies to a batch of ${many.keys.length} requests`);
@@ -575,30 +638,18 @@ export class PipelinedClient<T = Envelope> {
     const keys = many.keys;
     const remoteError = this.remoteError;
     for (let i = 0; i < count; i++) {
-      let reply: T;
-      if (i === 0) reply = first;
-      else {
-        try {
-          reply = codec.decode(parts[i]!);
-        } catch (error) {
-          if (!(error instanceof DecodeError)) throw error;
-          this.dealer.counters.decodeErrors++;
-          this.stats.badReplies++;
-          replies[i] = new BadReplyError(error);
-          continue;
-        }
-        if (this.keyOf(reply) !== keys[i]) {
-          this.stats.unmatched++;
-          const error = new DecodeError(
-            "MALFORMED",
-            `reply ${i} of the batch does not match request ${String(keys[i])}`,
-          );
-          replies[i] = new BadReplyError(error);
-          continue;
-        }
+      const item = items[i]!;
+      if (!item.ok) {
+        this.stats.badReplies++;
+        replies[i] = new BadReplyError(item.error);
+      } else if (i > 0 && this.keyOf(item.message) !== keys[i]) {
+        this.stats.unmatched++;
+        const error = new DecodeError("MALFORMED", `reply ${i} of the batch does not match request ${String(keys[i])}`);
+        replies[i] = new BadReplyError(error);
+      } else {
+        this.stats.replies++;
+        replies[i] = remoteError?.(item.message) ?? item.message;
       }
-      this.stats.replies++;
-      replies[i] = remoteError?.(reply) ?? reply;
     }
     if (this.release(entry)) many.resolve(replies);
     return true;
@@ -634,34 +685,24 @@ export class PipelinedClient<T = Envelope> {
     }
     // A server refuses a whole batch (over its limits) with one single-frame error reply keyed by the batch's
     // first request (docs/wire.md, "Batches"): it answers every request of that batch.
-    const mates = !inBatch && entry.batch !== undefined ? entry.batch : undefined;
-    this.fail(entry, remote);
-    if (mates !== undefined) for (const mate of mates) this.fail(mate, remote);
+    const batch = !inBatch ? entry.batch : undefined;
+    this.refuse(entry, remote);
+    // A mate that was retried since went out again: this refusal is not about its new attempt.
+    if (batch !== undefined) for (const mate of batch) if (mate.batch === batch) this.refuse(mate, remote);
+  }
+
+  // An ErrorReply settles the request, unless it says CODE_UNAVAILABLE and the request may be retried.
+  private refuse(entry: InFlight<T>, remote: Error): void {
+    if (!(isUnavailable(remote) && this.retry(entry))) this.fail(entry, remote);
   }
 }
 
-function noop(): void {}
-
-function newEntry<T>(
-  key: RequestKey,
-  message: T,
-  resolve: (reply: T) => void,
-  reject: (error: unknown) => void,
-  many: ManyRequest<T> | undefined,
-): InFlight<T> {
-  return {
-    key,
-    message,
-    resolve,
-    reject,
-    deadline: 0,
-    timer: undefined,
-    disposeAbort: undefined,
-    batch: undefined,
-    done: false,
-    many,
-  };
+// A retried request has a timer of its own; the deadline queue only skips past it.
+function isOffDeadlines<T>(entry: InFlight<T>): boolean {
+  return entry.done || entry.timer !== undefined;
 }
+
+function noop(): void {}
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);

@@ -101,6 +101,29 @@ export class TopicPublisher<T = Envelope> {
     }
   }
 
+  /**
+   * Connects a publisher to `endpoint` instead of binding: to a forwarder's publisher side (`zpb forward`,
+   * `Forwarder` in @zpb/transport), where many publishers meet many subscribers at one address. The forwarder
+   * speaks plain tcp, so `curve` is refused here.
+   */
+  static connect<T = Envelope>(...[options = {}]: OptionsFor<T, TopicPublisherOptions<T>>): TopicPublisher<T> {
+    if (options.curve) throw new RangeError("a publisher that connects to a forwarder cannot use curve");
+    const batch = batchSize(options.batch ?? CLIENT_DEFAULTS.publishBatch);
+    const publisher = new Publisher<T>({
+      linger: CLIENT_DEFAULTS.publisherLinger,
+      ...options.socket,
+      codec: codecOrDefault(options.codec),
+    });
+    const endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.publish;
+    try {
+      publisher.connect(endpoint);
+    } catch (error) {
+      publisher.close();
+      throw error;
+    }
+    return new TopicPublisher(publisher, endpoint, codecOrDefault(options.codec), batch, undefined);
+  }
+
   /** The publisher's CURVE public key (what subscribers give as `serverKey`), or undefined without CURVE. */
   get publicKey(): string | undefined {
     return this.security?.publicKey;

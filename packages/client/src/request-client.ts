@@ -8,20 +8,30 @@ import {
 } from "@zpb/transport";
 import { codecOrDefault } from "@zpb/transport/internal";
 import { whenAborted } from "./abort.js";
+import { ServerChoice } from "./server-choice.js";
 import { clientCurveOptions, CurveGuard } from "./curve.js";
 import { BadReplyError, ClosedError, TimeoutError } from "./errors.js";
-import { CLIENT_DEFAULTS, stripUndefined, type CallOptions } from "./options.js";
-import { envelopeRemoteError, type RemoteErrorOf } from "./remote.js";
+import { CLIENT_DEFAULTS, endpointsOf, stripUndefined, type RequestOptions } from "./options.js";
+import { envelopeRemoteError, isUnavailable, type RemoteErrorOf } from "./remote.js";
 import { Slots } from "./slots.js";
+
+export type { RequestOptions } from "./options.js";
 
 export interface RequestClientOptions<T = Envelope> {
   /** The REP/ROUTER endpoint to connect to. Default: DEFAULT_ENDPOINTS.reply (tcp://127.0.0.1:5555). */
   endpoint?: string;
+  /**
+   * Several servers of one service, instead of `endpoint` (the zguide's Freelance pattern, one REQ socket per
+   * server): requests go round-robin over the servers; a server whose request timed out (or was refused
+   * CODE_UNAVAILABLE) sits out a back-off (`CLIENT_DEFAULTS.failover`) and the retry goes to another; it gets
+   * requests again once its back-off ends.
+   */
+  endpoints?: string[];
   /** How requests are encoded and replies decoded. Default: envelopeCodec; required when T is not Envelope. */
   codec?: Codec<T>;
   /** Per-attempt reply timeout in ms. Default 1000. */
   timeoutMs?: number;
-  /** Attempts after the first one times out. Default 2 (3 attempts in all). */
+  /** Attempts after the first one times out or is answered CODE_UNAVAILABLE. Default 2 (3 attempts in all). */
   retries?: number;
   /** Maps a reply to the error it reports (default: Envelope ErrorReply → RemoteError); null turns it off. */
   remoteError?: RemoteErrorOf<T> | null;
@@ -35,12 +45,6 @@ export interface RequestClientOptions<T = Envelope> {
   curve?: CurveClientKeys;
   /** Called before each retry with the attempt about to start (2, 3, …). */
   onRetry?: (attempt: number) => void;
-}
-
-/** Per-request options: a timeout per attempt, retries, and an AbortSignal. */
-export interface RequestOptions extends CallOptions {
-  /** Attempts after the first one times out; overrides the client's `retries`. */
-  retries?: number;
 }
 
 /** Counters kept by a RequestClient. */
@@ -63,13 +67,18 @@ export interface RequestClientStats {
 export class RequestClient<T = Envelope> {
   /** Live counters. */
   readonly stats: RequestClientStats = { requests: 0, replies: 0, timeouts: 0, failures: 0 };
+  /** The first (or only) server. */
   readonly endpoint: string;
+  /** Every server requests are spread over. */
+  readonly endpoints: readonly string[];
   private readonly options: Required<Pick<RequestClientOptions<T>, "timeoutMs" | "retries">> & RequestClientOptions<T>;
   private readonly turn = new Slots(1);
   private readonly remoteError: RemoteErrorOf<T> | null;
   private readonly curve: CurveSocketOptions;
-  private requester: Requester<T> | undefined;
-  private guard: CurveGuard | undefined;
+  /** One REQ socket per server, opened on first use and dropped after a timeout; each with its CURVE guard. */
+  private readonly requesters: Array<Requester<T> | undefined>;
+  private readonly guards: Array<CurveGuard | undefined>;
+  private readonly choice: ServerChoice;
   /** Why the last attempt may have timed out (a CURVE handshake that never completed), for the TimeoutError. */
   private hint = "";
   private readonly codec: Codec<T>;
@@ -77,7 +86,8 @@ export class RequestClient<T = Envelope> {
 
   constructor(...[options = {}]: OptionsFor<T, RequestClientOptions<T>>) {
     this.codec = codecOrDefault(options.codec);
-    this.endpoint = options.endpoint ?? CLIENT_DEFAULTS.endpoints.reply;
+    this.endpoints = endpointsOf(options, CLIENT_DEFAULTS.endpoints.reply);
+    this.endpoint = this.endpoints[0]!;
     this.options = {
       timeoutMs: CLIENT_DEFAULTS.timeoutMs,
       retries: CLIENT_DEFAULTS.retries,
@@ -85,23 +95,23 @@ export class RequestClient<T = Envelope> {
     };
     this.remoteError = options.remoteError === undefined ? envelopeRemoteError : options.remoteError;
     this.curve = clientCurveOptions(options.curve);
+    this.requesters = this.endpoints.map(() => undefined);
+    this.guards = this.endpoints.map(() => undefined);
+    this.choice = new ServerChoice(this.endpoints.length, CLIENT_DEFAULTS.failover.backOff);
   }
 
   /**
    * Sends `message` and resolves with the reply. Rejects with TimeoutError after 1 + retries silent
-   * attempts, RemoteError for an ErrorReply, BadReplyError for undecodable bytes, HandshakeError when
-   * the server refuses this client's CURVE key, AbortedError, ClosedError.
+   * attempts, RemoteError for an ErrorReply (a CODE_UNAVAILABLE one only once the retries are spent),
+   * BadReplyError for undecodable bytes, HandshakeError when the server refuses this client's CURVE key,
+   * AbortedError, ClosedError.
    */
   async request(message: T, options: RequestOptions = {}): Promise<T> {
     if (this.closed) throw new ClosedError("request client");
     this.stats.requests++;
     await this.turn.acquire(options.signal);
     try {
-      const reply = await this.attempts(message, options);
-      this.stats.replies++;
-      const remote = this.remoteError?.(reply);
-      if (remote !== undefined) throw remote;
-      return reply;
+      return await this.attempts(message, options);
     } finally {
       this.turn.release();
     }
@@ -112,44 +122,67 @@ export class RequestClient<T = Envelope> {
     if (this.closed) return;
     this.closed = true;
     this.turn.rejectWaiters(new ClosedError("request client"));
-    this.dropSocket();
+    for (let server = 0; server < this.requesters.length; server++) this.dropSocket(server);
   }
 
   private async attempts(message: T, options: RequestOptions): Promise<T> {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const retries = options.retries ?? this.options.retries;
+    let server: number | undefined;
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new ClosedError("request client");
-      const reply = await this.attempt(message, timeoutMs, options.signal);
-      if (reply !== TIMED_OUT) return reply;
-      this.stats.timeouts++;
-      if (attempt > retries) {
-        this.stats.failures++;
-        throw new TimeoutError(
-          `no reply from ${this.endpoint} within ${timeoutMs} ms (${attempt} attempt${attempt === 1 ? "" : "s"})${this.hint}`,
-          attempt,
-          timeoutMs,
-        );
+      server = this.choice.next(server);
+      const reply = await this.attempt(server, message, timeoutMs, options.signal);
+      if (reply !== TIMED_OUT) {
+        this.stats.replies++;
+        const remote = this.remoteError?.(reply);
+        if (remote === undefined) {
+          this.choice.answered(server);
+          return reply;
+        }
+        // "Not served here": another server (or this one, later) may serve it, if the caller allows a retry.
+        if (!isUnavailable(remote)) {
+          this.choice.answered(server);
+          throw remote;
+        }
+        this.choice.failed(server);
+        if (attempt > retries) throw remote;
+      } else {
+        this.choice.failed(server);
+        this.stats.timeouts++;
+        if (attempt > retries) {
+          this.stats.failures++;
+          throw new TimeoutError(
+            `no reply from ${this.endpoints.join(", ")} within ${timeoutMs} ms (${attempt} attempt${attempt === 1 ? "" : "s"})${this.hint}`,
+            attempt,
+            timeoutMs,
+          );
+        }
       }
       this.options.onRetry?.(attempt + 1);
     }
   }
 
   // One send + receive raced against the timeout and the signal; anything but a reply resets the socket.
-  private async attempt(message: T, timeoutMs: number, signal: AbortSignal | undefined): Promise<T | typeof TIMED_OUT> {
-    const requester = this.socket();
+  private async attempt(
+    server: number,
+    message: T,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<T | typeof TIMED_OUT> {
+    const requester = this.socket(server);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, timeoutMs, TIMED_OUT)));
     const aborted = whenAborted(signal);
-    const refused = this.guard?.whenRefused();
+    const refused = this.guards[server]?.whenRefused();
     const exchange = requester.request(message);
     try {
       const racers = [exchange, timeout, aborted.promise];
       if (refused) racers.push(refused.promise);
       const received = await Promise.race(racers);
       if (received === TIMED_OUT) {
-        this.hint = this.guard?.timeoutHint() ?? "";
-        this.dropSocket();
+        this.hint = this.guards[server]?.timeoutHint() ?? "";
+        this.dropSocket(server);
         return TIMED_OUT;
       }
       if (received === undefined) throw new ClosedError("request client");
@@ -157,7 +190,7 @@ export class RequestClient<T = Envelope> {
       return received.message;
     } catch (error) {
       // Whatever went wrong mid-request, this REQ socket is no longer at a clean send/receive boundary.
-      this.dropSocket();
+      this.dropSocket(server);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -167,28 +200,30 @@ export class RequestClient<T = Envelope> {
     }
   }
 
-  private socket(): Requester<T> {
-    if (this.requester === undefined) {
-      const requester = new Requester<T>({
+  private socket(server: number): Requester<T> {
+    let requester = this.requesters[server];
+    if (requester === undefined) {
+      requester = new Requester<T>({
         linger: CLIENT_DEFAULTS.linger,
         ...this.options.socket,
         ...this.curve,
         codec: this.codec,
       });
+      const endpoint = this.endpoints[server]!;
       // Watch before connecting, so the first handshake is seen.
       if (this.curve.curvePublicKey !== undefined)
-        this.guard = new CurveGuard(requester, this.endpoint, this.curve.curvePublicKey);
-      requester.connect(this.endpoint);
-      this.requester = requester;
+        this.guards[server] = new CurveGuard(requester, endpoint, this.curve.curvePublicKey);
+      requester.connect(endpoint);
+      this.requesters[server] = requester;
     }
-    return this.requester;
+    return requester;
   }
 
-  private dropSocket(): void {
-    this.guard?.close();
-    this.guard = undefined;
-    this.requester?.close();
-    this.requester = undefined;
+  private dropSocket(server: number): void {
+    this.guards[server]?.close();
+    this.guards[server] = undefined;
+    this.requesters[server]?.close();
+    this.requesters[server] = undefined;
   }
 }
 

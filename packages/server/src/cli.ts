@@ -2,14 +2,18 @@
 // endpoints (those of the Rust prost + zmq example), one worker per core, Ping → Pong and echo.
 import { createLogger, statsFields, statsLine } from "./cli-log.js";
 import { parseCli } from "./cli-program.js";
+import { startJoiner } from "./scale/start-joiner.js";
 import { describeSecurity } from "./curve.js";
 import { startServer, type RunningServer } from "./server.js";
 
 function describe(server: RunningServer, handler: string): string {
   const what = handler === "ping" ? "Ping → Pong" : `handler ${handler}`;
+  const { join } = server.settings;
+  if (join !== false) return `${what} for the server at ${join} (joined host)`;
   const main = server.endpoints.main.length > 0 ? `${what} on ${server.endpoints.main.join(", ")}` : "";
   const echo = server.endpoints.echo === undefined ? "" : `echo on ${server.endpoints.echo}`;
-  return [main, echo].filter(Boolean).join("; ");
+  const hosts = server.endpoints.backend === undefined ? "" : `hosts join on ${server.endpoints.backend}`;
+  return [main, echo, hosts].filter(Boolean).join("; ");
 }
 
 /** Runs the CLI until SIGINT/SIGTERM; exits 0 after a clean stop, 1 if the server failed. */
@@ -19,7 +23,7 @@ async function main(): Promise<void> {
   const logger = createLogger(cli);
   let server: RunningServer;
   try {
-    server = await startServer({ ...options, logger });
+    server = options.join ? await startJoiner({ ...options, logger }) : await startServer({ ...options, logger });
   } catch (error) {
     logger.error(
       { err: error },

@@ -16,6 +16,7 @@ describe("entry points (dist)", () => {
         "ServerError",
         "envelopeErrorReply",
         "silentLogger",
+        "startJoiner",
         "startServer",
       ].sort(),
     );

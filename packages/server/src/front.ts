@@ -8,8 +8,22 @@ import type { ServerSettings } from "./settings.js";
 
 let instances = 0;
 
+/**
+ * What the server needs of a service's front: the proxy front below, or, for a server that worker hosts
+ * join, the broker (scale/broker.ts).
+ */
+export interface ServiceFront {
+  readonly name: string;
+  readonly bound: string[];
+  readonly backendAddress: string;
+  bind(): Promise<void>;
+  start(kind: ServerSettings["forwarder"], onFailure: (error: ServerError) => void): void;
+  /** `drainMs`: how long requests still out at other hosts may take (the broker's). */
+  stop(drainMs?: number): Promise<void>;
+}
+
 /** One front ROUTER, its backend DEALER, and the forwarder between them. */
-export class Front {
+export class Front implements ServiceFront {
   /** The endpoints bound (a `:0` or `:*` port shows the port the OS picked). */
   readonly bound: string[] = [];
   /** The inproc address the workers' DEALERs connect to. */
@@ -85,10 +99,17 @@ export class Front {
   }
 }
 
-/** Opens and binds the fronts the settings ask for (main, echo); on any failure closes them all and throws. */
-export async function openFronts(settings: ServerSettings, security?: CurveServerSocketOptions): Promise<Front[]> {
-  const fronts: Front[] = [];
-  if (settings.bind.length > 0) fronts.push(new Front("main", settings.bind, settings, security));
+/**
+ * Opens and binds the fronts the settings ask for (main, echo; `main` given: that front for the Envelope
+ * service); on any failure closes them all and throws.
+ */
+export async function openFronts(
+  settings: ServerSettings,
+  security?: CurveServerSocketOptions,
+  main?: ServiceFront,
+): Promise<ServiceFront[]> {
+  const fronts: ServiceFront[] = [];
+  if (settings.bind.length > 0) fronts.push(main ?? new Front("main", settings.bind, settings, security));
   if (settings.echo !== false) fronts.push(new Front("echo", [settings.echo], settings, security));
   try {
     for (const front of fronts) await front.bind();
@@ -102,6 +123,6 @@ export async function openFronts(settings: ServerSettings, security?: CurveServe
 }
 
 /** Stops every front (forwarding, then sockets). */
-export async function closeFronts(fronts: readonly Front[]): Promise<void> {
-  await Promise.all(fronts.map((front) => front.stop()));
+export async function closeFronts(fronts: readonly ServiceFront[], drainMs?: number): Promise<void> {
+  await Promise.all(fronts.map((front) => front.stop(drainMs)));
 }

@@ -19,3 +19,5 @@ export { RequestError, ServerError, type ServerErrorCode } from "./errors.js";
 export { COUNTER_NAMES, type CounterName, type ServerStats, type WorkerCounters } from "./stats.js";
 export type { WorkerDeath } from "./pool.js";
 export { silentLogger, type Logger } from "./log.js";
+export { startJoiner } from "./scale/start-joiner.js";
+export type { BrokerStats, JoinedHost } from "./scale/broker.js";

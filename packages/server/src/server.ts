@@ -1,8 +1,9 @@
 // startServer: wires the fronts (ROUTER, forwarder, backend DEALER per service) to the worker pool, and
 // owns the stop order. See the README, "How it works" and "Shutdown".
 import { startCurve, type CurveSetup, type ServerCurve } from "./curve.js";
+import type { CurveServerSocketOptions } from "@zpb/transport";
 import { ServerError } from "./errors.js";
-import { closeFronts, openFronts, type Front } from "./front.js";
+import { closeFronts, openFronts, type ServiceFront } from "./front.js";
 import { pinThread, zmqIoThreadIds } from "./pin.js";
 import type { Logger } from "./log.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
@@ -12,6 +13,9 @@ import { collectStats, createCounterMemory, type ServerStats } from "./stats.js"
 import { createDurationMemory, readDurations } from "./durations.js";
 import { startMetrics, type MetricsEndpoint, type ServingState } from "./metrics.js";
 import type { ServiceSpec } from "./task.js";
+import { Broker, type BrokerStats } from "./scale/broker.js";
+import { backendSecurity } from "./scale/link-security.js";
+import { unavailableReplyOf } from "./scale/unavailable.js";
 
 /** The endpoints a running server actually bound (a `:0` or `:*` port shows the port the OS picked). */
 export interface BoundEndpoints {
@@ -19,6 +23,8 @@ export interface BoundEndpoints {
   main: string[];
   /** The echo endpoint, or undefined when echo is off. */
   echo: string | undefined;
+  /** Where worker hosts join (`backend`, as bound), or undefined when they cannot. */
+  backend?: string | undefined;
 }
 
 /** A started server: where it listens, its counters, and how to stop it. */
@@ -36,6 +42,8 @@ export interface RunningServer {
   stats(): ServerStats;
   /** Every worker death since start (each was replaced unless the server was stopping). */
   deaths(): readonly WorkerDeath[];
+  /** With `backend`: the broker's counters and the hosts that joined; otherwise undefined. */
+  scaleOut?(): BrokerStats | undefined;
   /**
    * Stops in order: workers refuse new requests (CODE_UNAVAILABLE), finish running handlers and flush
    * replies (up to `drainTimeout`), close their sockets and end; then the proxies stop and the front sockets
@@ -56,7 +64,7 @@ const PROXY_FLUSH_MS = 50;
  * The URL of the built worker entry: beside this module in dist/, or ../dist/worker.js when this module
  * runs from source (the tests), since worker threads can only load built JavaScript.
  */
-function workerUrl(): URL {
+export function workerUrl(): URL {
   const fromSource = import.meta.url.endsWith("/src/server.ts");
   return new URL(fromSource ? "../dist/worker.js" : "./worker.js", import.meta.url);
 }
@@ -69,7 +77,7 @@ async function pinIoThreads(): Promise<void> {
 }
 
 /** What each worker serves: one service per front, the echo front with the built-in echo handler. */
-function servicesOf(fronts: readonly Front[], handler: string): ServiceSpec[] {
+function servicesOf(fronts: readonly ServiceFront[], handler: string): ServiceSpec[] {
   return fronts.map((front) => ({
     name: front.name,
     backend: front.backendAddress,
@@ -99,10 +107,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const metrics = await openMetrics(resolved, status, readStats, durations);
   // Before any front binds, so no client is ever judged without the server's ZAP policy in place.
   let curve: CurveSetup | undefined;
-  let fronts: Front[];
+  let fronts: ServiceFront[];
+  let broker: Broker | undefined;
   try {
     curve = await startCurve(resolved, resolved.logger);
-    fronts = await openFronts(resolved, curve?.socketOptions);
+    broker = await brokerFor(resolved, curve?.socketOptions);
+    fronts = await openFronts(resolved, curve?.socketOptions, broker);
   } catch (error) {
     await curve?.close();
     await metrics?.close();
@@ -118,7 +128,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   }
   const { logger, ...settings } = resolved;
-  const pool = new WorkerPool({
+  const pool = poolOf({
     workerUrl: workerUrl(),
     services: servicesOf(fronts, resolved.handler),
     counters,
@@ -136,13 +146,39 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw error;
   }
   status.state = "serving";
-  return new Server(resolved, fronts, pool, readStats, status, metrics, curve);
+  return new Server(resolved, fronts, pool, readStats, status, metrics, curve, broker);
+}
+
+/** With `backend`, the Envelope service routes through the broker, so worker hosts can join (scale/). */
+async function brokerFor(
+  resolved: ResolvedOptions,
+  security: CurveServerSocketOptions | undefined,
+): Promise<Broker | undefined> {
+  const { logger, ...settings } = resolved;
+  if (settings.backend === false || settings.bind.length === 0) return undefined;
+  const unavailable = await unavailableReplyOf(settings.handler);
+  return new Broker(settings, settings.backend, logger, unavailable, backendSecurity(settings), security);
+}
+
+/** What a server needs of its pool. */
+export type Pool = Pick<WorkerPool, "start" | "stop" | "deaths" | "serving" | "replacements">;
+
+/** The worker pool, or for `workers` 0 (a pure router: only joined hosts serve) one with no threads. */
+export function poolOf(options: ConstructorParameters<typeof WorkerPool>[0]): Pool {
+  if (options.settings.workers > 0) return new WorkerPool(options);
+  return {
+    start: async () => {},
+    stop: async () => ({ drainTimedOut: 0, stuck: [] }),
+    deaths: [],
+    serving: 0,
+    replacements: 0,
+  };
 }
 
 /** What the metrics endpoint reads about the server while it starts, serves and stops. */
 interface ServerStatus {
   state: ServingState;
-  pool: WorkerPool | undefined;
+  pool: Pool | undefined;
 }
 
 /** The metrics endpoint when `metrics` is set: it reads the server's shared memory at scrape time. */
@@ -183,12 +219,13 @@ class Server implements RunningServer {
 
   constructor(
     resolved: ResolvedOptions,
-    private readonly fronts: readonly Front[],
-    private readonly pool: WorkerPool,
+    private readonly fronts: readonly ServiceFront[],
+    private readonly pool: Pool,
     private readonly readStats: () => ServerStats,
     private readonly status: ServerStatus,
     private readonly metricsEndpoint: MetricsEndpoint | undefined,
     private readonly curveSetup: CurveSetup | undefined,
+    private readonly broker: Broker | undefined,
   ) {
     this.curve = curveSetup?.state;
     const { logger, ...settings } = resolved;
@@ -199,6 +236,7 @@ class Server implements RunningServer {
     this.endpoints = {
       main: fronts.find((f) => f.name === "main")?.bound ?? [],
       echo: fronts.find((f) => f.name === "echo")?.bound[0],
+      backend: broker?.joinEndpoint,
     };
     this.closed = new Promise<void>((resolve, reject) => {
       this.settleClosed = (error) => (error === undefined ? resolve() : reject(error));
@@ -216,6 +254,10 @@ class Server implements RunningServer {
     return this.pool.deaths;
   }
 
+  scaleOut(): BrokerStats | undefined {
+    return this.broker?.stats();
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;
@@ -226,7 +268,7 @@ class Server implements RunningServer {
     this.status.state = "draining";
     await this.stopWorkers();
     await new Promise((resolve) => setTimeout(resolve, PROXY_FLUSH_MS));
-    await closeFronts(this.fronts);
+    await closeFronts(this.fronts, this.settings.drainTimeout);
     await this.curveSetup?.close(); // after the fronts: their sockets were the ones asking it
     await this.metricsEndpoint?.close();
     this.settleClosed(this.failure);

@@ -38,6 +38,21 @@ function checkEndpoints(value: string[]): string[] {
   return value;
 }
 
+/** An endpoint that is off unless given (`off` turns it off again). */
+function optionalEndpoint(spec: { flag: string; doc: string }) {
+  return setting<string | false, string | false>({
+    ...spec,
+    default: false,
+    defaultText: "off",
+    parse: (text) => (OFF.includes(text.trim().toLowerCase()) ? false : text),
+    check: (value) => {
+      if (value !== false && (typeof value !== "string" || value.length === 0))
+        throw new InvalidSetting(`must be an endpoint or false, got ${JSON.stringify(value)}`);
+      return value;
+    },
+  });
+}
+
 /** A file or directory path, made absolute (so logs and reloads name one place whatever the cwd later is). */
 function optionalPath(spec: { flag: string; doc: string; defaultText: string }) {
   return setting<string, string | undefined>({
@@ -76,13 +91,13 @@ export const SERVER_SETTINGS = {
       return value;
     },
   }),
-  /** Worker threads. */
+  /** Worker threads; 0 (with `backend`) makes a pure router that serves only through joined hosts. */
   workers: integer({
     flag: "--workers <n>",
-    doc: "worker threads",
+    doc: "worker threads; `0` with `--backend`: a pure router, served only by hosts that join",
     default: () => availableParallelism(),
     defaultText: "os.availableParallelism()",
-    min: 1,
+    min: 0,
   }),
   /** Handler module for the Envelope endpoints: "ping" (built in), "echo", a path (resolved against the cwd) or a URL. */
   handler: setting<string | URL, string>({
@@ -177,6 +192,33 @@ export const SERVER_SETTINGS = {
     worker: true,
   }),
   /**
+   * Also let worker hosts join over this endpoint (tcp): the Envelope service then routes through a broker
+   * that spreads requests over local and joined workers by credit (see the README's "Scaling out").
+   */
+  backend: optionalEndpoint({
+    flag: "--backend <endpoint>",
+    doc: 'bind the pool\'s backend here too, so hosts can join (`--join`); see "Scaling out"',
+  }),
+  /** Run only worker threads, serving the server whose `backend` is this endpoint; bind nothing for clients. */
+  join: optionalEndpoint({
+    flag: "--join <endpoint>",
+    doc: "run only workers, joining the server whose `--backend` is this endpoint (same `--handler` as it)",
+  }),
+  /** Requests in flight per worker thread when routing through a broker (`backend`, `join`); a small queue. */
+  credit: integer({
+    flag: "--credit <n>",
+    doc: "requests in flight per worker thread, local or joined, when hosts can join",
+    default: 16,
+    min: 1,
+  }),
+  /** Heartbeat interval (ms) between a server and its joined hosts; 3 missed beats mean the peer is gone. */
+  heartbeat: integer({
+    flag: "--heartbeat <ms>",
+    doc: "heartbeat interval between a server and joined hosts; 3 missed mean the peer is gone",
+    default: 1000,
+    min: 10,
+  }),
+  /**
    * Serve Prometheus metrics at `http://HOST:PORT/metrics` and a health check at `/healthz` (200 while every
    * worker serves, 503 while starting or draining); false serves none. Keep it on loopback (127.0.0.1:9464)
    * unless the network it faces is trusted: it has no authentication. Port 0 picks a free port.
@@ -238,6 +280,19 @@ export const SERVER_SETTINGS = {
 /** Rules across settings, checked after each setting on its own. */
 export const SERVER_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] = [
   (s) =>
+    s.workers === 0 && s.backend === false && s.join === false
+      ? "workers 0 makes a pure router: give --backend, the endpoint where worker hosts join"
+      : undefined,
+  (s) =>
+    s.workers === 0 && s.echo !== false && s.join === false
+      ? "the echo service needs local workers: with workers 0, turn it off (--no-echo)"
+      : undefined,
+  (s) =>
+    s.join !== false && s.backend !== false
+      ? "a host that joins another (--join) does not take joiners itself (--backend)"
+      : undefined,
+  (s) => (s.join !== false && s.workers === 0 ? "a host that joins another (--join) needs workers" : undefined),
+  (s) =>
     s.bind.length === 0 && s.echo === false ? "nothing to bind: give bind endpoints or an echo endpoint" : undefined,
   (s) => (s.authorizedKeys !== undefined && s.curveKey === undefined ? "authorizedKeys needs curveKey" : undefined),
   // Protected mode, as Redis has it: a server reachable from other hosts must be encrypted or say it need not be.
@@ -251,6 +306,12 @@ export const SERVER_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] =
       "(`zpb keygen` makes one), or --insecure (insecure: true) to serve plaintext anyway"
     );
   },
+  // The host link has no CURVE yet (scale/link-security.ts): a backend other hosts can reach is plaintext.
+  (s) =>
+    s.backend !== false && !isLoopbackEndpoint(s.backend) && !s.insecure
+      ? `refusing to let hosts join over plaintext on ${s.backend} (not loopback): the host link has no CURVE yet; ` +
+        "bind --backend on a network only your worker hosts reach and pass --insecure (insecure: true)"
+      : undefined,
   (s) =>
     s.maxMessageSize < s.maxPayload
       ? `maxMessageSize (${s.maxMessageSize}) must be at least maxPayload (${s.maxPayload}), or large requests could never be answered`

@@ -3,10 +3,7 @@
 // only then may the pool end the thread (see guard.ts for why that order is not optional).
 import { RoutedDealer } from "@zpb/transport";
 import { closeTracked, installGuard, setLastWords, track } from "./guard.js";
-import { toLoadedHandler, type HandlerModule, type LoadedHandler } from "./handler.js";
-import { importHandler } from "./handler-import.js";
-import * as echoModule from "./handlers/echo.js";
-import * as pingModule from "./handlers/ping.js";
+import { loadHandler } from "./handler-load.js";
 import { limitPayload } from "./limits.js";
 import { ServiceLoop } from "./service-loop.js";
 import { coreForWorker, currentThreadId, pinThread } from "./pin.js";
@@ -15,30 +12,11 @@ import { DurationRecorder } from "./durations.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { ServerError } from "./errors.js";
 
-const BUILTINS: Record<string, Partial<HandlerModule<unknown>>> = {
-  ping: pingModule as Partial<HandlerModule<unknown>>,
-  echo: echoModule as Partial<HandlerModule<unknown>>,
-};
-
 /** How often a draining worker checks whether it may close, and how long the queue must stay quiet. */
 const DRAIN_POLL_MS = 5;
 const DRAIN_QUIET_MS = 25;
 /** How long a dying thread refuses what was queued for it (inside the guard's own bound). */
 const DYING_DRAIN_MS = 500;
-
-async function loadHandler(spec: string): Promise<LoadedHandler> {
-  const builtin = BUILTINS[spec];
-  if (builtin !== undefined) return toLoadedHandler(builtin, spec);
-  let module: Partial<HandlerModule<unknown>>;
-  try {
-    module = (await importHandler(spec)) as Partial<HandlerModule<unknown>>;
-  } catch (cause) {
-    if (cause instanceof ServerError) throw cause;
-    const text = cause instanceof Error ? cause.message : String(cause);
-    throw new ServerError("HANDLER_LOAD", `cannot load handler module ${spec}: ${text}`, { cause });
-  }
-  return toLoadedHandler(module, spec);
-}
 
 /** Serves every service in `task` until the main thread sends "stop"; resolves after closing all sockets. */
 export default async function serve(task: WorkerTask): Promise<WorkerResult> {

@@ -100,24 +100,6 @@ export class Dealer<T = Envelope> extends ReceivingSocket<zmq.Dealer, Received<T
     return this.classify(frames);
   }
 
-  /**
-   * Like receiveMany(), but a batch comes back unsplit: `batch` is the batch frame (split it with splitBatch,
-   * or read it item by item), so a caller that decodes a batch straight into its own structures pays no
-   * per-item `Received` value. Single replies and bad frames come back decoded, as `received`. Items left
-   * by receive() are not seen here: use one of the two styles per socket.
-   */
-  async receiveUnsplit(): Promise<Unsplit<T> | undefined> {
-    const frames = await this.receiveFrames();
-    if (frames === undefined) return undefined;
-    const at = singlePayloadAt(frames);
-    if (at >= 0) return { batch: undefined, received: decodeFrame(this.codec, frames[at]!, frames, this.counters) };
-    const body = frames[0]?.length === 0 ? 1 : 0;
-    if (frames.length === body + 2 && isBatchMarker(frames[body]!)) {
-      return { batch: frames[body + 1]!, received: undefined };
-    }
-    return { batch: undefined, received: badFrames<T>(frames, EXPECTED, this.counters) };
-  }
-
   /** A reply that is not a single payload: a batch (`[marker, batch]`, optionally after "") or bad frames. */
   private classify(frames: Buffer[]): Incoming<T> {
     const body = frames[0]?.length === 0 ? 1 : 0;
@@ -127,9 +109,6 @@ export class Dealer<T = Envelope> extends ReceivingSocket<zmq.Dealer, Received<T
     return incomingSingle(badFrames<T>(frames, EXPECTED, this.counters));
   }
 }
-
-/** What receiveUnsplit() returns: a batch frame left whole, or one decoded reply (or bad frames). */
-export type Unsplit<T> = { batch: Buffer; received: undefined } | { batch: undefined; received: Received<T> };
 
 /** Where the payload of a single-message reply sits (`[payload]` or `["", payload]`), or -1. */
 function singlePayloadAt(frames: Buffer[]): number {

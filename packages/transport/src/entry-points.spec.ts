@@ -13,6 +13,7 @@ describeEntryPoints(
     "DEFAULT_SOCKET_OPTIONS",
     "Dealer",
     "ENDPOINT_FORMS",
+    "Forwarder",
     "FrameError",
     "HandshakeWatch",
     "Publisher",

@@ -18,7 +18,8 @@ export {
   type RoutedMessage,
   type RouterOptions,
 } from "./router.js";
-export { Dealer, type DealerOptions, type Unsplit } from "./dealer.js";
+export { Dealer, type DealerOptions } from "./dealer.js";
+export { Forwarder, type ForwarderOptions } from "./forwarder.js";
 export { CurveError, type CurveErrorCode } from "./errors.js";
 export { generateKeyPair, isCurveKey, publicKeyOf, type CurveKey, type CurveKeyPair } from "./curve/keys.js";
 export { z85Decode, z85Encode } from "./curve/z85.js";

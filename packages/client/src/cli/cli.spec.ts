@@ -154,6 +154,20 @@ describe("zpb dealer", () => {
     expect(summary!.perSecond).toBeGreaterThan(0);
   });
 
+  it("repeated -e spreads Pings over several servers; --retries resends a silent one's elsewhere", async () => {
+    const [a, b, silent] = [await server(pongServer()), await server(pongServer()), await server(silentServer())];
+    const args = ["dealer", "-e", a.endpoint, "-e", b.endpoint, "-e", silent.endpoint, "-c", "600", "-w", "20"];
+    const run = await zpb([...args, "--timeout", "500", "--retries", "2", "--json"]);
+    expect(run.code).toBe(0);
+    const [summary] = jsonLines(run.stdout);
+    expect(summary).toMatchObject({ sent: 600, received: 600, lost: 0, ok: true });
+    expect(summary!.endpoint).toBe([a.endpoint, b.endpoint, silent.endpoint].join(", "));
+    expect(run.stderr).not.toContain("Warning"); // zeromq.js's connect-routing-id warning is not for users
+    expect(a.received).toBeGreaterThan(100);
+    expect(b.received).toBeGreaterThan(100);
+    expect(silent.received).toBeGreaterThan(0);
+  });
+
   it("exits 1 within about one timeout when the server never answers", async () => {
     const s = await server(silentServer());
     const run = await zpb(["dealer", "-e", s.endpoint, "-c", "10000", "-w", "20", "--timeout", "300"]);

@@ -31,6 +31,21 @@ export function endpointOption(defaultEndpoint: string, what: string, options: {
     .argParser(endpointArgument(options.bind ?? false));
 }
 
+/**
+ * --endpoint for commands that spread requests over several servers: repeat `-e` to give each one (the
+ * default applies only when none is given).
+ */
+export function endpointsOption(defaultEndpoint: string, what: string): Option {
+  const defaults = [defaultEndpoint];
+  const checked = endpointArgument(false);
+  return new Option("-e, --endpoint <endpoint>", `${what}; repeat for several servers of one service`)
+    .default(defaults, defaultEndpoint)
+    .argParser((value: string, previous: string[]) => {
+      const endpoint = checked(value);
+      return previous === defaults ? [endpoint] : [...previous, endpoint];
+    });
+}
+
 /** --json: NDJSON on stdout (events, then a summary). */
 export const jsonOption = (): Option =>
   new Option("--json", "print one JSON object per line (events, then a summary) for scripts");

@@ -41,8 +41,9 @@ export interface TestServer {
 async function serve<T>(
   router: Router<T>,
   handle: (m: RoutedMessage<T>, index: number) => Promise<void> | void,
+  bind = ANY_PORT,
 ): Promise<TestServer> {
-  const endpoint = await router.bind(ANY_PORT);
+  const endpoint = await router.bind(bind);
   const server: TestServer = {
     endpoint,
     received: 0,
@@ -60,7 +61,9 @@ async function serve<T>(
 /**
  * Answers each Ping with a Pong of the same seq (REQ and DEALER peers alike). It drops the first
  * `dropFirst` requests, goes silent after `answerFirst`, answers a Ping whose seq is in `failSeqs`
- * with an ErrorReply, and answers with `answer(seq)` instead of a Pong when given.
+ * with an ErrorReply, and answers with `answer(seq)` instead of a Pong when given; `refuseAll` answers every
+ * request with an ErrorReply of that code. `bind` picks its endpoint (a restarted server binds the endpoint
+ * its predecessor had).
  */
 export function pongServer(
   options: {
@@ -68,18 +71,24 @@ export function pongServer(
     failSeqs?: bigint[];
     answerFirst?: number;
     answer?: (seq: bigint) => Envelope;
+    refuseAll?: ErrorCode;
+    bind?: string;
     socket?: SocketOptions;
   } = {},
 ): Promise<TestServer> {
   const router = new Router({ linger: 0, ...options.socket });
-  return serve(router, async (m, index) => {
-    if (index < (options.dropFirst ?? 0) || index >= (options.answerFirst ?? Infinity) || !m.ok) return;
-    const seq = seqOf(m.message) ?? 0n;
-    const answer = options.failSeqs?.includes(seq)
-      ? errorReply(ErrorCode.CODE_UNKNOWN_PAYLOAD, "refused", seq)
-      : (options.answer ?? pong)(seq);
-    await router.reply(m.peer, answer);
-  });
+  return serve(
+    router,
+    async (m, index) => {
+      if (index < (options.dropFirst ?? 0) || index >= (options.answerFirst ?? Infinity) || !m.ok) return;
+      const seq = seqOf(m.message) ?? 0n;
+      const refusal =
+        options.refuseAll ?? (options.failSeqs?.includes(seq) ? ErrorCode.CODE_UNKNOWN_PAYLOAD : undefined);
+      const answer = refusal === undefined ? (options.answer ?? pong)(seq) : errorReply(refusal, "refused", seq);
+      await router.reply(m.peer, answer);
+    },
+    options.bind,
+  );
 }
 
 /** Echoes raw bytes back (the echo tutorial's server). */

@@ -5,11 +5,13 @@ import { clientCurve, curveTimeoutAdvice, withClientCurveOptions, type CurveFlag
 import { dealerFailure, reportDealer } from "../dealer/report.js";
 import { runDealer } from "../dealer/run.js";
 import { checkHostResolves } from "../endpoint.js";
-import { endpointOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
+import { count, endpointsOption, jsonOption, positive, progressOption, type CommonFlags } from "../options.js";
 import { Output } from "../output.js";
 import { Progress } from "../progress.js";
 
-interface DealerFlags extends CommonFlags, CurveFlags {
+interface DealerFlags extends Omit<CommonFlags, "endpoint">, CurveFlags {
+  endpoint: string[];
+  retries: number;
   count: number;
   window: number;
   timeout: number;
@@ -22,7 +24,7 @@ export function dealerCommand(signal: AbortSignal): Command {
     .description(
       "send pipelined Pings over DEALER (up to --window in flight), then print messages per second, latency and lost count",
     )
-    .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.router, "ROUTER endpoint to connect to"))
+    .addOption(endpointsOption(CLIENT_DEFAULTS.endpoints.router, "ROUTER endpoint to connect to"))
     .addOption(new Option("-c, --count <n>", "how many Pings to send").default(10_000).argParser(positive))
     .addOption(
       new Option("-w, --window <n>", "requests in flight at once").default(CLIENT_DEFAULTS.window).argParser(positive),
@@ -31,6 +33,11 @@ export function dealerCommand(signal: AbortSignal): Command {
       new Option("-t, --timeout <ms>", "reply timeout per request")
         .default(CLIENT_DEFAULTS.timeoutMs)
         .argParser(positive),
+    )
+    .addOption(
+      new Option("-r, --retries <n>", "resend a Ping that timed out (or was refused as unavailable) up to n times")
+        .default(0)
+        .argParser(count),
     )
     .addOption(
       new Option(
@@ -43,18 +50,20 @@ export function dealerCommand(signal: AbortSignal): Command {
     .addOption(jsonOption())
     .addOption(progressOption());
   return withClientCurveOptions(command).action(async (flags: DealerFlags) => {
-    await checkHostResolves(flags.endpoint);
+    for (const endpoint of flags.endpoint) await checkHostResolves(endpoint);
+    const where = flags.endpoint.join(", ");
     const out = new Output(flags.json ?? false);
     const curve = clientCurve(flags, out);
     const run = {
-      endpoint: flags.endpoint,
+      endpoint: where,
       window: flags.window,
       batch: flags.batch,
       timeoutMs: flags.timeout,
       timeoutAdvice: curveTimeoutAdvice(flags),
     };
     const client = new PipelinedClient({
-      endpoint: flags.endpoint,
+      endpoints: flags.endpoint,
+      retries: flags.retries,
       window: flags.window,
       timeoutMs: flags.timeout,
       maxBatch: flags.batch,
@@ -67,7 +76,7 @@ export function dealerCommand(signal: AbortSignal): Command {
       batch: flags.batch,
       signal,
       progress,
-      endpoint: flags.endpoint,
+      endpoint: where,
     });
     reportDealer(out, run, tally, client.stats.unmatched);
     const failure = dealerFailure(run, tally, signal.aborted);

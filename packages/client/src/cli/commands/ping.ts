@@ -7,13 +7,13 @@ import { checkHostResolves } from "../endpoint.js";
 import { attempts, CommandFailure } from "../failure.js";
 import { formatEnvelope } from "../format.js";
 import { Latency } from "../latency.js";
-import { count, endpointOption, jsonOption, positive } from "../options.js";
+import { count, endpointsOption, jsonOption, positive } from "../options.js";
 import { Output } from "../output.js";
 import { notPongFor } from "../pong.js";
 import { clientCurve, curveTimeoutAdvice, withClientCurveOptions, type CurveFlags } from "../curve.js";
 
 interface PingFlags extends CurveFlags {
-  endpoint: string;
+  endpoint: string[];
   json?: boolean;
   count: number;
   timeout: number;
@@ -28,7 +28,7 @@ export function pingCommand(signal: AbortSignal): Command {
       "send Pings over REQ (retrying on timeout, Lazy Pirate) and print each Pong, then latency and lost count; " +
         "exits 1 unless every reply is a Pong with its Ping's seq",
     )
-    .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.reply, "REP/ROUTER endpoint to connect to"))
+    .addOption(endpointsOption(CLIENT_DEFAULTS.endpoints.reply, "REP/ROUTER endpoint to connect to"))
     .addOption(new Option("-c, --count <n>", "how many Pings to send").default(5).argParser(positive))
     .addOption(
       new Option("-t, --timeout <ms>", "reply timeout per attempt")
@@ -43,13 +43,14 @@ export function pingCommand(signal: AbortSignal): Command {
     .addOption(new Option("-i, --interval <ms>", "pause between Pings").default(0).argParser(count))
     .addOption(jsonOption());
   return withClientCurveOptions(command).action(async (flags: PingFlags) => {
-    await checkHostResolves(flags.endpoint);
+    for (const endpoint of flags.endpoint) await checkHostResolves(endpoint);
+    const where = flags.endpoint.join(", ");
     const out = new Output(flags.json ?? false);
     const latency = new Latency();
     let retried = 0;
     const curve = clientCurve(flags, out);
     const client = new RequestClient({
-      endpoint: flags.endpoint,
+      endpoints: flags.endpoint,
       ...(curve ? { curve } : {}),
       timeoutMs: flags.timeout,
       retries: flags.retries,
@@ -69,7 +70,7 @@ export function pingCommand(signal: AbortSignal): Command {
         const started = performance.now();
         const reply = await client.request(ping(seq), { signal });
         const ms = performance.now() - started;
-        const mismatch = notPongFor(BigInt(seq), reply, flags.endpoint);
+        const mismatch = notPongFor(BigInt(seq), reply, where);
         if (mismatch !== undefined) {
           // A wrong answer is an answer: not lost, but the endpoint is not what was asked for; stop here.
           wrong++;
@@ -98,11 +99,11 @@ export function pingCommand(signal: AbortSignal): Command {
     }
     const received = latency.count;
     const lost = sent - received - wrong;
-    out.text(`--- ${flags.endpoint} ping statistics ---`);
+    out.text(`--- ${where} ping statistics ---`);
     out.event(
       "summary",
       {
-        endpoint: flags.endpoint,
+        endpoint: where,
         sent,
         received,
         lost,
@@ -115,7 +116,7 @@ export function pingCommand(signal: AbortSignal): Command {
     );
     if (failure instanceof TimeoutError) {
       throw new CommandFailure(
-        `no reply from ${flags.endpoint} after ${attempts(failure.attempts)} of ${flags.timeout} ms: server unreachable or silent${curveTimeoutAdvice(flags)}`,
+        `no reply from ${where} after ${attempts(failure.attempts)} of ${flags.timeout} ms: server unreachable or silent${curveTimeoutAdvice(flags)}`,
       );
     }
     if (failure) throw failure;

@@ -10,6 +10,7 @@ import { Progress } from "../progress.js";
 import { publisherCurve, withServerCurveOptions, type CurveFlags } from "../curve.js";
 
 interface PublishFlags extends CommonFlags, CurveFlags {
+  connect?: boolean;
   topic: string;
   count: number;
   rate: number;
@@ -27,6 +28,9 @@ export function publishCommand(signal: AbortSignal): Command {
       "bind a PUB socket and publish Envelope{ping{seq}} messages (seq 1, 2, …) under a topic, as pyzmq and Rust publishers do",
     )
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.publish, "endpoint to bind the PUB socket on", { bind: true }))
+    .addOption(
+      new Option("--connect", "connect to the endpoint instead of binding it (a `zpb forward` publisher side)"),
+    )
     .addOption(new Option("--topic <topic>", "topic frame sent before each message").default("PING"))
     .addOption(
       new Option("-c, --count <n>", "how many messages to publish (0 = until Ctrl-C)").default(0).argParser(count),
@@ -65,12 +69,16 @@ export function publishCommand(signal: AbortSignal): Command {
   return withServerCurveOptions(command).action(async (flags: PublishFlags) => {
     const out = new Output(flags.json ?? false);
     const curve = publisherCurve(flags, out);
-    const publisher = await TopicPublisher.bind({
-      endpoint: flags.endpoint,
-      ...(curve ? { curve } : {}),
-      socket: { sendHighWaterMark: flags.hwm, linger: flags.linger },
-      batch: flags.batch,
-    });
+    const socket = { sendHighWaterMark: flags.hwm, linger: flags.linger };
+    if (flags.connect && curve) throw new CommandFailure("--connect (to a forwarder) works without CURVE keys");
+    const publisher = flags.connect
+      ? TopicPublisher.connect({ endpoint: flags.endpoint, socket, batch: flags.batch })
+      : await TopicPublisher.bind({
+          endpoint: flags.endpoint,
+          ...(curve ? { curve } : {}),
+          socket,
+          batch: flags.batch,
+        });
     const progress = new Progress("publish", flags.count, flags.progress);
     try {
       out.note(`publishing on ${publisher.endpoint}, topic "${flags.topic}"`);
