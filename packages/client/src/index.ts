@@ -19,6 +19,7 @@ export {
 } from "./request-client.js";
 export {
   PipelinedClient,
+  type ManyReplies,
   type PipelinedClientOptions,
   type PipelinedClientStats,
   type RequestKey,

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ErrorCode, ZpbError, errorReply, ping, pong, rawCodec, seqOf, type Envelope } from "@zpb/proto";
 import { PipelinedClient } from "./pipelined-client.js";
-import { AbortedError, ClientError, ClosedError, RemoteError, TimeoutError } from "./errors.js";
+import { AbortedError, BadReplyError, ClientError, ClosedError, RemoteError, TimeoutError } from "./errors.js";
 import {
   BatchRouter,
   echoServer,
@@ -326,5 +326,160 @@ describe("PipelinedClient batching (maxBatch > 1)", () => {
     expect(c.stats).toMatchObject({ sent: 20_000, replies: 20_000, timeouts: 0, unmatched: 0 });
     expect(c.stats.batches).toBeGreaterThan(0);
     expect(Math.max(...router.units.map((u) => u.messages.length))).toBeLessThanOrEqual(256);
+  });
+});
+
+describe("PipelinedClient.requestMany (one promise per batch)", () => {
+  const pings = (from: number, count: number) => Array.from({ length: count }, (_, i) => ping(from + i));
+
+  it("sends the messages as one batch and resolves with their replies, matched and in request order", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, window: 100, timeoutMs: 5000 });
+    const call = c.requestMany(pings(1, 4));
+    await router.waitForRequests(4);
+    expect(unitSeqs(router)).toEqual(["batch:1,2,3,4"]);
+    await router.replyBatch(0, [pong(1), pong(2), pong(3), pong(4)]);
+    await expect(call).resolves.toEqual([pong(1), pong(2), pong(3), pong(4)]);
+    expect(c.stats).toMatchObject({ sent: 4, batches: 1, replies: 4, unmatched: 0, badReplies: 0 });
+    expect(c.pending).toBe(0);
+  });
+
+  it("an item's ErrorReply is that item's RemoteError; a reply out of place is that item's BadReplyError", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, timeoutMs: 5000 });
+    const call = c.requestMany(pings(1, 4));
+    await router.waitForRequests(4);
+    await router.replyBatch(0, [pong(1), errorReply(ErrorCode.CODE_HANDLER, "boom", 2), pong(3), pong(77)]);
+    const replies = await call;
+    expect(replies[0]).toEqual(pong(1));
+    expect(replies[1]).toBeInstanceOf(RemoteError);
+    expect(replies[1]).toMatchObject({ remoteCode: ErrorCode.CODE_HANDLER, remoteMessage: "boom" });
+    expect(replies[2]).toEqual(pong(3));
+    expect(replies[3]).toBeInstanceOf(BadReplyError);
+  });
+
+  it("a single-frame ErrorReply (the server refused the batch whole) rejects the call with it", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, timeoutMs: 5000 });
+    const call = c.requestMany(pings(1, 3));
+    await router.waitForRequests(3);
+    await router.replySingle(0, errorReply(ErrorCode.CODE_TOO_LARGE, "batch over 2 items", 1));
+    await expect(call).rejects.toMatchObject({ remoteCode: ErrorCode.CODE_TOO_LARGE });
+    expect(c.pending).toBe(0);
+  });
+
+  it("a reply batch with another number of items rejects the call with BadReplyError", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, timeoutMs: 5000 });
+    const call = c.requestMany(pings(1, 3));
+    await router.waitForRequests(3);
+    await router.replyBatch(0, [pong(1), pong(2)]);
+    await expect(call).rejects.toBeInstanceOf(BadReplyError);
+  });
+
+  it("times out as a whole, frees its window slots, and counts a late reply as unmatched", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, window: 5, timeoutMs: 100 });
+    const call = c.requestMany(pings(1, 5));
+    expect(c.pending).toBe(5);
+    await expect(call).rejects.toBeInstanceOf(TimeoutError);
+    expect(c.pending).toBe(0);
+    expect(c.stats.timeouts).toBe(1);
+    await router.replyBatch(
+      0,
+      pings(1, 5).map((m) => pong(seqOf(m)!)),
+    );
+    await vi.waitFor(() => expect(c.stats.unmatched).toBe(5), { timeout: 3000 });
+    // The slots it held are free again: a full window goes through.
+    const next = c.requestMany(pings(11, 5));
+    await router.waitForRequests(10);
+    await router.replyBatch(
+      1,
+      pings(11, 5).map((m) => pong(seqOf(m)!)),
+    );
+    await expect(next).resolves.toHaveLength(5);
+  });
+
+  it("takes one window slot per message: a second batch waits until the first is answered", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, window: 6, timeoutMs: 5000 });
+    const first = c.requestMany(pings(1, 4));
+    const second = c.requestMany(pings(5, 4));
+    await router.waitForRequests(4);
+    await sleep(30);
+    expect(unitSeqs(router)).toEqual(["batch:1,2,3,4"]);
+    expect(c.waiting).toBe(1);
+    await router.replyBatch(
+      0,
+      pings(1, 4).map((m) => pong(seqOf(m)!)),
+    );
+    await first;
+    await router.waitForRequests(8);
+    await router.replyBatch(
+      1,
+      pings(5, 4).map((m) => pong(seqOf(m)!)),
+    );
+    await expect(second).resolves.toEqual(pings(5, 4).map((m) => pong(seqOf(m)!)));
+  });
+
+  it("aborts through its signal, waiting or in flight, and frees its slots", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, window: 4, timeoutMs: 5000 });
+    const inFlight = new AbortController();
+    const waiting = new AbortController();
+    const sent = c.requestMany(pings(1, 4), { signal: inFlight.signal });
+    const queued = c.requestMany(pings(5, 2), { signal: waiting.signal });
+    await router.waitForRequests(4);
+    waiting.abort("no longer needed");
+    await expect(queued).rejects.toBeInstanceOf(AbortedError);
+    inFlight.abort("no longer needed");
+    await expect(sent).rejects.toBeInstanceOf(AbortedError);
+    expect(c.pending).toBe(0);
+    expect(c.waiting).toBe(0);
+  });
+
+  it("refuses what it cannot send: no key, a first key in flight, more than the window; [] for no messages", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, window: 10, timeoutMs: 5000 });
+    await expect(c.requestMany([])).resolves.toEqual([]);
+    await expect(c.requestMany([ping(1), { payload: { case: undefined } } as Envelope])).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
+    await expect(c.requestMany(pings(1, 11))).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    const first = c.requestMany(pings(1, 2));
+    await expect(c.requestMany(pings(1, 2))).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await router.waitForRequests(2);
+    await router.replyBatch(0, [pong(1), pong(2)]);
+    await expect(first).resolves.toEqual([pong(1), pong(2)]);
+  });
+
+  it("close() rejects a batch in flight with ClosedError", async () => {
+    const router = await batchRouter();
+    const c = client({ endpoint: router.endpoint, timeoutMs: 5000 });
+    const call = c.requestMany(pings(1, 3));
+    await router.waitForRequests(3);
+    await c.close();
+    await expect(call).rejects.toBeInstanceOf(ClosedError);
+  });
+
+  it("mixes with single requests and coalesced batches, and serves 200 000 requests against a batching server", async () => {
+    const router = await batchRouter(true);
+    const c = client({ endpoint: router.endpoint, window: 1000, maxBatch: 16, timeoutMs: 10_000 });
+    const singles = Promise.all([1_000_001, 1_000_002, 1_000_003].map((n) => c.request(ping(n))));
+    let seq = 1;
+    let answered = 0;
+    const caller = async () => {
+      while (seq < 200_000) {
+        const batch = pings(seq, 100);
+        seq += 100;
+        const replies = await c.requestMany(batch);
+        expect(replies.map((r) => seqOf(r as Envelope))).toEqual(batch.map((m) => seqOf(m)));
+        answered += replies.length;
+      }
+    };
+    await Promise.all(Array.from({ length: 9 }, caller));
+    expect((await singles).map((m) => seqOf(m))).toEqual([1_000_001n, 1_000_002n, 1_000_003n]);
+    expect(answered).toBe(200_000);
+    expect(c.stats).toMatchObject({ timeouts: 0, unmatched: 0, badReplies: 0 });
   });
 });

@@ -10,7 +10,7 @@ import {
   joinBatch,
   splitBatch,
 } from "./batch.js";
-import { rawCodec } from "./codec.js";
+import { createCodec, rawCodec } from "./codec.js";
 import { envelopeCodec, errorReply, ErrorCode, ping, pong, type Envelope } from "./envelope.js";
 import { DecodeError, EncodeError } from "./errors.js";
 import { example } from "./gen/example.js";
@@ -181,5 +181,43 @@ describe("BatchWriter: one reused buffer, fresh frames", () => {
     expect(() => codec.encode([])).toThrow(EncodeError);
     expect(() => codec.encode([ping(1), ping(-1)])).toThrow(EncodeError);
     expect(toHex(codec.encode([ping(2)]))).toBe("04 0a 02 08 02"); // nothing of the failed batch leaked
+  });
+});
+
+describe("BatchWriter with a codec's encodeDelimited (items encoded in place)", () => {
+  it("writes the same frame as encoding each message and adding its bytes", () => {
+    const messages = [
+      ping(1),
+      pong(300),
+      errorReply(ErrorCode.CODE_HANDLER, "x".repeat(200), 7n),
+      { payload: { case: undefined } } as Envelope,
+    ];
+    const inPlace = new BatchWriter();
+    for (const m of messages) inPlace.addMessage(envelopeCodec, m);
+    const copied = new BatchWriter();
+    for (const m of messages) copied.add(envelopeCodec.encode(m));
+    expect(inPlace.count).toBe(4);
+    expect(inPlace.byteLength).toBe(copied.byteLength);
+    const frame = inPlace.finish();
+    expect(frame).toEqual(copied.finish());
+    expect(splitBatch(frame).map((item) => envelopeCodec.decode(item))).toEqual(messages);
+    expect(inPlace.count).toBe(0);
+  });
+
+  it("an item that fails half-way through encoding leaves the batch as it was, and the writer keeps working", () => {
+    // A message type whose encoder writes a field, then fails: the bytes and the open fork must be undone.
+    const flaky = createCodec<{ n: number }>({
+      encode(message, writer = protobuf.Writer.create()) {
+        writer.uint32(8).uint32(message.n);
+        if (message.n < 0) throw new Error("negative");
+        return writer;
+      },
+      decode: () => ({ n: 0 }),
+    });
+    const writer = new BatchWriter().addMessage(flaky, { n: 1 });
+    expect(() => writer.addMessage(flaky, { n: -1 })).toThrow(EncodeError);
+    writer.addMessage(flaky, { n: 2 });
+    expect(writer.count).toBe(2);
+    expect(toHex(writer.finish())).toBe("02 08 01 02 08 02");
   });
 });

@@ -3,6 +3,7 @@
 // as a varint, exactly what protobufjs's encodeDelimited, Java's writeDelimitedTo and Python's
 // _VarintBytes(len(m)) + m write. A batch frame always follows the marker frame BATCH_MARKER, so a
 // single-frame peer's traffic never changes meaning and no schema needs a new field.
+import protobuf from "protobufjs/minimal.js";
 import { DecodeError, EncodeError } from "./errors.js";
 import type { Codec } from "./codec.js";
 
@@ -97,16 +98,16 @@ export function firstBatchItem<B extends Uint8Array>(frame: B): B | undefined {
 
 /** A writer grown past this by one large batch is dropped on finish(), so one burst does not pin memory. */
 const MAX_RETAINED_BYTES = 1024 * 1024;
-const INITIAL_BYTES = 4096;
 
 /**
- * Builds batch frames, reusing one growing buffer across batches: `add()` encoded items, then `finish()`
- * returns the frame as a fresh Buffer the caller owns (safe to hand to zeromq, which sends frames over
- * 128 bytes zero-copy) and empties the writer for the next batch.
+ * Builds batch frames, reusing one growing buffer (a protobufjs Writer) across batches: `add()` encoded
+ * items, or `addMessage()` messages — encoded in place when the codec has `encodeDelimited` (createCodec's
+ * do), so a batch of n messages costs one buffer, not n — then `finish()` returns the frame as a fresh
+ * Buffer the caller owns (safe to hand to zeromq, which sends frames over 128 bytes zero-copy) and empties
+ * the writer for the next batch.
  */
 export class BatchWriter {
-  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
-  private pos = 0;
+  private writer: protobuf.Writer = protobuf.Writer.create();
   private items = 0;
 
   /** Items added since the last finish(). */
@@ -116,55 +117,39 @@ export class BatchWriter {
 
   /** Bytes the frame would have now (prefixes included). */
   get byteLength(): number {
-    return this.pos;
+    return this.writer.pos;
   }
 
   /** Appends one encoded message with its varint length prefix. */
   add(item: Uint8Array): this {
-    const length = item.length;
-    this.reserve(MAX_PREFIX_BYTES + length);
-    const buf = this.buf;
-    let pos = this.pos;
-    let value = length;
-    while (value > 0x7f) {
-      buf[pos++] = (value & 0x7f) | 0x80;
-      value >>>= 7;
-    }
-    buf[pos++] = value;
-    // Most items are a few bytes: a plain loop beats set()'s call overhead below a few dozen.
-    if (length < 32) for (let i = 0; i < length; i++) buf[pos + i] = item[i]!;
-    else buf.set(item, pos);
-    this.pos = pos + length;
+    this.writer.bytes(item);
     this.items++;
     return this;
   }
 
-  /** Encodes `message` with `codec` and appends it. */
+  /** Encodes `message` with `codec` and appends it; on EncodeError the writer is left as it was. */
   addMessage<T>(codec: Codec<T>, message: T): this {
-    return this.add(codec.encode(message));
+    if (codec.encodeDelimited === undefined) return this.add(codec.encode(message));
+    codec.encodeDelimited(message, this.writer);
+    this.items++;
+    return this;
   }
 
   /** The batch frame built so far, as a fresh Buffer; the writer starts a new batch. */
   finish(): Buffer {
-    const frame = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(frame, 0, 0, this.pos);
+    const frame = this.writer.finish() as Buffer;
     this.reset();
     return frame;
   }
 
   /** Drops what was added since the last finish(). */
   reset(): void {
-    this.pos = 0;
     this.items = 0;
-    if (this.buf.length > MAX_RETAINED_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
-  }
-
-  private reserve(bytes: number): void {
-    const need = this.pos + bytes;
-    if (need <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-    this.buf.copy(grown, 0, 0, this.pos);
-    this.buf = grown;
+    if (this.writer.buf.length > MAX_RETAINED_BYTES) this.writer = protobuf.Writer.create();
+    else {
+      if (this.writer.states !== null) this.writer.states.length = 0;
+      this.writer.pos = 0;
+    }
   }
 }
 

@@ -6,6 +6,13 @@ import { createReader } from "./reader.js";
 export interface Codec<T> {
   encode(message: T): Uint8Array;
   decode(bytes: Uint8Array): T;
+  /**
+   * Optional, for batches (see BatchWriter): appends `message` to `writer` as one item of protobuf's
+   * length-delimited stream — its varint length, then its bytes — with no buffer of its own. Throws only
+   * EncodeError, and then leaves `writer` as it was. createCodec's codecs have it; without it, a batch
+   * writer encodes each message with encode() and copies it in.
+   */
+  encodeDelimited?(message: T, writer: protobuf.Writer): void;
 }
 
 /** The static class pbjs generates for a message (e.g. `example.Envelope`). */
@@ -97,7 +104,20 @@ export function createCodec<W, T = W>(type: StaticMessageType<W>, options: Codec
     }
   };
 
-  return { encode: reuseWriter ? encodeShared : encodeFresh, decode };
+  const encodeDelimited = (message: T, writer: protobuf.Writer): void => {
+    // protobufjs's fork()/ldelim() reserve the length prefix in place: one pass, no copy of the item.
+    const pos = writer.pos;
+    const forks = writer.states?.length ?? 0;
+    try {
+      type.encode(toWire(message), writer.fork()).ldelim();
+    } catch (cause) {
+      writer.pos = pos;
+      if (writer.states !== null) writer.states.length = forks;
+      throw EncodeError.from(cause, typeName);
+    }
+  };
+
+  return { encode: reuseWriter ? encodeShared : encodeFresh, decode, encodeDelimited };
 }
 
 /** Bytes in, the same bytes out: for raw services such as echo, and for forwarding without decoding. */

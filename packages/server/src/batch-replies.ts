@@ -8,6 +8,9 @@ import type { Peer } from "@zpb/transport";
 export class BatchReplies {
   private readonly replies: Array<Uint8Array | undefined>;
   private missing: number;
+  /** The replies to the first requests, already framed (answered at once, before one went async). */
+  private head: Buffer | undefined;
+  private headCount = 0;
 
   constructor(
     /** Who sent the batch: the reply batch goes back to it, in the shape it used. */
@@ -17,6 +20,16 @@ export class BatchReplies {
   ) {
     this.replies = new Array<Uint8Array | undefined>(size);
     this.missing = size;
+  }
+
+  /**
+   * Records the replies to the first `count` requests as one already-framed piece of the batch frame (the
+   * service loop writes sync replies straight into a batch writer until a handler goes async).
+   */
+  setHead(frame: Buffer, count: number): void {
+    this.head = frame;
+    this.headCount = count;
+    this.missing -= count;
   }
 
   /** Records the reply to request `index`; true when it was the last one missing. A second reply to the same index is ignored. */
@@ -34,13 +47,15 @@ export class BatchReplies {
   /** Indexes still waiting for their reply. */
   missingIndexes(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.size; i++) if (this.replies[i] === undefined) out.push(i);
+    for (let i = this.headCount; i < this.size; i++) if (this.replies[i] === undefined) out.push(i);
     return out;
   }
 
   /** The reply batch frame, built in `writer` (whose buffer is reused from batch to batch). */
   frame(writer: BatchWriter): Buffer {
-    for (const bytes of this.replies) writer.add(bytes!);
-    return writer.finish();
+    for (let i = this.headCount; i < this.size; i++) writer.add(this.replies[i]!);
+    const rest = writer.finish();
+    // A batch frame is its items one after the other, so the head and the rest simply join.
+    return this.head === undefined ? rest : Buffer.concat([this.head, rest]);
   }
 }

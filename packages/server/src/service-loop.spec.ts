@@ -277,6 +277,29 @@ describe("ServiceLoop, batches", () => {
     expect(dealer.overlaps).toBe(0);
   });
 
+  it("sync replies, then async ones, then sync again, in one batch and across batches: all in request order", async () => {
+    // Sync replies are encoded straight into the reply frame until the first async one; the next batch starts
+    // while this one still waits, so the in-place writer must not mix the two.
+    const { dealer, done } = setup((r) => {
+      const seq = seqOfPing(r);
+      if (seq % 5n !== 3n) return pong(seq);
+      return new Promise<Envelope>((resolve) => setTimeout(() => resolve(pong(seq)), 5));
+    }, 8);
+    dealer.pushBatch(peerNamed("a"), pings(1, 2, 3, 4, 5, 6, 7, 8));
+    dealer.pushBatch(peerNamed("b"), pings(9, 10, 11, 12));
+    dealer.pushBatch(peerNamed("c"), pings(14, 15, 16));
+    while (dealer.sent.length < 3) await tick();
+    dealer.push(undefined);
+    await done;
+    const byPeer = Object.fromEntries(dealer.sent.map((s) => [s.peer.identity.toString(), s.batch]));
+    expect(byPeer).toEqual({
+      a: [1, 2, 3, 4, 5, 6, 7, 8].map((n) => pong(n)),
+      b: [9, 10, 11, 12].map((n) => pong(n)),
+      c: [14, 15, 16].map((n) => pong(n)),
+    });
+    expect(dealer.overlaps).toBe(0);
+  });
+
   it("an item that fails is that item's ErrorReply: a throwing handler, an undecodable item", async () => {
     const { dealer, counters, done } = setup((r) => {
       if (seqOfPing(r) === 2n) throw new Error("no 2");

@@ -38,6 +38,9 @@ function describeRequest(request: unknown): string {
   return request === undefined ? "nothing" : `a ${typeof request} request`;
 }
 
+/** What handle() returns when it wrote the reply into the batch writer it was given (compared by identity). */
+const WRITTEN = new Uint8Array(0);
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
 }
@@ -67,6 +70,8 @@ export class ServiceLoop<T> {
   /** The batch serveBatch() is still handing to the handler: it sends that one itself once complete. */
   private batchInProgress: BatchReplies | undefined;
   private readonly writer = new BatchWriter();
+  /** Where serveBatch() writes sync replies in place, request after request, until one goes async. */
+  private readonly inPlace = new BatchWriter();
 
   constructor(
     private readonly dealer: RoutedDealer<T>,
@@ -129,14 +134,33 @@ export class ServiceLoop<T> {
     const body = incoming.frames.at(-1);
     const itemBytes = body === undefined ? 0 : Math.ceil(body.length / items.length);
     this.batchInProgress = batch;
+    // The sync fast path: while every handler answers at once, each reply is encoded straight into the
+    // reply frame (no buffer per reply); from the first async one on, replies are kept per index.
+    const inPlace = this.inPlace;
+    let written = 0;
+    let frame: Buffer | undefined;
     try {
       for (let i = 0; i < items.length; i++) {
-        const bytes = this.answerItem(items[i]!, batch, i, itemBytes);
-        if (bytes !== undefined) batch.fill(i, bytes);
-        else if (this.full) await new Promise<void>((wake) => (this.wakeReceiver = wake));
+        const bytes = this.answerItem(items[i]!, batch, i, itemBytes, written === i ? inPlace : undefined);
+        if (bytes === WRITTEN) written++;
+        else if (bytes !== undefined) {
+          if (written === i) {
+            inPlace.add(bytes);
+            written++;
+          } else batch.fill(i, bytes);
+        } else {
+          if (written === i) batch.setHead(inPlace.finish(), written);
+          if (this.full) await new Promise<void>((wake) => (this.wakeReceiver = wake));
+        }
       }
+      if (written === items.length) frame = inPlace.finish();
     } finally {
       this.batchInProgress = undefined;
+      if (inPlace.count > 0) inPlace.reset();
+    }
+    if (frame !== undefined) {
+      await this.reply(batch.peer, frame, written);
+      return;
     }
     // Otherwise the last async reply (or deadline) sends it (deliver()).
     if (batch.complete) await this.reply(batch.peer, batch.frame(this.writer), batch.size);
@@ -252,18 +276,28 @@ export class ServiceLoop<T> {
   }
 
   /** Like answer(), for request `index` of `batch`: its reply now, or undefined when an async handler fills it in later. */
-  private answerItem(item: Received<T>, batch: BatchReplies, index: number, bytes: number): Uint8Array | undefined {
+  private answerItem(
+    item: Received<T>,
+    batch: BatchReplies,
+    index: number,
+    bytes: number,
+    into: BatchWriter | undefined,
+  ): Uint8Array | undefined {
     if (!item.ok) return this.errors.forReceiveError(item.error);
-    return this.handle(item.message, batch.peer, batch, index, bytes);
+    return this.handle(item.message, batch.peer, batch, index, bytes, into);
   }
 
-  /** Runs the handler for one request: its encoded reply now, or undefined when it is async (see settle()). */
+  /**
+   * Runs the handler for one request: its encoded reply now, or undefined when it is async (see settle()).
+   * With `into`, a sync reply is encoded straight into that batch writer and WRITTEN is returned.
+   */
   private handle(
     request: T,
     peer: Peer,
     batch: BatchReplies | undefined,
     index: number,
     bytes: number,
+    into?: BatchWriter,
   ): Uint8Array | undefined {
     if (this.draining) return this.errors.build(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
     let result: T | PromiseLike<T>;
@@ -283,7 +317,7 @@ export class ServiceLoop<T> {
     }
     if (!isThenable(result)) {
       durations?.observe(performance.now() - started);
-      return this.encode(result, request);
+      return into === undefined ? this.encode(result, request) : this.encodeInto(result, request, into);
     }
     const call: InFlightCall<T> = { peer, request, batch, index, bytes, startedAt: performance.now(), context };
     this.inFlight.add(call);
@@ -344,6 +378,15 @@ export class ServiceLoop<T> {
     const wake = this.wakeReceiver;
     this.wakeReceiver = undefined;
     wake?.();
+  }
+
+  private encodeInto(reply: T, request: T, into: BatchWriter): Uint8Array {
+    try {
+      into.addMessage(this.handler.codec, reply);
+      return WRITTEN;
+    } catch (error) {
+      return this.errors.forUnencodable(error, request);
+    }
   }
 
   private encode(reply: T, request: T): Uint8Array {

@@ -73,6 +73,7 @@ export function dealerCommand(signal: AbortSignal): Command {
     const tally = await runDealer(client, {
       count: flags.count,
       window: flags.window,
+      batch: flags.batch,
       signal,
       progress,
       endpoint: where,

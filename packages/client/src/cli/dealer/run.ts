@@ -1,5 +1,5 @@
 import { ping } from "@zpb/proto";
-import { RemoteError, TimeoutError } from "../../errors.js";
+import { BadReplyError, RemoteError, TimeoutError } from "../../errors.js";
 import type { PipelinedClient } from "../../pipelined-client.js";
 import { Latency } from "../latency.js";
 import { notPongFor } from "../pong.js";
@@ -25,15 +25,25 @@ export interface DealerTally {
 }
 
 /**
- * Sends `count` Pings through `client` with one caller per window slot, each sending its next Ping as soon
- * as its last one settles, and counts what came back. Gives up on a server that never answers, or that
+ * Sends `count` Pings through `client` with one caller per window slot (per `batch` slots with `batch` > 1,
+ * each sending its next batch through requestMany(), the client's fastest path), each sending its next Ping
+ * as soon as its last one settles, and counts what came back. Gives up on a server that never answers, or that
  * lets a whole window of requests in a row time out, instead of waiting out every request.
  */
 export async function runDealer(
   client: PipelinedClient,
-  options: { count: number; window: number; signal: AbortSignal; progress: Progress; endpoint: string },
+  options: {
+    count: number;
+    window: number;
+    batch?: number;
+    signal: AbortSignal;
+    progress: Progress;
+    endpoint: string;
+  },
 ): Promise<DealerTally> {
   const { count, window, signal, progress, endpoint } = options;
+  // requestMany() takes one window slot per request, so a batch is at most the window.
+  const batch = Math.max(1, Math.min(options.batch ?? 1, window));
   const latency = new Latency();
   let next = 1;
   let lost = 0;
@@ -47,38 +57,58 @@ export async function runDealer(
   const onAbort = () => void client.close();
   signal.addEventListener("abort", onAbort, { once: true });
   const started = performance.now();
+  // One reply (or an item's error) to `Envelope{ping{seq}}`, `roundTripMs` after it was sent; false once the
+  // run must stop because the reply was not the Pong asked for.
+  const take = (seq: number, reply: unknown, roundTripMs: number): boolean => {
+    if (reply instanceof RemoteError) {
+      errorReplies++;
+      return true;
+    }
+    // Replies are matched by seq, so an echo service would pass for a server: check what came back.
+    const wrong =
+      reply instanceof BadReplyError
+        ? `${endpoint}: ${reply.message}`
+        : notPongFor(BigInt(seq), reply as never, endpoint);
+    if (wrong !== undefined) {
+      wrongReplies++;
+      mismatch ??= wrong;
+      void client.close();
+      return false;
+    }
+    latency.record(roundTripMs);
+    return true;
+  };
   const caller = async () => {
     while (next <= count && !signal.aborted && !unreachable && mismatch === undefined) {
-      const seq = next++;
+      const first = next;
+      const size = Math.min(batch, count - first + 1);
+      next += size;
       const sentAt = performance.now();
       try {
-        const reply = await client.request(ping(seq));
-        // Replies are matched by seq, so an echo service would pass for a server: check what came back.
-        const wrong = notPongFor(BigInt(seq), reply, endpoint);
-        if (wrong !== undefined) {
-          wrongReplies++;
-          mismatch ??= wrong;
-          void client.close();
-          return;
+        if (batch === 1) {
+          if (!take(first, await client.request(ping(first)), performance.now() - sentAt)) return;
+        } else {
+          const replies = await client.requestMany(Array.from({ length: size }, (_, i) => ping(first + i)));
+          const roundTripMs = performance.now() - sentAt;
+          for (let i = 0; i < size; i++) if (!take(first + i, replies[i], roundTripMs)) return;
         }
-        latency.record(performance.now() - sentAt);
         consecutiveTimeouts = 0;
         progress.update(latency.count + lost + errorReplies);
       } catch (error) {
         if ((error as { code?: string }).code === "CLOSED") {
           // In flight when we gave up on the server: lost. Cut short by Ctrl-C or a wrong reply: neither.
-          if (unreachable) lost++;
-          else abandoned++;
+          if (unreachable) lost += size;
+          else abandoned += size;
           return;
         }
         if (error instanceof RemoteError) {
-          errorReplies++;
+          errorReplies += size;
           consecutiveTimeouts = 0;
           continue;
         }
         if (!(error instanceof TimeoutError)) throw error;
-        lost++;
-        consecutiveTimeouts++;
+        lost += size;
+        consecutiveTimeouts += size;
         if (latency.count === 0 || consecutiveTimeouts >= window) {
           unreachable = true;
           void client.close();
@@ -87,7 +117,7 @@ export async function runDealer(
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(window, count) }, caller));
+    await Promise.all(Array.from({ length: Math.min(Math.ceil(window / batch), Math.ceil(count / batch)) }, caller));
   } finally {
     signal.removeEventListener("abort", onAbort);
     progress.stop();
