@@ -3,6 +3,7 @@
 // where it came from, and --version / --log-level / JSON logs do what they say.
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { killChildrenAfterEach } from "@zpb/test-support/vitest";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { statsFields } from "./cli-log.js";
 import { cliProgram, parseCli } from "./cli-program.js";
@@ -11,7 +12,7 @@ import { resolveOptions } from "./options.js";
 import type { AnySetting } from "./setting.js";
 import { SERVER_SETTINGS } from "./settings.js";
 import { collectStats, createCounterMemory, slotView } from "./stats.js";
-import { killSpawned, runCli } from "./test-support/cli-process.js";
+import { runCli } from "./test-support/cli-process.js";
 
 const ALL: Array<[string, AnySetting]> = [...Object.entries(SERVER_SETTINGS), ...Object.entries(CLI_SETTINGS)];
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -31,9 +32,9 @@ beforeEach(() => {
   // Whatever the environment running the tests sets must not leak in.
   for (const [, entry] of ALL) vi.stubEnv(entry.env, undefined);
 });
+killChildrenAfterEach();
 afterEach(() => {
   vi.unstubAllEnvs();
-  killSpawned();
 });
 
 describe("the settings registries", () => {

@@ -2,15 +2,16 @@
 // node directly or through NODE_OPTIONS), and without a TypeScript loader the server refuses to start with
 // a message that says how to run it.
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
+import { killChildrenAfterEach } from "@zpb/test-support/vitest";
 import { envelopeCodec, ping } from "@zpb/proto";
 import { tsxLoaderIn, typescriptHint } from "./handler-import.js";
-import { killSpawned, runCli, spawnServer, exitedWithin } from "./test-support/cli-process.js";
+import { runCli, spawnServer, exitedWithin } from "./test-support/cli-process.js";
 
 const TS_HANDLER = fileURLToPath(new URL("./test-support/fixtures/next-seq.ts", import.meta.url));
 
-afterEach(() => killSpawned());
+killChildrenAfterEach();
 
 async function askPing(endpoint: string, seq: bigint): Promise<string> {
   const req = new zmq.Request({ linger: 0, receiveTimeout: 10_000 });

@@ -6,9 +6,10 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ErrorCode, envelopeCodec, ping, pong, type Envelope } from "@zpb/proto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { exitedWithin, killSpawned, logged, spawnServer, type Spawned } from "./test-support/cli-process.js";
+import { exitedWithin, logged, spawnServer, type Spawned } from "./test-support/cli-process.js";
+import { killChildrenAfterEach } from "@zpb/test-support/vitest";
 import { halfOpenConnections, multipartFlood, rawDealer, slowReaders } from "@zpb/test-support";
 import { dealer, reqEnvelope, sleep } from "./test-support/server.js";
 
@@ -21,7 +22,7 @@ const HOG_SYNC = 19n;
 const HOG_ASYNC = 20n;
 const LEAK = 21n;
 
-afterEach(killSpawned);
+killChildrenAfterEach();
 
 /** Resident memory of a process in MiB, from /proc. */
 function rssMiB(pid: number): number {
@@ -54,7 +55,7 @@ function errorOf(reply: Envelope): { code: number; seq: bigint; message: string 
 async function stopsCleanly(server: Spawned, ms = 10_000): Promise<void> {
   server.child.kill("SIGTERM");
   const { code, signal } = await exitedWithin(server, ms);
-  expect(server.stderr.join("")).not.toContain("Napi::Error");
+  expect(server.child.stderr).not.toContain("Napi::Error");
   expect({ code, signal }).toEqual({ code: 0, signal: null });
 }
 
@@ -113,7 +114,7 @@ describe("SIGTERM while a DEALER keeps sending (window 200)", () => {
       stops.push(Math.round(performance.now() - signalled));
       await Promise.all([sender, reader]);
       client.close();
-      expect(server.stderr.join("")).not.toContain("Napi::Error");
+      expect(server.child.stderr).not.toContain("Napi::Error");
       expect(exit).toEqual({ code: 0, signal: null });
     }
     console.info(`stop under load, ms after SIGTERM: ${stops.join(", ")}`);
@@ -147,9 +148,8 @@ describe("handlers whose promise never settles", () => {
       for (let i = 0; i < 301; i++) replies.push(errorOf(envelopeCodec.decode((await client.receive())[0]!)));
       expect(replies.filter((r) => r.code === ErrorCode.CODE_DEADLINE)).toHaveLength(301);
       const deadline = Date.now() + 5000;
-      while (!server.stderr.join("").includes(`aborted ${HANG_REPORTS_ABORT}`) && Date.now() < deadline)
-        await sleep(20);
-      expect(server.stderr.join("")).toContain(`aborted ${HANG_REPORTS_ABORT}`);
+      while (!server.child.stderr.includes(`aborted ${HANG_REPORTS_ABORT}`) && Date.now() < deadline) await sleep(20);
+      expect(server.child.stderr).toContain(`aborted ${HANG_REPORTS_ABORT}`);
       expect((await countersOf(server)).errors.deadlines).toBe(301);
       console.info(`a new request behind 301 hung ones was answered in ${answeredIn.toFixed(1)} ms`);
     } finally {
@@ -196,7 +196,7 @@ describe.each([
 describe("two clients sending 64 KiB to echo and never reading", () => {
   it("keep the server's memory bounded while others are served", { timeout: 60_000 }, async () => {
     const server = await spawnServer(["--workers", "2"]);
-    const pid = server.child.pid!;
+    const pid = server.child.pid;
     const attack = slowReaders(server.endpoints.echo!, 2, new Uint8Array(64 * 1024));
     const samples: number[] = [];
     try {
@@ -229,7 +229,7 @@ describe("messages of many one-byte frames (the multipart flood)", () => {
     timeout: 90_000,
   }, async () => {
     const server = await spawnServer(["--workers", "2"]);
-    const pid = server.child.pid!;
+    const pid = server.child.pid;
     const sent = await Promise.all([0, 1, 2, 3].map(() => multipartFlood(server.endpoints.main[0]!, 1, FLOOD_FRAMES)));
     expect(sent.map((s) => s.written)).toEqual([1, 1, 1, 1]);
     // For 20 s: sample memory, and check that a well-behaved client is still answered.
@@ -293,7 +293,7 @@ describe("a handler that fills its heap in one burst, in a continuation (its wor
     try {
       await client.send(envelopeCodec.encode(ping(HOG_ASYNC)));
       const { code, signal } = await exitedWithin(server, 30_000);
-      expect(server.stderr.join("")).toContain("Napi::Error");
+      expect(server.child.stderr).toContain("Napi::Error");
       expect(code === 134 || signal === "SIGABRT").toBe(true);
     } finally {
       client.close();

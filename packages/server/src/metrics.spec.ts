@@ -1,20 +1,21 @@
 // The metrics endpoint of a real server: what Prometheus scrapes at /metrics after known traffic, and what
 // /healthz says while the server starts, serves and drains.
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
+import { freePort } from "@zpb/test-support";
+import { killChildrenAfterEach } from "@zpb/test-support/vitest";
 import { envelopeCodec, ping, type Envelope } from "@zpb/proto";
 import { DURATION_SAMPLE_EVERY } from "./durations.js";
 import { startServer, type RunningServer } from "./server.js";
-import { exitedWithin, killSpawned, logged, spawnServer } from "./test-support/cli-process.js";
+import { exitedWithin, logged, spawnServer } from "./test-support/cli-process.js";
 
 const METERED = fileURLToPath(new URL("./test-support/fixtures/metered.mjs", import.meta.url));
 const SLOW_START = fileURLToPath(new URL("./test-support/fixtures/slow-start.mjs", import.meta.url));
 
 const running: RunningServer[] = [];
+killChildrenAfterEach();
 afterEach(async () => {
-  killSpawned();
   for (const server of running.splice(0)) await server.stop();
 });
 
@@ -52,17 +53,6 @@ async function scrape(base: string): Promise<{ samples: Map<string, number>; tex
     samples.set(line.slice(0, at), Number(line.slice(at + 1)));
   }
   return { samples, text, type: response.headers.get("content-type") };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 describe("--metrics: Prometheus text from a real server", () => {

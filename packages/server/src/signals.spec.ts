@@ -1,12 +1,13 @@
 // SIGINT/SIGTERM on a real server process: requests already being handled get their replies, requests
 // that arrive while stopping get CODE_UNAVAILABLE, every socket closes, and the process exits 0 — no
 // Napi::Error abort, no hang.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { killChildrenAfterEach } from "@zpb/test-support/vitest";
 import { ErrorCode, envelopeCodec, ping, pong } from "@zpb/proto";
 import { FAULTY_HANDLER, dealer, reqEnvelope, sleep } from "./test-support/server.js";
-import { exitedWithin, killSpawned, runCli, spawnServer } from "./test-support/cli-process.js";
+import { exitedWithin, runCli, spawnServer } from "./test-support/cli-process.js";
 
-afterEach(killSpawned);
+killChildrenAfterEach();
 
 describe.each(["SIGTERM", "SIGINT"] as const)("%s", (signal) => {
   it("lets in-flight replies out, refuses new requests, and exits 0", async () => {
@@ -35,7 +36,7 @@ describe.each(["SIGTERM", "SIGINT"] as const)("%s", (signal) => {
     }
 
     const { code, signal: killedBy } = await exitedWithin(server, 10_000);
-    const stderr = server.stderr.join("");
+    const stderr = server.child.stderr;
     expect(stderr).not.toContain("Napi::Error");
     expect(killedBy).toBeNull();
     expect(code).toBe(0);
@@ -76,7 +77,7 @@ describe("a real server process", () => {
     expect(await reqEnvelope(server.endpoints.main[0]!, ping(6n))).toEqual(pong(6n));
     server.child.kill("SIGINT");
     const { code } = await exitedWithin(server, 10_000);
-    expect(server.stderr.join("")).not.toContain("Napi::Error");
+    expect(server.child.stderr).not.toContain("Napi::Error");
     expect(code).toBe(0);
   });
 
@@ -102,7 +103,7 @@ describe("a real server process", () => {
       const { code, signal: killedBy } = await exitedWithin(server, 15_000);
       expect(killedBy).toBeNull();
       expect(code).toBe(0);
-      expect(server.stderr.join("")).not.toContain("Napi::Error");
+      expect(server.child.stderr).not.toContain("Napi::Error");
       expect(server.stdout.some((line) => line.includes("stuck for"))).toBe(true);
     } finally {
       client.close();

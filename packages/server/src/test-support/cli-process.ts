@@ -1,12 +1,16 @@
 // Runs the built zpb-server (dist/cli.js) as a real process on ephemeral loopback ports, for the tests that
-// need signals, exit codes or the command line itself. Every process started here is killed (by its own
-// handle) in killSpawned(), which each test file calls after each test.
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
+// need signals, exit codes or the command line itself. Process handling (bounded life, output, signals by PID,
+// the per-test kill) is @zpb/test-support's `Child`; this layer knows only zpb-server: where its CLI is, the
+// flags that make it bind ephemeral ports and log JSON, and the startup line that names its endpoints.
 import { fileURLToPath } from "node:url";
+import { Child, run, waitUntil, within, type ChildOptions, type Ended } from "@zpb/test-support";
 
 /** The built CLI. */
 export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+
+/** A server process's life is bounded even if a test forgets it; `killChildrenAfterEach` ends it sooner. */
+const SERVER_BOUND_MS = 300_000;
+const STARTUP_MS = 15_000;
 
 export interface Exit {
   code: number | null;
@@ -14,45 +18,33 @@ export interface Exit {
 }
 
 export interface Spawned {
-  child: ChildProcess;
+  child: Child;
   endpoints: { main: string[]; echo?: string };
-  /** stdout lines so far (JSON log entries). */
-  stdout: string[];
-  stderr: string[];
-  exit: Promise<Exit>;
+  /** The complete stdout lines so far (JSON log entries). */
+  readonly stdout: string[];
 }
 
-const children: ChildProcess[] = [];
+/** `Child` arguments for the CLI: `nodeArgs` go to node before the script, `env` is added to this process's. */
+function cliOptions(
+  args: string[],
+  env: Record<string, string>,
+  nodeArgs: string[],
+  boundMs: number,
+): [string[], ChildOptions] {
+  return [[...nodeArgs, CLI, ...args], { env: { ...process.env, ...env }, boundMs }];
+}
 
 /**
- * Starts a process running the CLI with `args` and `env` added to this process's environment; `nodeArgs` go
- * to node itself, before the script (e.g. `--import tsx`).
+ * Runs the CLI to its end (bounded by `timeoutMs`) and returns how it ended; `env` is added to this process's
+ * environment and `nodeArgs` go to node itself, before the script (e.g. `--import tsx`).
  */
-export function spawnCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
-  children.push(child);
-  return child;
-}
-
-/** Runs the CLI to its end (bounded by `timeoutMs`) and returns its exit code and output. */
-export async function runCli(
+export function runCli(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 15_000,
   nodeArgs: string[] = [],
-): Promise<Exit & { stdout: string; stderr: string }> {
-  const child = spawnCli(args, env, nodeArgs);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  const exit = await new Promise<Exit>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-  clearTimeout(timer);
-  return { ...exit, stdout, stderr };
+): Promise<Ended> {
+  return run(...cliOptions(args, env, nodeArgs, timeoutMs));
 }
 
 /**
@@ -64,61 +56,33 @@ export async function spawnServer(
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
 ): Promise<Spawned> {
-  const child = spawnCli(
-    ["--bind", "tcp://127.0.0.1:*", "--echo", "tcp://127.0.0.1:*", "--log-format", "json", ...args],
-    env,
-    nodeArgs,
-  );
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
-  const exit = new Promise<Exit>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-  const endpoints = await new Promise<Spawned["endpoints"]>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start: ${stdout.join("\n")} ${stderr.join("")}`)),
-      15_000,
-    );
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      stdout.push(line);
-      const entry = JSON.parse(line) as { endpoints?: Spawned["endpoints"] };
-      if (entry.endpoints !== undefined) {
-        clearTimeout(timer);
-        resolve(entry.endpoints);
-      }
-    });
-    void exit.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`server exited early: ${stderr.join("")}`));
-    });
-  });
-  return { child, endpoints, stdout, stderr, exit };
+  const flags = ["--bind", "tcp://127.0.0.1:*", "--echo", "tcp://127.0.0.1:*", "--log-format", "json"];
+  const child = new Child(...cliOptions([...flags, ...args], env, nodeArgs, SERVER_BOUND_MS));
+  // A line is complete once its newline is out; the text after the last one may still be arriving.
+  const lines = () => child.stdout.split("\n").slice(0, -1);
+  const startupLine = () => lines().find((line) => line.includes('"endpoints"'));
+  await child.waitFor('"endpoints"', STARTUP_MS); // rejects with the output when the server exits or hangs
+  await waitUntil(() => startupLine() !== undefined, "the end of the startup line");
+  const entry = JSON.parse(startupLine()!) as Pick<Spawned, "endpoints">;
+  return {
+    child,
+    endpoints: entry.endpoints,
+    get stdout() {
+      return lines();
+    },
+  };
 }
 
 /** The process's exit, or a rejection when it is still running `ms` later. */
-export async function exitedWithin(spawned: { exit: Promise<Exit> }, ms: number): Promise<Exit> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`server still running ${ms} ms after the signal`)), ms);
-  });
-  try {
-    return await Promise.race([spawned.exit, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+export async function exitedWithin(spawned: Spawned, ms: number): Promise<Exit> {
+  const { code, signal } = await within(spawned.child.done, "the server to exit", ms);
+  return { code, signal };
 }
 
 /** Polls until some stdout line contains `text`, or `timeoutMs` passes; true when found. */
-export async function logged(spawned: Spawned, text: string, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (spawned.stdout.some((line) => line.includes(text))) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Kills (SIGKILL) every process started here that is still running. */
-export function killSpawned(): void {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+export function logged(spawned: Spawned, text: string, timeoutMs = 5000): Promise<boolean> {
+  return waitUntil(() => spawned.stdout.some((line) => line.includes(text)), text, timeoutMs).then(
+    () => true,
+    () => false,
+  );
 }
