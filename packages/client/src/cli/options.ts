@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from "commander";
+import { CLIENT_DEFAULTS } from "../options.js";
 import { endpointArgument } from "./endpoint.js";
 
 /** Parses a non-negative integer flag value, rejecting junk with commander's usage error. */
@@ -60,3 +61,13 @@ export interface CommonFlags {
   json?: boolean;
   progress: boolean;
 }
+
+/** `-t, --timeout`: how long the request commands (ping, echo) wait for each reply before retrying. */
+export const timeoutOption = (): Option =>
+  new Option("-t, --timeout <ms>", "reply timeout per attempt").default(CLIENT_DEFAULTS.timeoutMs).argParser(positive);
+
+/** `-r, --retries`: Lazy Pirate retries of the request commands (ping, echo) before they give up. */
+export const retriesOption = (): Option =>
+  new Option("-r, --retries <n>", "retries after a timeout before giving up")
+    .default(CLIENT_DEFAULTS.retries)
+    .argParser(count);

@@ -1,10 +1,10 @@
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { CLIENT_DEFAULTS } from "../../options.js";
 import { EchoClient } from "../../echo-client.js";
 import { TimeoutError } from "../../errors.js";
 import { checkHostResolves } from "../endpoint.js";
 import { attempts, CommandFailure } from "../failure.js";
-import { count, endpointOption, jsonOption, positive } from "../options.js";
+import { endpointOption, jsonOption, retriesOption, timeoutOption } from "../options.js";
 import { Output } from "../output.js";
 import { clientCurve, curveTimeoutAdvice, withClientCurveOptions, type CurveFlags } from "../curve.js";
 
@@ -21,16 +21,8 @@ export function echoCommand(signal: AbortSignal): Command {
     .description("send TEXT as raw bytes to the echo service and print what comes back (the echo tutorial's client)")
     .argument("[text]", "the text to send", "Hello world!")
     .addOption(endpointOption(CLIENT_DEFAULTS.endpoints.echo, "echo (REP/ROUTER) endpoint to connect to"))
-    .addOption(
-      new Option("-t, --timeout <ms>", "reply timeout per attempt")
-        .default(CLIENT_DEFAULTS.timeoutMs)
-        .argParser(positive),
-    )
-    .addOption(
-      new Option("-r, --retries <n>", "retries after a timeout before giving up")
-        .default(CLIENT_DEFAULTS.retries)
-        .argParser(count),
-    )
+    .addOption(timeoutOption())
+    .addOption(retriesOption())
     .addOption(jsonOption());
   return withClientCurveOptions(command).action(async (text: string, flags: EchoFlags) => {
     await checkHostResolves(flags.endpoint);

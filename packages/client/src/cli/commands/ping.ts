@@ -7,7 +7,7 @@ import { checkHostResolves } from "../endpoint.js";
 import { attempts, CommandFailure } from "../failure.js";
 import { formatEnvelope } from "../format.js";
 import { Latency } from "../latency.js";
-import { count, endpointsOption, jsonOption, positive } from "../options.js";
+import { count, endpointsOption, jsonOption, positive, retriesOption, timeoutOption } from "../options.js";
 import { Output } from "../output.js";
 import { notPongFor } from "../pong.js";
 import { clientCurve, curveTimeoutAdvice, withClientCurveOptions, type CurveFlags } from "../curve.js";
@@ -30,16 +30,8 @@ export function pingCommand(signal: AbortSignal): Command {
     )
     .addOption(endpointsOption(CLIENT_DEFAULTS.endpoints.reply, "REP/ROUTER endpoint to connect to"))
     .addOption(new Option("-c, --count <n>", "how many Pings to send").default(5).argParser(positive))
-    .addOption(
-      new Option("-t, --timeout <ms>", "reply timeout per attempt")
-        .default(CLIENT_DEFAULTS.timeoutMs)
-        .argParser(positive),
-    )
-    .addOption(
-      new Option("-r, --retries <n>", "retries after a timeout before giving up")
-        .default(CLIENT_DEFAULTS.retries)
-        .argParser(count),
-    )
+    .addOption(timeoutOption())
+    .addOption(retriesOption())
     .addOption(new Option("-i, --interval <ms>", "pause between Pings").default(0).argParser(count))
     .addOption(jsonOption());
   return withClientCurveOptions(command).action(async (flags: PingFlags) => {
