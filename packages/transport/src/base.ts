@@ -1,7 +1,11 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type * as zmq from "zeromq";
 import { parseEndpoint } from "./endpoint.js";
 import { TransportError } from "./errors.js";
 import { newCounters, type SocketCounters } from "./received.js";
+
+/** The longest pause between tries of a send that zeromq.js failed spuriously (see isSpuriousEagain). */
+const MAX_SEND_RETRY_MS = 50;
 
 /**
  * What every zpb socket shares: bind/connect/close, counters, and a receive loop that ends quietly when
@@ -56,12 +60,27 @@ export abstract class BaseSocket<S extends zmq.Socket> {
 
   /** Sends frames as one multipart message carrying `messages` messages (a batch's item count), counted; socket errors become TransportError. */
   protected async sendFrames(frames: Array<Uint8Array | string>, messages = 1): Promise<void> {
-    try {
-      await (this.socket as unknown as zmq.Writable).send(frames);
-    } catch (cause) {
-      throw this.sendError(cause);
+    for (let retry = 0; ; retry++) {
+      try {
+        await (this.socket as unknown as zmq.Writable).send(frames);
+        break;
+      } catch (cause) {
+        if (!this.isSpuriousEagain(cause)) throw this.sendError(cause);
+        await delay(Math.min(2 ** retry, MAX_SEND_RETRY_MS));
+      }
     }
     this.counters.sent += messages;
+  }
+
+  /**
+   * zeromq.js sends once ZMQ_EVENTS says the socket is writable; if the only pipe goes away in between (a
+   * peer whose handshake fails, e.g. a plaintext REQ against a CURVE server, drops its pipe at once), the
+   * send fails with EAGAIN though no send timeout was set. Without a timeout that is not a timeout: the
+   * send waits and tries again, as a blocking libzmq send would, until it goes through or the socket closes.
+   */
+  private isSpuriousEagain(cause: unknown): boolean {
+    if ((cause as { code?: string } | null)?.code !== "EAGAIN" || this.socket.closed) return false;
+    return (this.socket as unknown as zmq.Writable).sendTimeout === -1;
   }
 
   /**

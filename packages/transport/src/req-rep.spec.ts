@@ -1,6 +1,6 @@
 import { DecodeError, envelopeCodec, errorReply, ErrorCode, ping, pong, seqOf, type Envelope } from "@zpb/proto";
 import { FrameError, Replier, Requester, type Received } from "./index.js";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import { within } from "@zpb/test-support";
 import { closeAfterEach } from "@zpb/test-support/vitest";
@@ -123,5 +123,68 @@ describe.each(TRANSPORTS)("REQ/REP over %s", (kind) => {
     expect(reply?.ok).toBe(false);
     if (reply && !reply.ok) expect(reply.error).toBeInstanceOf(FrameError);
     expect(requester.counters.frameErrors).toBe(1);
+  });
+});
+
+describe("a send zeromq.js fails with EAGAIN", () => {
+  const own = closeAfterEach();
+
+  // What zeromq.js does when the pipe it saw as writable is gone by the time it sends (a peer that fails
+  // its handshake, as a plaintext REQ against a CURVE server does): reject with EAGAIN, timeout or not.
+  // zeromq's sockets are sealed and Socket.prototype.send is read-only, so the fake shadows it on
+  // Request.prototype, for `socket` alone, until the test ends.
+  function failFirstSends(socket: zmq.Request, count: number): () => number {
+    const send = socket.send;
+    let failed = 0;
+    Object.defineProperty(zmq.Request.prototype, "send", {
+      configurable: true,
+      value(this: zmq.Request, frames: zmq.MessageLike[]) {
+        if (this === socket && failed < count) {
+          failed++;
+          return Promise.reject(
+            Object.assign(new Error("Operation was not possible or timed out"), { code: "EAGAIN" }),
+          );
+        }
+        return send.call(this, frames);
+      },
+    });
+    return () => failed;
+  }
+  afterEach(() => {
+    delete (zmq.Request.prototype as { send?: unknown }).send;
+  });
+
+  it("is tried again when the socket has no send timeout, and the request goes through", async () => {
+    const replier = own(new Replier({ linger: 0 }));
+    const endpoint = await replier.bind(bindAddress("inproc"));
+    const served = serve(replier, []);
+    const requester = own(new Requester({ linger: 0 }));
+    const failed = failFirstSends(requester.socket, 3);
+    requester.connect(endpoint);
+
+    const reply = await within(requester.request(ping(7n)), "the reply after three refused sends");
+    expect(reply).toMatchObject({ ok: true, message: pong(7n) });
+    expect(failed()).toBe(3);
+    expect(requester.counters.sent).toBe(1);
+    replier.close();
+    await within(served, "the server loop to end on close");
+  });
+
+  it("is a TIMEOUT when the caller set a send timeout", async () => {
+    const requester = own(new Requester({ linger: 0, sendTimeout: 50 }));
+    failFirstSends(requester.socket, 1);
+    requester.connect("inproc://nobody-binds-this");
+    await expect(within(requester.send(ping(1n)), "the refused send")).rejects.toMatchObject({ code: "TIMEOUT" });
+    expect(requester.counters.sent).toBe(0);
+  });
+
+  it("ends as CLOSED when the socket is closed while it waits to try again", async () => {
+    const requester = own(new Requester({ linger: 0 }));
+    failFirstSends(requester.socket, 1_000_000);
+    requester.connect("inproc://nobody-binds-this-either");
+    const sending = requester.send(ping(1n));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    requester.close();
+    await expect(within(sending, "the send to end on close")).rejects.toMatchObject({ code: "CLOSED" });
   });
 });
