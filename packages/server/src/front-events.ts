@@ -5,22 +5,15 @@
 import type * as zmq from "zeromq";
 import type { Logger } from "./log.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
+import { emptyRefusals, type RefusalCounters } from "./stats.js";
 
-/** The front's connection counters (main thread only). */
-export interface FrontCounters {
-  /** Connections accepted (TCP). */
-  accepted: number;
-  /** accept() failures (ZMQ_EVENT_ACCEPT_FAILED), e.g. EMFILE when the open-file limit is reached. */
-  acceptFailures: number;
-  /** ZMTP handshakes that failed or did not finish within the handshake timeout. */
-  handshakeFailures: number;
-  /** Connections that ended (peer left, heartbeat timeout, handshake timeout, ROUTER_HANDOVER). */
-  disconnects: number;
-}
+/** What one front counts (main thread only): the connection and reply refusals of RefusalCounters. */
+export type FrontCounters = Omit<RefusalCounters, "stalls" | "heapLimit">;
 
 /** Zeroed front counters. */
 export function emptyFrontCounters(): FrontCounters {
-  return { accepted: 0, acceptFailures: 0, handshakeFailures: 0, disconnects: 0 };
+  const { stalls: _stalls, heapLimit: _heapLimit, ...front } = emptyRefusals();
+  return front;
 }
 
 /**

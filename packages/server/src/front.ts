@@ -5,6 +5,7 @@ import * as zmq from "zeromq";
 import { ServerError } from "./errors.js";
 import { emptyFrontCounters, FrontEvents, type FrontCounters } from "./front-events.js";
 import { startForwarding, type Forwarding } from "./forwarding.js";
+import { ReplyDrops } from "./reply-drops.js";
 import type { Logger } from "./log.js";
 import type { ServerSettings } from "./settings.js";
 
@@ -45,6 +46,7 @@ export class Front implements ServiceFront {
   readonly backendAddress: string;
   private readonly router: zmq.Router;
   private readonly backend: zmq.Dealer;
+  private readonly replyHighWaterMark: number;
   /** Connections accepted, refused and dropped (main thread only). */
   readonly counters: FrontCounters = emptyFrontCounters();
   private forwarding: Forwarding | undefined;
@@ -62,7 +64,7 @@ export class Front implements ServiceFront {
     this.router = new zmq.Router({
       ...security,
       // Not `mandatory`: with it, libzmq's proxy stops for good (EHOSTUNREACH) the first time a client leaves
-      // before its reply arrives. The send HWM bounds what a client that does not read makes us hold
+      // before its reply arrives (`--forwarder js` turns it on: forwarding.ts). The send HWM bounds what a client that does not read makes us hold
       // (see the README, "Nothing lost" and "Hardening").
       mandatory: false,
       sendHighWaterMark: settings.replyHighWaterMark,
@@ -83,6 +85,7 @@ export class Front implements ServiceFront {
       linger: settings.linger,
     });
     this.backendAddress = `inproc://zpb-server-${process.pid}-${++instances}-${name}`;
+    this.replyHighWaterMark = settings.replyHighWaterMark;
   }
 
   /** Binds the front's endpoints and the backend; throws ServerError SOCKET naming the endpoint that failed. */
@@ -107,7 +110,8 @@ export class Front implements ServiceFront {
     // after the earlier one stopped and its monitors closed, and served normally without a monitor; zeromq.js
     // names a monitor's inproc endpoint after the Observer's address, which a new Observer can reuse.
     if (monitorsAllowed) this.events = new FrontEvents(this.router, this.counters, this.name, logger);
-    const forwarding = startForwarding(kind, this.router, this.backend, this.backendAddress);
+    const drops = new ReplyDrops(this.counters, this.name, logger, this.replyHighWaterMark);
+    const forwarding = startForwarding(kind, this.router, this.backend, this.backendAddress, drops);
     this.forwarding = forwarding;
     forwarding.ended.then(
       () => {

@@ -113,6 +113,29 @@ describe("--metrics: Prometheus text from a real server", () => {
     expect(samples.get("nodejs_heap_size_total_bytes")).toBeGreaterThan(0);
   });
 
+  it("exports the main thread's counters: worker ends, connections, reply drops", async () => {
+    // --forwarder js counts reply drops; a slow handler lets the client leave before its reply comes.
+    const server = await serve({ handler: METERED, forwarder: "js", metrics: "127.0.0.1:0" });
+    const client = new zmq.Dealer({ linger: 0 });
+    client.connect(server.endpoints.main[0]!);
+    await client.send(envelopeCodec.encode(ping(97n))); // answered after ~40 ms
+    const deadline = Date.now() + 10_000;
+    while (server.stats().total.requests < 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    client.close(); // while its handler runs
+    let samples = (await scrape(server.metrics!)).samples;
+    while (samples.get('zpb_reply_drops_total{reason="client_gone"}') !== 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      samples = (await scrape(server.metrics!)).samples;
+    }
+    expect(samples.get('zpb_reply_drops_total{reason="client_gone"}')).toBe(1);
+    expect(samples.get('zpb_reply_drops_total{reason="slow_consumer"}')).toBe(0);
+    expect(samples.get('zpb_worker_ends_total{reason="stall"}')).toBe(0);
+    expect(samples.get('zpb_worker_ends_total{reason="heap_limit"}')).toBe(0);
+    // startServer() in a library runs no socket monitor (README "Operating it"): present, and 0.
+    expect(samples.get('zpb_connections_total{event="accepted"}')).toBe(0);
+  });
+
   it("counts a worker death and its replacement", async () => {
     const server = await serve({ handler: METERED, metrics: "127.0.0.1:0" });
     const endpoint = server.endpoints.main[0]!;

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { DURATION_BUCKETS, type DurationSnapshot } from "./durations.js";
 import { formatHttpAddress, parseHttpAddress } from "./http-address.js";
-import type { CounterName, ServerStats } from "./stats.js";
+import type { CounterName, RefusalCounters, ServerStats } from "./stats.js";
 
 /** Where the server stands, as /healthz reports it. */
 export type ServingState = "starting" | "serving" | "draining";
@@ -157,6 +157,44 @@ export function createRegistry(source: MetricsSource): Registry {
       for (const [worker, share] of stats().share.entries()) g.set({ worker: String(worker) }, share);
     },
     ["worker"],
+  );
+  /** One counter over some of the main thread's refusal counters, labelled as `labels` names them. */
+  const refusals = (
+    name: string,
+    help: string,
+    label: string,
+    labels: Partial<Record<keyof RefusalCounters, string>>,
+  ) =>
+    counter(
+      name,
+      help,
+      (c) => {
+        const counted = stats().refusals;
+        for (const [key, value] of Object.entries(labels))
+          c.inc({ [label]: value }, counted[key as keyof RefusalCounters]);
+      },
+      [label],
+    );
+  refusals("zpb_worker_ends_total", "Workers ended to protect the rest, by reason (then replaced)", "reason", {
+    stalls: "stall",
+    heapLimit: "heap_limit",
+  });
+  refusals(
+    "zpb_connections_total",
+    "Connection events on the clients' sockets (zpb-server only: a socket monitor)",
+    "event",
+    {
+      accepted: "accepted",
+      acceptFailures: "accept_failed",
+      handshakeFailures: "handshake_failed",
+      disconnects: "disconnected",
+    },
+  );
+  refusals(
+    "zpb_reply_drops_total",
+    "Replies dropped: slow_consumer (--reply-hwm unread), client_gone (counted with --forwarder js or --backend)",
+    "reason",
+    { slowConsumerDrops: "slow_consumer", repliesToGone: "client_gone" },
   );
   gauge("zpb_in_flight_requests", "Requests received and not answered yet (requests − replies − failed sends)", (g) => {
     const t = stats().total;

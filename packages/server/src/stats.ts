@@ -87,11 +87,27 @@ export interface RefusalCounters {
   handshakeFailures: number;
   /** Connections that ended (peer left, heartbeat timeout, handshake timeout, taken over). */
   disconnects: number;
+  /**
+   * Replies dropped because their client had --reply-hwm replies unread (a slow consumer). Counted with
+   * `--forwarder js` and on a server hosts join; behind libzmq's proxy (the default) libzmq drops them unseen.
+   */
+  slowConsumerDrops: number;
+  /** Replies to clients that had left before they arrived (counted where slowConsumerDrops is). */
+  repliesToGone: number;
 }
 
 /** Zeroed refusal counters. */
 export function emptyRefusals(): RefusalCounters {
-  return { stalls: 0, heapLimit: 0, accepted: 0, acceptFailures: 0, handshakeFailures: 0, disconnects: 0 };
+  return {
+    stalls: 0,
+    heapLimit: 0,
+    accepted: 0,
+    acceptFailures: 0,
+    handshakeFailures: 0,
+    disconnects: 0,
+    slowConsumerDrops: 0,
+    repliesToGone: 0,
+  };
 }
 
 /** Sums every slot into a ServerStats value. */

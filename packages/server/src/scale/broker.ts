@@ -18,6 +18,7 @@ import * as zmq from "zeromq";
 import { emptyFrontCounters, type FrontCounters } from "../front-events.js";
 import { ServerError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { ReplyDrops } from "../reply-drops.js";
 import type { ServerSettings } from "../settings.js";
 import { decodeJoinMessage, encodeJoinMessage, HEARTBEAT_LIVENESS, JOIN_PROTOCOL_VERSION } from "./join-protocol.js";
 import { receiveOrEnd, sleep } from "./receive.js";
@@ -91,7 +92,10 @@ let instances = 0;
 
 /** See the file comment. Shape-compatible with the server's proxy front (bind, start, stop). */
 export class Broker {
-  /** The broker's own socket is not watched for connection events: these stay at 0 (README, "Hardening"). */
+  /**
+   * Replies dropped (slow consumers, clients gone). The broker's socket is not watched for connection
+   * events: those stay at 0 (README, "Hardening").
+   */
   readonly counters: FrontCounters = emptyFrontCounters();
   readonly bound: string[] = [];
   /** Where this process's worker threads connect. */
@@ -130,11 +134,14 @@ export class Broker {
     frontSecurity: CurveServerSocketOptions | undefined = undefined,
   ) {
     const { linger, maxMessageSize } = settings;
-    // Not mandatory: a reply to a client that left is dropped, which is right; HWM 0 (by default) never drops otherwise.
+    // Mandatory with no send timeout, which is safe here (no zmq_proxy): a reply to a client that left or to
+    // one past --reply-hwm fails at once, is dropped and counted (reply-drops.ts), and holds up no other.
     this.front = new zmq.Router({
       linger,
       maxMessageSize,
       sendHighWaterMark: settings.replyHighWaterMark,
+      mandatory: true,
+      sendTimeout: 0,
       ...frontSecurity,
     });
     this.local = new zmq.Dealer({ linger, sendHighWaterMark: settings.requestHighWaterMark, receiveHighWaterMark: 0 });
@@ -150,7 +157,8 @@ export class Broker {
       ...backendSocket,
     });
     this.backendAddress = `inproc://zpb-broker-${process.pid}-${++instances}`;
-    this.frontOut = new SendQueue(this.front, () => {}); // a reply to a client that left: libzmq drops it
+    const drops = new ReplyDrops(this.counters, "main", logger, settings.replyHighWaterMark);
+    this.frontOut = new SendQueue(this.front, (error, frames) => drops.record(error, frames));
     this.localOut = new SendQueue(this.local, () => {});
     this.remoteOut = new SendQueue(this.remote, (_error, frames) => {
       const host = this.joined.get((frames[0] as Buffer).toString("hex"));
