@@ -211,7 +211,7 @@ describe("two clients sending 64 KiB to echo and never reading", () => {
       await attack.stop();
     }
     console.info(`RSS (MiB) each second under 2 slow readers: ${samples.join(", ")}; they sent ${attack.sent()}`);
-    // Before the bound: 84 → 2,361 MiB in 8 s and growing. The README states 512 MiB; the margin is for GC timing.
+    // Before the bound: 84 → 2,361 MiB in 8 s and growing. The README states this bound, 640 MiB.
     expect(Math.max(...samples)).toBeLessThan(640);
     await stopsCleanly(server);
   });

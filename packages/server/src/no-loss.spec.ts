@@ -109,3 +109,35 @@ describe("nothing lost", () => {
     expect(await reqEnvelope(endpoint, ping(4242n))).toEqual(pong(4242n));
   });
 });
+
+describe("on the default reply bound (--reply-hwm)", () => {
+  let endpoint: string;
+  withTestServer({ handler: FAULTY_HANDLER }, (started) => {
+    endpoint = mainEndpoint(started);
+  });
+
+  it("a client that keeps 1,000 requests in flight and reads in bursts loses no reply", async () => {
+    // libzmq tells a pipe's writer of reads only every (HWM + 1) / 2 messages, so a queue may look full with
+    // half that many actually unread: at --reply-hwm 1000 such a client lost 300-380 replies per 100,000.
+    const client = dealer(endpoint, 20_000);
+    const total = 20_000;
+    const window = 1000;
+    let sent = 0;
+    const seen: bigint[] = [];
+    const send = () => client.send(envelopeCodec.encode(ping(BigInt(500_000 + sent++))));
+    try {
+      while (sent < window) await send();
+      while (seen.length < total) {
+        const reply = envelopeCodec.decode((await client.receive())[0]!);
+        if (reply.payload.case !== "pong") throw new Error(`expected pong, got ${String(reply.payload.case)}`);
+        seen.push(reply.payload.value.seq);
+        if (sent < total) await send();
+        // A burst reader: replies pile up at the server while it pauses, the window stays full.
+        if (seen.length % 250 === 0) await sleep(15);
+      }
+      expectEveryOnce(seen, 500_000, total);
+    } finally {
+      client.close();
+    }
+  });
+});

@@ -16,7 +16,7 @@ describe("resolveOptions", () => {
     expect(o.maxPayload).toBe(SERVER_SETTINGS.maxPayload.default);
     expect(o.maxMessageSize).toBeGreaterThanOrEqual(o.maxPayload);
     // Bounded by default: a client that never reads cannot grow the server without limit (README "Hardening").
-    expect(o.replyHighWaterMark).toBe(1000);
+    expect(o.replyHighWaterMark).toBe(2048);
     expect(o.forwarder).toBe("proxy");
   });
 

@@ -238,8 +238,11 @@ export const SERVER_SETTINGS = {
   replyHighWaterMark: integer({
     flag: "--reply-hwm <n>",
     doc: 'replies queued per client before libzmq drops them (a slow consumer); `0` = never drop (see "Nothing lost")',
-    // Bounded by default: a client that sends without reading must not grow the server without limit.
-    default: 1000,
+    // Bounded by default: a client that sends without reading must not grow the server without limit. 2048,
+    // not 1000: libzmq tells a pipe's writer of reads only every (HWM + 1) / 2 messages, so a client with
+    // N replies unread can look like one with N + HWM / 2; 2048 keeps a window of 1,000 clear of the bound
+    // (src/no-loss.spec.ts, "on the default reply bound").
+    default: 2048,
     min: 0,
   }),
   /** On stop, how long workers may finish running handlers and flush replies (ms). */
