@@ -27,7 +27,15 @@ function servedBy(process: HostProcess): number {
 
 const server = (network: Network, host: Host, args: string[]) =>
   // --insecure: the test network is private and these servers speak plaintext (no CURVE keys here).
-  network.run(host, [SERVER_CLI, "--insecure", "--stats-interval", "0", "--heartbeat", String(HEARTBEAT_MS), ...args]);
+  network.run(host, [
+    SERVER_CLI,
+    "--insecure",
+    "--stats-interval",
+    "0",
+    "--host-heartbeat",
+    String(HEARTBEAT_MS),
+    ...args,
+  ]);
 
 function front(network: Network, host: Host, workers: number): HostProcess {
   return server(network, host, [

@@ -277,10 +277,13 @@ export const SERVER_SETTINGS = {
     default: 16,
     min: 1,
   }),
-  /** Heartbeat interval (ms) between a server and its joined hosts; 3 missed beats mean the peer is gone. */
-  heartbeat: integer({
-    flag: "--heartbeat <ms>",
-    doc: "heartbeat interval between a server and joined hosts; 3 missed mean the peer is gone",
+  /**
+   * Heartbeat interval (ms) on the host link, between a server and its joined hosts (`backend`, `join`); 3
+   * missed beats mean the peer is gone. Not the clients' ZMTP heartbeat (`heartbeatInterval`).
+   */
+  hostHeartbeat: integer({
+    flag: "--host-heartbeat <ms>",
+    doc: "heartbeat interval between a server and joined hosts (not the clients' `--heartbeat-interval`); 3 missed mean the peer is gone",
     default: 1000,
     min: 10,
   }),

@@ -15,6 +15,7 @@ export interface UplinkOptions {
   join: string;
   /** Worker threads here (announced in `ready`). */
   workers: number;
+  /** The host link's heartbeat interval (`hostHeartbeat`). */
   heartbeatMs: number;
   maxMessageSize: number;
   requestHighWaterMark: number;

@@ -9,7 +9,7 @@ describe("scale-out settings", () => {
       backend: "tcp://127.0.0.1:*",
       join: false,
       credit: 16,
-      heartbeat: 1000,
+      hostHeartbeat: 1000,
     });
     expect(resolveOptions({ workers: 2, backend: "tcp://127.0.0.1:*" }).backend).toBe("tcp://127.0.0.1:*");
     expect(resolveOptions({ workers: 1, join: "tcp://192.0.2.1:7001" }).join).toBe("tcp://192.0.2.1:7001");

@@ -22,7 +22,7 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
   const uplink = new Uplink({
     join: resolved.join,
     workers: resolved.workers,
-    heartbeatMs: resolved.heartbeat,
+    heartbeatMs: resolved.hostHeartbeat,
     maxMessageSize: resolved.maxMessageSize,
     requestHighWaterMark: resolved.requestHighWaterMark,
     linger: resolved.linger,
