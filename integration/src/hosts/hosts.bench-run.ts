@@ -46,7 +46,8 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-// --insecure: the namespaces' network is private; these servers speak plaintext.
+// --insecure: the namespaces' network is private; these servers and the joined hosts' link speak plaintext
+// (a non-loopback --backend or --join needs CURVE or --insecure).
 const serverArgs = ["--insecure", "--stats-interval", "0", "--no-echo"];
 
 async function measure(
@@ -136,6 +137,7 @@ it.skipIf(NETNS_SKIP !== undefined)(
           joined.push(
             network.run(host, [
               SERVER_CLI,
+              "--insecure",
               "--stats-interval",
               "0",
               "--join",
@@ -172,7 +174,16 @@ it.skipIf(NETNS_SKIP !== undefined)(
         network.run(front, [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "0", "--backend", backend]),
         "hosts join on",
       );
-      const local = network.run(front, [SERVER_CLI, "--stats-interval", "0", "--join", backend, "--workers", "1"]);
+      const local = network.run(front, [
+        SERVER_CLI,
+        "--insecure",
+        "--stats-interval",
+        "0",
+        "--join",
+        backend,
+        "--workers",
+        "1",
+      ]);
       await pure.waitFor("1 joined", 20_000);
       rows.push(await measure(network, client, endpoint, [pure, local], "1 worker, tcp backend hop (same host)", 1));
       await local.stop();
