@@ -40,17 +40,19 @@ const server = (network: Network, host: Host, args: string[]) =>
 const secureServer = (network: Network, host: Host, args: string[]) =>
   network.run(host, [SERVER_CLI, ...COMMON_ARGS, ...args]);
 
-function front(network: Network, host: Host, workers: number): HostProcess {
-  return server(network, host, [
-    "--bind",
-    `tcp://${host.address}:${SERVICE_PORT}`,
-    "--no-echo",
-    "--workers",
-    String(workers),
-    "--backend",
-    `tcp://${host.address}:${BACKEND_PORT}`,
-  ]);
-}
+/** A front's flags on `host`: the service and the backend hosts join, `workers` local worker threads. */
+const frontArgs = (host: Host, workers: number) => [
+  "--bind",
+  `tcp://${host.address}:${SERVICE_PORT}`,
+  "--no-echo",
+  "--workers",
+  String(workers),
+  "--backend",
+  `tcp://${host.address}:${BACKEND_PORT}`,
+];
+
+const front = (network: Network, host: Host, workers: number): HostProcess =>
+  server(network, host, frontArgs(host, workers));
 
 const joiner = (network: Network, host: Host, frontHost: Host) =>
   server(network, host, ["--join", `tcp://${frontHost.address}:${BACKEND_PORT}`, "--workers", "1"]);
@@ -74,15 +76,7 @@ async function stopAndCount(process: HostProcess): Promise<number> {
  */
 async function pureRouterAndTwoHosts(network: Network) {
   const [frontHost, a, b, client] = network.hosts as [Host, Host, Host, Host];
-  const f = server(network, frontHost, [
-    "--bind",
-    `tcp://${frontHost.address}:${SERVICE_PORT}`,
-    "--no-echo",
-    "--workers",
-    "0",
-    "--backend",
-    `tcp://${frontHost.address}:${BACKEND_PORT}`,
-  ]);
+  const f = front(network, frontHost, 0);
   await f.waitFor("hosts join on");
   const joined = [joiner(network, a, frontHost), joiner(network, b, frontHost)] as const;
   await f.waitFor(/2 joined/);
@@ -124,13 +118,7 @@ describe.skipIf(NETNS_SKIP !== undefined)("scale-out across hosts (network names
 
     // A pure router: every request crosses the host link, encrypted.
     const f = secureServer(network, frontHost, [
-      "--bind",
-      `tcp://${frontHost.address}:${SERVICE_PORT}`,
-      "--no-echo",
-      "--workers",
-      "0",
-      "--backend",
-      backend,
+      ...frontArgs(frontHost, 0),
       "--curve-key",
       serverCert.secretFile,
       "--host-keys",

@@ -77,16 +77,11 @@ export function isKeyText(value: string): boolean {
 
 /** A public key given as a certificate file (made absolute, as optionalPath does) or as its 40 Z85 characters. */
 function optionalPublicKey(spec: { flag: string; doc: string; defaultText: string }) {
-  return setting<string, string | undefined>({
-    ...spec,
-    default: undefined,
-    parse: (text) => text,
-    check: (value) => {
-      if (typeof value !== "string" || value.length === 0)
-        throw new InvalidSetting("must be a public certificate file or a Z85 public key");
-      return isKeyText(value) ? value : resolve(value);
-    },
-  });
+  const path = optionalPath(spec);
+  return {
+    ...path,
+    check: (value: string) => (typeof value === "string" && isKeyText(value) ? value : path.check(value)),
+  };
 }
 
 /** Words that turn a service off when given as its endpoint (`--echo off`, `ZPB_ECHO=off`). */

@@ -105,6 +105,9 @@ describe("the host link with CURVE (--curve-key, --host-keys; a joiner's --curve
   }
 
   const joinedHosts = () => front.scaleOut?.()?.hosts.length ?? 0;
+  /** A joiner with `cert` as its own key and the front's public certificate. */
+  const curveJoiner = (cert: WrittenCertificates) =>
+    joiner(front.endpoints.backend!, ["--curve-key", cert.secretFile, "--server-key", server.publicFile]);
 
   it("the front's backend is CURVE with its own allow-list, and says so", () => {
     expect(front.curve?.hosts).toMatchObject({ hostKeys });
@@ -113,12 +116,7 @@ describe("the host link with CURVE (--curve-key, --host-keys; a joiner's --curve
   });
 
   it("a host whose key is listed joins and serves the front's clients", async () => {
-    const host = joiner(front.endpoints.backend!, [
-      "--curve-key",
-      allowed.secretFile,
-      "--server-key",
-      server.publicFile,
-    ]);
+    const host = curveJoiner(allowed);
     await host.waitFor(`this host's public key ${allowed.publicKey}`);
     await waitUntil(() => joinedHosts() === 1, "the host to join", 10_000);
     const before = front.scaleOut!()!.remote;
@@ -131,12 +129,7 @@ describe("the host link with CURVE (--curve-key, --host-keys; a joiner's --curve
   it("a host with an unknown key is refused, counted and logged, gets no request, and exits 1 naming its key", async () => {
     const refusedBefore = front.curve!.hosts!.refused();
     const sentBefore = front.scaleOut!()!.remote;
-    const host = joiner(front.endpoints.backend!, [
-      "--curve-key",
-      stranger.secretFile,
-      "--server-key",
-      server.publicFile,
-    ]);
+    const host = curveJoiner(stranger);
     const ended = await within(host.done, "the refused host to exit", REFUSED_EXIT_MS);
     expect(ended.code, host.transcript()).toBe(1);
     expect(ended.stdout).toContain(`refused this host's CURVE key ${stranger.publicKey}`);
@@ -160,16 +153,11 @@ describe("the host link with CURVE (--curve-key, --host-keys; a joiner's --curve
   });
 
   it("a key added to the directory gets in after a reload (SIGHUP in zpb-server)", async () => {
-    const refused = joiner(front.endpoints.backend!, [
-      "--curve-key",
-      late.secretFile,
-      "--server-key",
-      server.publicFile,
-    ]);
+    const refused = curveJoiner(late);
     expect((await within(refused.done, "the unlisted host to exit", REFUSED_EXIT_MS)).code).toBe(1);
     await copyFile(late.publicFile, join(hostKeys, "late.key"));
     expect(await front.curve!.hosts!.reload()).toMatchObject({ keys: 2, skipped: [] });
-    const host = joiner(front.endpoints.backend!, ["--curve-key", late.secretFile, "--server-key", server.publicFile]);
+    const host = curveJoiner(late);
     await waitUntil(() => joinedHosts() === 1, "the newly listed host to join", 10_000);
     expect(await pingThroughFront()).toBe("pong");
     await stopHost(host);
