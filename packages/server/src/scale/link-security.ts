@@ -10,10 +10,10 @@
 import {
   curveClientOptions,
   readCertificateSync,
+  readSecretCertificateSync,
   type CurveServerSocketOptions,
   type CurveSocketOptions,
 } from "@zpb/transport";
-import { publicKeyFrom } from "@zpb/transport/internal";
 import { type HostLinkCurve, startCurveServer, warnAboutSecretFile } from "../curve.js";
 import { ServerError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -54,8 +54,9 @@ export async function startBackendSecurity(
 
 /**
  * Options for a joined host's DEALER to the front: a CURVE client with this host's key pair (`curveKey`)
- * and the front's public key (`serverKey`), or none for a plaintext link. Reads the certificate files;
- * throws ServerError INVALID_OPTION naming the file (never quoting a key).
+ * and the front's public key (`serverKey`), or none for a plaintext link. Reads the certificate files
+ * (themselves: @zpb/transport would take a path of 40 Z85 characters for a key); throws ServerError
+ * INVALID_OPTION naming the file (never quoting a key).
  */
 export function uplinkSecurity(
   settings: Pick<ServerSettings, "curveKey" | "serverKey">,
@@ -64,11 +65,10 @@ export function uplinkSecurity(
   if (settings.curveKey === undefined || settings.serverKey === undefined) return {};
   warnAboutSecretFile(settings.curveKey, logger);
   try {
-    // Read here rather than handed over as a path: @zpb/transport takes any 40 Z85 characters for a key.
     const serverKey = isKeyText(settings.serverKey)
       ? settings.serverKey
       : readCertificateSync(settings.serverKey).publicKey;
-    return curveClientOptions({ serverKey, secretKey: settings.curveKey });
+    return curveClientOptions({ serverKey, secretKey: readSecretCertificateSync(settings.curveKey).secretKey });
   } catch (cause) {
     const text = cause instanceof Error ? cause.message : String(cause);
     throw new ServerError("INVALID_OPTION", `CURVE: ${text}`, { cause });
@@ -79,6 +79,6 @@ export function uplinkSecurity(
 export function describeUplinkSecurity(settings: Pick<ServerSettings, "curveKey" | "insecure">): string {
   if (settings.curveKey === undefined)
     return settings.insecure ? "host link plaintext (--insecure)" : "host link plaintext, loopback only";
-  const publicKey = publicKeyFrom(settings.curveKey, "host secret key");
+  const { publicKey } = readSecretCertificateSync(settings.curveKey);
   return `host link CURVE; this host's public key ${publicKey} (the front's --host-keys must list it)`;
 }

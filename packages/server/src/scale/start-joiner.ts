@@ -1,7 +1,6 @@
 // `zpb-server --join <endpoint>`: a host that runs only worker threads, for the server whose `--backend`
 // is that endpoint (see joiner.ts for the relay, broker.ts for the other end).
 import type { HandshakeFailure } from "@zpb/transport";
-import { publicKeyFrom } from "@zpb/transport/internal";
 import { ServerError } from "../errors.js";
 import { resolveOptions, type ServerOptions } from "../options.js";
 import { createDurationMemory } from "../durations.js";
@@ -44,7 +43,7 @@ export async function startJoiner(options: ServerOptions): Promise<RunningServer
     throw new ServerError("INVALID_OPTION", "join: the endpoint of the server to join is missing");
   const { logger, join } = resolved;
   const uplinkSocket = uplinkSecurity(resolved, logger);
-  const publicKey = resolved.curveKey === undefined ? undefined : publicKeyFrom(resolved.curveKey, "host secret key");
+  const publicKey = uplinkSocket.curvePublicKey;
   let refusal: ServerError | undefined;
   const uplink = new Uplink({
     join,
