@@ -46,7 +46,8 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-// --insecure: the namespaces' network is private; these servers speak plaintext.
+// --insecure: the namespaces' network is private; these servers and the joined hosts' link speak plaintext
+// (a non-loopback --backend or --join needs CURVE or --insecure).
 const serverArgs = ["--insecure", "--stats-interval", "0", "--no-echo"];
 
 async function measure(
@@ -109,6 +110,8 @@ it.skipIf(NETNS_SKIP !== undefined)(
       const [front, client, ...workers] = network.hosts as [Host, Host, Host, Host, Host];
       const endpoint = `tcp://${front.address}:${PORT}`;
       const backend = `tcp://${front.address}:${BACKEND}`;
+      // --insecure: the host link is plaintext here too (a non-loopback --join needs CURVE or --insecure).
+      const joinerArgs = ["--insecure", "--stats-interval", "0", "--join", backend, "--workers", "1"];
       const started = (p: HostProcess, text: string) => p.waitFor(text, 20_000).then(() => p);
 
       // 1. A pure router and 1..3 joined hosts, light and heavy requests.
@@ -133,19 +136,7 @@ it.skipIf(NETNS_SKIP !== undefined)(
         );
         const joined: HostProcess[] = [];
         for (const host of workers) {
-          joined.push(
-            network.run(host, [
-              SERVER_CLI,
-              "--stats-interval",
-              "0",
-              "--join",
-              backend,
-              "--workers",
-              "1",
-              "--handler",
-              path,
-            ]),
-          );
+          joined.push(network.run(host, [SERVER_CLI, ...joinerArgs, "--handler", path]));
           await router.waitFor(new RegExp(`${joined.length} joined`), 20_000);
           const servers = [router, ...joined];
           rows.push(
@@ -172,7 +163,7 @@ it.skipIf(NETNS_SKIP !== undefined)(
         network.run(front, [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "0", "--backend", backend]),
         "hosts join on",
       );
-      const local = network.run(front, [SERVER_CLI, "--stats-interval", "0", "--join", backend, "--workers", "1"]);
+      const local = network.run(front, [SERVER_CLI, ...joinerArgs]);
       await pure.waitFor("1 joined", 20_000);
       rows.push(await measure(network, client, endpoint, [pure, local], "1 worker, tcp backend hop (same host)", 1));
       await local.stop();

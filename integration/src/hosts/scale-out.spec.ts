@@ -2,6 +2,11 @@
 // hosts join (`zpb-server --backend`, `--join`), and clients spread over several servers (`zpb dealer -e A
 // -e B`). What must hold: every request a client sends is answered, or failed in a way the client sees;
 // a host that dies is routed around; a host that comes back is used again.
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { within } from "@zpb/test-support";
+import { writeCertificates } from "@zpb/transport";
 import { afterEach, describe, expect, it } from "vitest";
 import { SERVER_CLI, ZPB_CLI, missingBuilds } from "../client/support.js";
 import { type HostProcess, Network, NETNS_SKIP, type Host } from "../support/netns.js";
@@ -25,21 +30,29 @@ function servedBy(process: HostProcess): number {
   return counts.at(-1) ?? 0;
 }
 
-const server = (network: Network, host: Host, args: string[]) =>
-  // --insecure: the test network is private and these servers speak plaintext (no CURVE keys here).
-  network.run(host, [SERVER_CLI, "--insecure", "--stats-interval", "0", "--heartbeat", String(HEARTBEAT_MS), ...args]);
+const COMMON_ARGS = ["--stats-interval", "0", "--host-heartbeat", String(HEARTBEAT_MS)];
 
-function front(network: Network, host: Host, workers: number): HostProcess {
-  return server(network, host, [
-    "--bind",
-    `tcp://${host.address}:${SERVICE_PORT}`,
-    "--no-echo",
-    "--workers",
-    String(workers),
-    "--backend",
-    `tcp://${host.address}:${BACKEND_PORT}`,
-  ]);
-}
+// --insecure: the test network is private and these servers speak plaintext (no CURVE keys here).
+const server = (network: Network, host: Host, args: string[]) =>
+  network.run(host, [SERVER_CLI, "--insecure", ...COMMON_ARGS, ...args]);
+
+/** Without --insecure: off loopback, zpb-server then insists on CURVE for the service and the host link. */
+const secureServer = (network: Network, host: Host, args: string[]) =>
+  network.run(host, [SERVER_CLI, ...COMMON_ARGS, ...args]);
+
+/** A front's flags on `host`: the service and the backend hosts join, `workers` local worker threads. */
+const frontArgs = (host: Host, workers: number) => [
+  "--bind",
+  `tcp://${host.address}:${SERVICE_PORT}`,
+  "--no-echo",
+  "--workers",
+  String(workers),
+  "--backend",
+  `tcp://${host.address}:${BACKEND_PORT}`,
+];
+
+const front = (network: Network, host: Host, workers: number): HostProcess =>
+  server(network, host, frontArgs(host, workers));
 
 const joiner = (network: Network, host: Host, frontHost: Host) =>
   server(network, host, ["--join", `tcp://${frontHost.address}:${BACKEND_PORT}`, "--workers", "1"]);
@@ -63,15 +76,7 @@ async function stopAndCount(process: HostProcess): Promise<number> {
  */
 async function pureRouterAndTwoHosts(network: Network) {
   const [frontHost, a, b, client] = network.hosts as [Host, Host, Host, Host];
-  const f = server(network, frontHost, [
-    "--bind",
-    `tcp://${frontHost.address}:${SERVICE_PORT}`,
-    "--no-echo",
-    "--workers",
-    "0",
-    "--backend",
-    `tcp://${frontHost.address}:${BACKEND_PORT}`,
-  ]);
+  const f = front(network, frontHost, 0);
   await f.waitFor("hosts join on");
   const joined = [joiner(network, a, frontHost), joiner(network, b, frontHost)] as const;
   await f.waitFor(/2 joined/);
@@ -80,9 +85,60 @@ async function pureRouterAndTwoHosts(network: Network) {
 
 describe.skipIf(NETNS_SKIP !== undefined)("scale-out across hosts (network namespaces)", () => {
   let network: Network | undefined;
+  let keys: string | undefined;
   afterEach(async () => {
     await network?.destroy();
     network = undefined;
+    if (keys !== undefined) await rm(keys, { recursive: true, force: true });
+    keys = undefined;
+  });
+
+  it("over CURVE: a listed host joins a non-loopback backend and serves CURVE clients; an unlisted one is refused", async () => {
+    expect(missingBuilds()).toBeUndefined();
+    network = Network.create(4);
+    const [frontHost, listedHost, unlistedHost, client] = network.hosts as [Host, Host, Host, Host];
+    keys = await mkdtemp(join(tmpdir(), "zpb-netns-curve-"));
+    const hostKeys = join(keys, "hosts");
+    await mkdir(hostKeys);
+    const serverCert = await writeCertificates(keys, "server");
+    const listedCert = await writeCertificates(keys, "listed");
+    const unlistedCert = await writeCertificates(keys, "unlisted");
+    await copyFile(listedCert.publicFile, join(hostKeys, "listed.key"));
+    const backend = `tcp://${frontHost.address}:${BACKEND_PORT}`;
+    const hostArgs = (cert: { secretFile: string }) => [
+      "--join",
+      backend,
+      "--workers",
+      "1",
+      "--curve-key",
+      cert.secretFile,
+      "--server-key",
+      serverCert.publicFile,
+    ];
+
+    // A pure router: every request crosses the host link, encrypted.
+    const f = secureServer(network, frontHost, [
+      ...frontArgs(frontHost, 0),
+      "--curve-key",
+      serverCert.secretFile,
+      "--host-keys",
+      hostKeys,
+    ]);
+    await f.waitFor(`hosts join over CURVE: 1 host key(s) from ${hostKeys}`);
+    const listed = secureServer(network, listedHost, hostArgs(listedCert));
+    await f.waitFor(/1 joined/);
+
+    const unlisted = secureServer(network, unlistedHost, hostArgs(unlistedCert));
+    const refused = await within(unlisted.done, "the unlisted host to exit", 20_000);
+    expect(refused.code, unlisted.transcript()).toBe(1);
+    expect(refused.stdout).toContain(`refused this host's CURVE key ${unlistedCert.publicKey}`);
+    await f.waitFor(`refused CURVE host ${unlistedHost.address} with key ${unlistedCert.publicKey}`);
+
+    const endpoint = `tcp://${frontHost.address}:${SERVICE_PORT}`;
+    const run = dealer(network, client, [endpoint], ["-c", "3000", "-w", "40", "--server-key", serverCert.publicFile]);
+    expect(summaryOf((await run.done).stdout)).toMatchObject({ sent: 3000, received: 3000, lost: 0, errorReplies: 0 });
+    expect(await stopAndCount(listed)).toBe(3000); // the one host let in served every request
+    await stopAndCount(f);
   });
 
   it("a front host and two joined hosts serve one client; each host takes a share", async () => {

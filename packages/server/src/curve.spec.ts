@@ -64,7 +64,7 @@ describe("RefusalLog", () => {
       error() {},
       warn: (fields: object, message: string) => lines.push({ fields: fields as Record<string, unknown>, message }),
     };
-    const log = new RefusalLog(logger, () => now);
+    const log = new RefusalLog(logger, { now: () => now });
     const refusal = {
       domain: "d",
       address: "10.0.0.9",

@@ -32,7 +32,12 @@ export type ServerErrorCode =
   /** A worker did not stop within the drain deadline plus grace (stuck in synchronous code). */
   | "STOP_TIMEOUT"
   /** Binding or another socket operation failed. */
-  | "SOCKET";
+  | "SOCKET"
+  /**
+   * A joined host (`join`) was refused by its front: its CURVE key is not in the front's `hostKeys`, or the
+   * two ends disagree on security (one uses CURVE, the other not; a key that does not fit).
+   */
+  | "REFUSED";
 
 /** A failure of the server itself (bad options, handler that will not load, a proxy that died). */
 export class ServerError extends ZpbError<ServerErrorCode> {

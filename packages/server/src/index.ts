@@ -2,7 +2,7 @@
 // insides (option resolution, the settings machinery, counters memory, the serving loop) in
 // "@zpb/server/internal".
 export { startServer, type BoundEndpoints, type RunningServer } from "./server.js";
-export type { ServerCurve } from "./curve.js";
+export type { HostLinkCurve, ReloadedKeys, ServerCurve } from "./curve.js";
 export type { ServerOptions } from "./options.js";
 export { SERVER_SETTINGS, type Forwarder, type ServerSettings } from "./settings.js";
 export type { Setting } from "./setting.js";

@@ -1,7 +1,6 @@
 // startServer: wires the fronts (ROUTER, forwarder, backend DEALER per service) to the worker pool, and
 // owns the stop order. See the README, "How it works" and "Shutdown".
 import { startCurve, type CurveSetup, type ServerCurve } from "./curve.js";
-import type { CurveServerSocketOptions } from "@zpb/transport";
 import { ServerError } from "./errors.js";
 import { fdLimitWarning } from "./fd-limit.js";
 import { closeFronts, openFronts, type ServiceFront } from "./front.js";
@@ -16,7 +15,7 @@ import { createDurationMemory, readDurations } from "./durations.js";
 import { startMetrics, type MetricsEndpoint, type ServingState } from "./metrics.js";
 import type { ServiceSpec } from "./task.js";
 import { Broker, type BrokerStats } from "./scale/broker.js";
-import { backendSecurity } from "./scale/link-security.js";
+import { startBackendSecurity, type BackendSecurity } from "./scale/link-security.js";
 import { unavailableReplyOf } from "./scale/unavailable.js";
 
 /** The endpoints a running server actually bound (a `:0` or `:*` port shows the port the OS picked). */
@@ -36,7 +35,10 @@ export interface RunningServer {
   readonly workers: number;
   /** The settings in effect (every default applied). */
   readonly settings: Readonly<ServerSettings>;
-  /** CURVE on the fronts (public key, allow-list, refusals, reload), or undefined when serving plaintext. */
+  /**
+   * CURVE on the fronts (public key, allow-list, refusals, reload), and on the host link (`curve.hosts`, with
+   * `backend`), or undefined when serving plaintext.
+   */
   readonly curve: ServerCurve | undefined;
   /** The metrics endpoint's base URL (`http://127.0.0.1:9464`; `/metrics`, `/healthz`), or undefined when off. */
   readonly metrics: string | undefined;
@@ -125,14 +127,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // Up before anything else, so /healthz answers 503 while the server starts.
   const metrics = await openMetrics(resolved, status, readStats, () => readDurations(durations, threads));
   // Before any front binds, so no client is ever judged without the server's ZAP policy in place.
-  let curve: CurveSetup | undefined;
+  let curve: ServerSecurity | undefined;
   let broker: Broker | undefined;
+  const closeSecurity = async () => {
+    await curve?.close();
+    await curve?.hostLink?.close();
+  };
   try {
-    curve = await startCurve(resolved, resolved.logger);
-    broker = await brokerFor(resolved, curve?.socketOptions);
+    curve = await startSecurity(resolved);
+    broker = await brokerFor(resolved, curve);
     fronts = await openFronts(resolved, curve?.socketOptions, broker);
   } catch (error) {
-    await curve?.close();
+    await closeSecurity();
     await metrics?.close();
     throw error;
   }
@@ -141,7 +147,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await pinIoThreads();
     } catch (cause) {
       await closeFronts(fronts);
-      await curve?.close();
+      await closeSecurity();
       await metrics?.close();
       throw new ServerError("PIN", (cause as Error).message, { cause });
     }
@@ -160,7 +166,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await pool.start();
   } catch (error) {
     await closeFronts(fronts);
-    await curve?.close();
+    await closeSecurity();
     await metrics?.close();
     throw error;
   }
@@ -168,15 +174,33 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   return new Server(resolved, fronts, pool, readStats, status, metrics, curve, broker);
 }
 
+/** The fronts' CURVE and the host link's (a CURVE setup with `hostLink`), or undefined when plaintext. */
+type ServerSecurity = CurveSetup & { hostLink?: BackendSecurity | undefined };
+
+/**
+ * CURVE for the clients' fronts and, with `backend`, for the host link (its own ZAP domain and allow-list),
+ * before any socket binds, so no peer is ever judged without the server's ZAP policy in place.
+ */
+async function startSecurity(resolved: ResolvedOptions): Promise<ServerSecurity | undefined> {
+  const curve = await startCurve(resolved, resolved.logger);
+  if (curve === undefined) return undefined;
+  let hostLink: BackendSecurity | undefined;
+  try {
+    hostLink = await startBackendSecurity(resolved, resolved.logger);
+  } catch (error) {
+    await curve.close();
+    throw error;
+  }
+  return { ...curve, state: { ...curve.state, hosts: hostLink?.state }, hostLink };
+}
+
 /** With `backend`, the Envelope service routes through the broker, so worker hosts can join (scale/). */
-async function brokerFor(
-  resolved: ResolvedOptions,
-  security: CurveServerSocketOptions | undefined,
-): Promise<Broker | undefined> {
+async function brokerFor(resolved: ResolvedOptions, security: ServerSecurity | undefined): Promise<Broker | undefined> {
   const { logger, ...settings } = resolved;
   if (settings.backend === false || settings.bind.length === 0) return undefined;
   const unavailable = await unavailableReplyOf(settings.handler);
-  return new Broker(settings, settings.backend, logger, unavailable, backendSecurity(settings), security);
+  const backendSocket = security?.hostLink?.socketOptions ?? {};
+  return new Broker(settings, settings.backend, logger, unavailable, backendSocket, security?.socketOptions);
 }
 
 /** What a server needs of its pool. */
@@ -249,7 +273,7 @@ class Server implements RunningServer {
     private readonly readStats: () => ServerStats,
     private readonly status: ServerStatus,
     private readonly metricsEndpoint: MetricsEndpoint | undefined,
-    private readonly curveSetup: CurveSetup | undefined,
+    private readonly curveSetup: ServerSecurity | undefined,
     private readonly broker: Broker | undefined,
   ) {
     this.curve = curveSetup?.state;
@@ -308,7 +332,9 @@ class Server implements RunningServer {
     } catch (error) {
       this.failure ??= error instanceof ServerError ? error : new ServerError("STOP_TIMEOUT", String(error));
     }
-    await this.curveSetup?.close(); // after the fronts: their sockets were the ones asking it
+    // After the fronts and the broker's backend: their sockets were the ones asking it.
+    await this.curveSetup?.close();
+    await this.curveSetup?.hostLink?.close();
     await this.metricsEndpoint?.close();
     this.settleClosed(this.failure);
   }

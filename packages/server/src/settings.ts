@@ -6,7 +6,8 @@
 // `resolved.<name>` on the main thread, or with `worker: true`, `task.settings.<name>` in a worker. Then
 // regenerate the README table (`pnpm run docs:settings`).
 import { BATCH_LIMITS } from "@zpb/proto";
-import { DEFAULT_ENDPOINTS } from "@zpb/transport";
+import { DEFAULT_ENDPOINTS, isCurveKey } from "@zpb/transport";
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { isLoopbackEndpoint } from "./endpoints.js";
@@ -64,6 +65,23 @@ function optionalPath(spec: { flag: string; doc: string; defaultText: string }) 
       return resolve(value);
     },
   });
+}
+
+/**
+ * True when `value` is a public key itself rather than a certificate file: 40 Z85 characters that name no
+ * file. A file wins, because a `*.key` path can be 40 Z85 characters too (`/tmp/zpb-host-link-abcdef/server.key`).
+ */
+export function isKeyText(value: string): boolean {
+  return isCurveKey(value) && !existsSync(value);
+}
+
+/** A public key given as a certificate file (made absolute, as optionalPath does) or as its 40 Z85 characters. */
+function optionalPublicKey(spec: { flag: string; doc: string; defaultText: string }) {
+  const path = optionalPath(spec);
+  return {
+    ...path,
+    check: (value: string) => (typeof value === "string" && isKeyText(value) ? value : path.check(value)),
+  };
 }
 
 /** Words that turn a service off when given as its endpoint (`--echo off`, `ZPB_ECHO=off`). */
@@ -280,10 +298,13 @@ export const SERVER_SETTINGS = {
     default: 16,
     min: 1,
   }),
-  /** Heartbeat interval (ms) between a server and its joined hosts; 3 missed beats mean the peer is gone. */
-  heartbeat: integer({
-    flag: "--heartbeat <ms>",
-    doc: "heartbeat interval between a server and joined hosts; 3 missed mean the peer is gone",
+  /**
+   * Heartbeat interval (ms) on the host link, between a server and its joined hosts (`backend`, `join`); 3
+   * missed beats mean the peer is gone. Not the clients' ZMTP heartbeat (`heartbeatInterval`).
+   */
+  hostHeartbeat: integer({
+    flag: "--host-heartbeat <ms>",
+    doc: "heartbeat interval between a server and joined hosts (not the clients' `--heartbeat-interval`); 3 missed mean the peer is gone",
     default: 1000,
     min: 10,
   }),
@@ -321,11 +342,13 @@ export const SERVER_SETTINGS = {
   }),
   /**
    * A secret certificate file (`NAME.key_secret`, from `zpb keygen` or pyzmq's create_certificates): every
-   * front socket (the Envelope endpoints and echo) then speaks CURVE, encrypted. Default: plaintext.
+   * front socket (the Envelope endpoints and echo) then speaks CURVE, encrypted, and so does the host link
+   * (`backend`, which then needs `hostKeys`). On a joined host (`join`), this host's own key for the link to
+   * the front (with `serverKey`). Default: plaintext.
    */
   curveKey: optionalPath({
     flag: "--curve-key <file>",
-    doc: "secret certificate file (`NAME.key_secret`): every front socket speaks CURVE (encrypted)",
+    doc: "secret certificate file (`NAME.key_secret`): every front socket and `--backend` speak CURVE (encrypted); with `--join`, this host's own key",
     defaultText: "none (plaintext)",
   }),
   /**
@@ -338,14 +361,82 @@ export const SERVER_SETTINGS = {
     doc: "with `--curve-key`: accept only clients whose public certificate (`*.key`) is in this directory; `SIGHUP` re-reads it",
     defaultText: "any client with the server key",
   }),
-  /** Allow binding a non-loopback address without curveKey (plaintext for anyone who can reach it). */
+  /**
+   * With `curveKey` and `backend`: a directory of worker-host public certificates (`*.key`); only those hosts
+   * may join (SIGHUP re-reads it). Required there: a host sees every request, so "any key" is never enough.
+   * Separate from `authorizedKeys`: a client's key never lets it join as a worker.
+   */
+  hostKeys: optionalPath({
+    flag: "--host-keys <dir>",
+    doc: "with `--curve-key` and `--backend` (then required): accept only worker hosts whose public certificate (`*.key`) is in this directory; `SIGHUP` re-reads it",
+    defaultText: "none",
+  }),
+  /**
+   * On a joined host (`join`, with `curveKey`): the front's public certificate file (`server.key`) or its Z85
+   * public key, as the client CLI's `--server-key`.
+   */
+  serverKey: optionalPublicKey({
+    flag: "--server-key <file|z85>",
+    doc: "with `--join` and `--curve-key`: the front's public certificate file (`server.key`) or its Z85 public key",
+    defaultText: "none (plaintext link)",
+  }),
+  /**
+   * Allow binding a non-loopback address without curveKey (plaintext for anyone who can reach it), and
+   * joining a non-loopback front (`join`) over a plaintext link.
+   */
   insecure: boolean({
     flag: "--insecure",
-    doc: "allow binding a non-loopback address without `--curve-key` (plaintext to anyone who can reach it)",
+    doc: "allow binding a non-loopback address, or joining a non-loopback `--join`, without `--curve-key` (plaintext to anyone who can reach it)",
     default: false,
   }),
   ...HARDENING_SETTINGS,
 };
+
+/**
+ * The host link's rules (scale/link-security.ts; README, "Scaling out"): CURVE on it whenever the server has
+ * a key, a worker-host allow-list of its own, and protected mode for a link other hosts can reach.
+ */
+const HOST_LINK_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] = [
+  (s) =>
+    s.hostKeys !== undefined && s.backend === false
+      ? "hostKeys is for hosts joining --backend: give --backend"
+      : undefined,
+  (s) => (s.hostKeys !== undefined && s.curveKey === undefined ? "hostKeys needs curveKey" : undefined),
+  // A joined host sees every request it is sent: accepting any key (every client knows the server's public
+  // key) would let any client join as a worker. So a CURVE backend always has an allow-list.
+  (s) =>
+    s.backend !== false && s.join === false && s.curveKey !== undefined && s.hostKeys === undefined
+      ? "with --curve-key, --backend needs --host-keys <dir> (hostKeys): the worker hosts' public certificates " +
+        "(*.key) allowed to join. Without it any client could join as a worker and see every request"
+      : undefined,
+  (s) =>
+    s.backend !== false && !isLoopbackEndpoint(s.backend) && s.curveKey === undefined && !s.insecure
+      ? `refusing to let hosts join over plaintext on ${s.backend} (not loopback): anyone who can reach it could ` +
+        "join as a worker and see every request. Give --curve-key <secret certificate file> and --host-keys <dir> " +
+        "(curveKey, hostKeys), or --insecure (insecure: true) on a network only your worker hosts reach"
+      : undefined,
+  (s) =>
+    s.serverKey !== undefined && s.join === false ? "serverKey is the front's key for --join: give --join" : undefined,
+  (s) =>
+    s.join !== false && s.serverKey !== undefined && s.curveKey === undefined
+      ? "--server-key needs --curve-key <this host's secret certificate file> (curveKey): the front accepts only " +
+        "hosts whose public key is in its --host-keys"
+      : undefined,
+  (s) =>
+    s.join !== false && s.curveKey !== undefined && s.serverKey === undefined
+      ? "--join with --curve-key needs --server-key <the front's public certificate file> (serverKey)"
+      : undefined,
+  (s) =>
+    s.join !== false && s.authorizedKeys !== undefined
+      ? "a joined host (--join) has no clients: authorizedKeys does not apply (the front's --host-keys lists hosts)"
+      : undefined,
+  (s) =>
+    s.join !== false && !isLoopbackEndpoint(s.join) && s.curveKey === undefined && !s.insecure
+      ? `refusing to join ${s.join} over plaintext (not loopback): anyone on the path could read and forge the ` +
+        "requests. Give --curve-key <this host's secret certificate file> and --server-key <the front's public " +
+        "certificate> (curveKey, serverKey), or --insecure (insecure: true) on a network only your hosts reach"
+      : undefined,
+];
 
 /** Rules across settings, checked after each setting on its own. */
 export const SERVER_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] = [
@@ -376,12 +467,7 @@ export const SERVER_CONSTRAINTS: readonly Constraint<typeof SERVER_SETTINGS>[] =
       "(`zpb keygen` makes one), or --insecure (insecure: true) to serve plaintext anyway"
     );
   },
-  // The host link has no CURVE yet (scale/link-security.ts): a backend other hosts can reach is plaintext.
-  (s) =>
-    s.backend !== false && !isLoopbackEndpoint(s.backend) && !s.insecure
-      ? `refusing to let hosts join over plaintext on ${s.backend} (not loopback): the host link has no CURVE yet; ` +
-        "bind --backend on a network only your worker hosts reach and pass --insecure (insecure: true)"
-      : undefined,
+  ...HOST_LINK_CONSTRAINTS,
   (s) =>
     s.maxMessageSize < s.maxPayload
       ? `maxMessageSize (${s.maxMessageSize}) must be at least maxPayload (${s.maxPayload}), or large requests could never be answered`

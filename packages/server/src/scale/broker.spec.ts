@@ -20,7 +20,7 @@ async function startBroker(options: { credit?: number } = {}): Promise<Broker> {
     bind: [ANY],
     workers: 0,
     credit: options.credit ?? 4,
-    heartbeat: HEARTBEAT_MS,
+    hostHeartbeat: HEARTBEAT_MS,
     linger: 0,
     maxMessageSize: 1 << 20,
     replyHighWaterMark: 0,

@@ -30,7 +30,7 @@ export type BrokerSettings = Pick<
   | "bind"
   | "workers"
   | "credit"
-  | "heartbeat"
+  | "hostHeartbeat"
   | "linger"
   | "maxMessageSize"
   | "replyHighWaterMark"
@@ -152,8 +152,8 @@ export class Broker {
       mandatory: true,
       sendHighWaterMark: 0,
       receiveHighWaterMark: 0,
-      heartbeatInterval: settings.heartbeat,
-      heartbeatTimeout: settings.heartbeat * HEARTBEAT_LIVENESS,
+      heartbeatInterval: settings.hostHeartbeat,
+      heartbeatTimeout: settings.hostHeartbeat * HEARTBEAT_LIVENESS,
       ...backendSocket,
     });
     this.backendAddress = `inproc://zpb-broker-${process.pid}-${++instances}`;
@@ -199,7 +199,7 @@ export class Broker {
       this.localLoop().catch(fail),
       this.remoteLoop().catch(fail),
     ]);
-    this.heartbeat = setInterval(() => this.checkHosts(), this.settings.heartbeat);
+    this.heartbeat = setInterval(() => this.checkHosts(), this.settings.hostHeartbeat);
   }
 
   /** The counters and the joined hosts. */
@@ -383,7 +383,7 @@ export class Broker {
 
   private checkHosts(): void {
     const now = performance.now();
-    const limit = this.settings.heartbeat * HEARTBEAT_LIVENESS;
+    const limit = this.settings.hostHeartbeat * HEARTBEAT_LIVENESS;
     const beat = encodeJoinMessage({ type: "heartbeat" });
     for (const host of [...this.joined.values()]) {
       if (now - host.lastSeen > limit) this.lose(host, `no heartbeat for ${Math.round(now - host.lastSeen)} ms`);

@@ -3,7 +3,10 @@
 // connection. The main thread relays between that connection and the threads (an inproc DEALER, as on the
 // front), says `ready` with its thread count, heartbeats, and when the front falls silent for
 // HEARTBEAT_LIVENESS intervals it reconnects on a fresh socket and says `ready` again (the zguide's Paranoid
-// Pirate worker): a partition or a restarted front never leaves it stranded.
+// Pirate worker): a partition or a restarted front never leaves it stranded. A front that refuses this host
+// (a ZAP refusal of its CURVE key, or the two ends disagreeing on security) is another matter: retrying
+// cannot fix it, so the relay reports it (`onRefused`) and stops reconnecting (start-joiner.ts says why).
+import { type HandshakeFailure, HandshakeWatch } from "@zpb/transport";
 import * as zmq from "zeromq";
 import type { Logger } from "../log.js";
 import { decodeJoinMessage, encodeJoinMessage, HEARTBEAT_LIVENESS, JOIN_PROTOCOL_VERSION } from "./join-protocol.js";
@@ -15,6 +18,7 @@ export interface UplinkOptions {
   join: string;
   /** Worker threads here (announced in `ready`). */
   workers: number;
+  /** The host link's heartbeat interval (`hostHeartbeat`). */
   heartbeatMs: number;
   maxMessageSize: number;
   requestHighWaterMark: number;
@@ -22,6 +26,12 @@ export interface UplinkOptions {
   /** Extra options for the connection to the front (link-security.ts: CURVE on the host-to-host link). */
   uplinkSocket?: ConstructorParameters<typeof zmq.Dealer>[0];
   logger: Logger;
+  /**
+   * Hears of a conclusive handshake failure with the front (libzmq's socket monitor: `handshake:error:auth`
+   * when the front's ZAP handler refused this host's key, `handshake:error:protocol` when one end uses CURVE
+   * and the other does not, or a key does not fit). libzmq does not retry such a connection by itself.
+   */
+  onRefused?: (failure: HandshakeFailure) => void;
 }
 
 let instances = 0;
@@ -34,6 +44,9 @@ export class Uplink {
   private readonly localOut: SendQueue;
   private uplink!: zmq.Dealer;
   private uplinkOut!: SendQueue;
+  private watch: HandshakeWatch | undefined;
+  /** Set once the front refused this host: no more reconnecting. */
+  private refused = false;
   private lastHeard = performance.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
@@ -75,6 +88,7 @@ export class Uplink {
     this.closed = true;
     clearInterval(this.heartbeat);
     await sleep(20); // let the last replies reach libzmq; linger delivers them
+    this.watch?.close();
     this.uplink.close();
     this.local.close();
     await Promise.all(this.loops);
@@ -93,6 +107,12 @@ export class Uplink {
       ...options.uplinkSocket,
     });
     this.uplinkOut = new SendQueue(this.uplink, () => {});
+    this.watch?.close();
+    this.watch = new HandshakeWatch(this.uplink, (failure) => {
+      if (failure.kind === "other" || this.refused || this.closed) return;
+      this.refused = true;
+      options.onRefused?.(failure);
+    });
     this.uplink.connect(options.join);
     this.lastHeard = performance.now();
     this.sessions++;
@@ -129,11 +149,18 @@ export class Uplink {
   private beat(): void {
     if (this.closed) return;
     const silentMs = performance.now() - this.lastHeard;
-    if (silentMs > this.options.heartbeatMs * HEARTBEAT_LIVENESS && !this.leaving) {
-      this.reconnect(`no heartbeat from the front for ${Math.round(silentMs)} ms`);
+    if (silentMs > this.options.heartbeatMs * HEARTBEAT_LIVENESS && !this.leaving && !this.refused) {
+      this.reconnect(`no heartbeat from the front for ${Math.round(silentMs)} ms${this.handshakeHint()}`);
       return;
     }
     this.uplinkOut.send([encodeJoinMessage({ type: "heartbeat" })]);
+  }
+
+  // A wrong server key is not conclusive (the front just hangs up, as libzmq reports nothing more), so the
+  // reconnect line says what to check when no CURVE handshake has completed on this connection.
+  private handshakeHint(): string {
+    if (this.options.uplinkSocket?.curveServerKey === undefined || (this.watch?.succeeded ?? 0) > 0) return "";
+    return "; no CURVE handshake with it completed: is it up, and is --server-key its public key?";
   }
 
   // A fresh socket is a fresh connection: whatever the old one had queued is dropped, and the front sees a
