@@ -101,6 +101,14 @@ export function installGuard(port: MessagePort): void {
   });
 }
 
+/**
+ * True once the thread has started dying: its serving task must then never settle, or the pool would hand
+ * this thread, about to end, the replacement's task (whose socket would then be open when it ends).
+ */
+export function isDying(): boolean {
+  return dying;
+}
+
 /** Starts the dying sequence for a WorkerExit (called by the serving loop when a handler called process.exit). */
 export function die(exit: WorkerExit): void {
   if (dying) return;
@@ -120,9 +128,17 @@ export function dieOf(notice: DeathNotice, reason: string, cause: DeathCause = "
 
 function startDying(reason: string, code: number, cause: DeathCause = "fault"): void {
   dying = true;
-  const end = (): never => {
+  let ending = false;
+  const end = (): void => {
+    if (ending) return;
+    ending = true;
     closeTracked();
-    return realExit(code);
+    // Two turns of the event loop before the thread ends: zeromq.js may have deferred a send or receive to a
+    // libuv check callback (it does so to avoid starving the loop), which it does not cancel on close; run
+    // in an environment that is ending, it throws and the addon aborts the whole process (measured: a worker
+    // calling process.exit() while two clients flooded it without reading, 2 runs in 3 ended in exit 134).
+    // The serving task stays pending meanwhile (whenDying), so the pool gives this thread no new task.
+    setImmediate(() => setImmediate(() => realExit(code)));
   };
   const timer = setTimeout(end, LAST_WORDS_MAX_MS);
   Promise.resolve()

@@ -21,6 +21,7 @@ const STUCK_SYNC = 18n;
 const HOG_SYNC = 19n;
 const HOG_ASYNC = 20n;
 const LEAK = 21n;
+const EXIT = 22n;
 
 killChildrenAfterEach();
 
@@ -231,6 +232,36 @@ describe("SIGTERM while clients that never read are still connected", () => {
         await attack.stop();
       }
     }
+  });
+});
+
+describe("a handler that calls process.exit while clients flood the server without reading", () => {
+  it("costs only its worker, each time: replaced, and the process serves on and stops cleanly", {
+    timeout: 60_000,
+  }, async () => {
+    // Before the dying thread waited two turns of its event loop (guard.ts), an operation zeromq.js had
+    // deferred ran as the thread ended and aborted the process: 2 runs in 3 (exit 134, Napi::Error).
+    const server = await spawnServer(["--workers", "2", "--handler", HOSTILE_HANDLER]);
+    const endpoint = server.endpoints.main[0]!;
+    const attack = slowReaders(endpoint, 2, envelopeCodec.encode(ping(1n)));
+    const killer = dealer(endpoint);
+    try {
+      for (let i = 0; i < 4; i++) {
+        await sleep(500);
+        await killer.send(envelopeCodec.encode(ping(EXIT)));
+      }
+      await sleep(1000);
+      expect(server.child.running).toBe(true);
+      expect(await reqEnvelope(endpoint, ping(5n))).toEqual(pong(5n));
+    } finally {
+      killer.close();
+      await attack.stop();
+    }
+    expect(await logged(server, "worker 1 died (process.exit(3)", 10_000)).toBe(true);
+    await stopsCleanly(server);
+    // An exit request that reaches a worker already dying is refused (CODE_UNAVAILABLE), not run.
+    const deaths = server.stdout.filter((line) => line.includes("process.exit(3) in the worker")).length;
+    expect(deaths).toBeGreaterThanOrEqual(2);
   });
 });
 

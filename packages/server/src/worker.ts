@@ -3,7 +3,7 @@
 // only then may the pool end the thread (see guard.ts for why that order is not optional).
 import { RoutedDealer } from "@zpb/transport";
 import { threadId } from "node:worker_threads";
-import { closeTracked, dieOf, installGuard, setLastWords, track } from "./guard.js";
+import { closeTracked, dieOf, installGuard, isDying, setLastWords, track } from "./guard.js";
 import { loadHandler } from "./handler-load.js";
 import { watchHeap } from "./heap-watch.js";
 import { limitPayload } from "./limits.js";
@@ -92,6 +92,8 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
     // backend nobody reads from would never see its own terminate.
     await closed;
   }
+  // A dying thread ends on its own (guard.ts); its task settling now would let the pool reuse the thread.
+  if (isDying()) await new Promise<never>(() => undefined);
   stopBeating?.();
   stopHeapWatch();
   setLastWords(undefined);
