@@ -13,7 +13,8 @@ import {
   secretFileModeProblem,
   writeCertificates,
 } from "./certificate.js";
-import { publicKeyOf } from "./keys.js";
+import { isCurveKey, publicKeyOf } from "./keys.js";
+import { curveClientOptions } from "./options.js";
 
 const FIXTURES = fileURLToPath(new URL("../test-support/certificates/", import.meta.url));
 // What pyzmq 24's zmq.auth.create_certificates(".", "pyzmq-client", metadata=…) wrote (see FIXTURES).
@@ -121,6 +122,17 @@ describe("writeCertificates and loadPublicKeys", () => {
     expect(pub).toEqual({ publicKey: written.publicKey, metadata: { name: "server" } });
     expect(await readFile(written.publicFile, "utf8")).not.toContain("secret-key");
     expect(secretFileModeProblem(written.secretFile)).toBeUndefined();
+  });
+
+  it("reads a certificate whose path is itself 40 characters of Z85 as a file, not as a key", async () => {
+    // "/tmp/zpb-certs-XXXXXX/server.key" has 32 characters; a sub-directory of the right length makes 40.
+    const sub = join(dir, "d".repeat(40 - dir.length - "/server.key".length - 1));
+    await mkdir(sub);
+    const written = await writeCertificates(sub, "server");
+    expect(written.publicFile).toHaveLength(40);
+    expect(isCurveKey(written.publicFile)).toBe(true);
+    const options = curveClientOptions({ serverKey: written.publicFile, secretKey: written.secretFile });
+    expect(options.curveServerKey).toBe(written.publicKey);
   });
 
   it("never overwrites unless asked", async () => {

@@ -1,11 +1,13 @@
+import { statSync } from "node:fs";
 import { CurveError } from "../errors.js";
 import { readCertificateSync, readSecretCertificateSync } from "./certificate.js";
 import { ephemeralKeyPair, isCurveKey, publicKeyOf, z85Key, type CurveKey } from "./keys.js";
 
 /**
  * A key, or where to read it: a CURVE key (40 characters of Z85, or 32 bytes), or the path of a certificate
- * file (`NAME.key` for a public key, `NAME.key_secret` for a secret one). A string that is a valid Z85 key
- * is taken as the key itself.
+ * file (`NAME.key` for a public key, `NAME.key_secret` for a secret one). A string that names an existing
+ * file is read as a certificate (a path can be 40 characters of Z85: `/tmp/zpb-XXXXXX/server.key` is);
+ * any other valid Z85 string is the key itself.
  */
 export type KeySource = CurveKey | string;
 
@@ -39,18 +41,29 @@ export interface CurveSocketOptions {
 
 /** A public key from a key or a certificate file (public or secret). */
 export function publicKeyFrom(source: KeySource, what: string): string {
-  if (isCurveKey(source)) return z85Key(source, what);
+  if (isKeyItself(source)) return z85Key(source, what);
   return readCertificateSync(sourcePath(source, what)).publicKey;
 }
 
 /** A key pair from a secret key or a secret certificate file. */
 export function secretKeyFrom(source: KeySource, what: string): { publicKey: string; secretKey: string } {
-  if (isCurveKey(source)) {
+  if (isKeyItself(source)) {
     const secretKey = z85Key(source, what);
     return { secretKey, publicKey: publicKeyOf(secretKey) };
   }
   const { publicKey, secretKey } = readSecretCertificateSync(sourcePath(source, what));
   return { publicKey, secretKey };
+}
+
+/** A key given as itself, not a certificate file's path (see KeySource). */
+function isKeyItself(source: KeySource): source is CurveKey {
+  if (!isCurveKey(source)) return false;
+  if (typeof source !== "string") return true;
+  try {
+    return !statSync(source).isFile();
+  } catch {
+    return true;
+  }
 }
 
 function sourcePath(source: KeySource, what: string): string {
