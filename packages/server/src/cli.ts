@@ -69,7 +69,9 @@ async function main(): Promise<void> {
       refusals.handshakeFailures +
       refusals.disconnects +
       refusals.slowConsumerDrops +
-      refusals.repliesToGone;
+      refusals.repliesToGone +
+      refusals.curveClients +
+      refusals.curveHosts;
     if (!force && activity === lastLogged) return;
     lastLogged = activity;
     logger.info(statsFields(stats), statsLine(stats));

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { envelopeCodec, ping } from "@zpb/proto";
@@ -128,6 +128,47 @@ describe("startServer with curveKey", () => {
         plain.close();
       }
     } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("counts a client its allow-list refuses in the refusals (curveClients), and only that one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "zpb-server-curve-"));
+    const written = await writeCertificates(dir, "server");
+    await mkdir(join(dir, "clients"));
+    const listed = generateKeyPair();
+    await writeCertificates(join(dir, "clients"), "listed", { keyPair: listed });
+    const server = await startServer({
+      bind: ["tcp://127.0.0.1:0"],
+      echo: false,
+      workers: 1,
+      curveKey: written.secretFile,
+      authorizedKeys: join(dir, "clients"),
+    });
+    const stranger = generateKeyPair();
+    const sockets = [listed, stranger].map(
+      (own) =>
+        new zmq.Dealer({
+          linger: 0,
+          receiveTimeout: 5000,
+          curveServerKey: written.publicKey,
+          curvePublicKey: own.publicKey,
+          curveSecretKey: own.secretKey,
+        }),
+    );
+    try {
+      for (const socket of sockets) socket.connect(server.endpoints.main[0]!);
+      await sockets[0]!.send(envelopeCodec.encode(ping(3n)));
+      expect(envelopeCodec.decode((await sockets[0]!.receive())[0]!).payload.case).toBe("pong");
+      const deadline = Date.now() + 5000;
+      while (server.stats().refusals.curveClients < 1 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(server.stats().refusals.curveClients).toBeGreaterThanOrEqual(1);
+      expect(server.stats().refusals.curveClients).toBe(server.curve!.refused());
+      expect(server.stats().refusals.curveHosts).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.close();
       await server.stop();
       await rm(dir, { recursive: true, force: true });
     }

@@ -7,12 +7,18 @@ import type { Logger } from "./log.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 import { emptyRefusals, type RefusalCounters } from "./stats.js";
 
-/** What one front counts (main thread only): the connection and reply refusals of RefusalCounters. */
-export type FrontCounters = Omit<RefusalCounters, "stalls" | "heapLimit">;
+/** What one front counts (main thread only): the connection and reply counters of RefusalCounters. */
+export type FrontCounters = Omit<RefusalCounters, "stalls" | "heapLimit" | "curveClients" | "curveHosts">;
 
 /** Zeroed front counters. */
 export function emptyFrontCounters(): FrontCounters {
-  const { stalls: _stalls, heapLimit: _heapLimit, ...front } = emptyRefusals();
+  const {
+    stalls: _stalls,
+    heapLimit: _heapLimit,
+    curveClients: _clients,
+    curveHosts: _hosts,
+    ...front
+  } = emptyRefusals();
   return front;
 }
 

@@ -190,6 +190,10 @@ export function createRegistry(source: MetricsSource): Registry {
       disconnects: "disconnected",
     },
   );
+  refusals("zpb_curve_refusals_total", "Peers whose CURVE key an allow-list refused", "peer", {
+    curveClients: "client",
+    curveHosts: "host",
+  });
   refusals(
     "zpb_reply_drops_total",
     "Replies dropped: slow_consumer (--reply-hwm unread), client_gone (counted with --forwarder js or --backend)",

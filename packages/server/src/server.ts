@@ -113,11 +113,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const startedAt = performance.now();
   const status: ServerStatus = { state: "starting", pool: undefined };
   let fronts: ServiceFront[] = [];
+  let curve: ServerSecurity | undefined;
   const readStats = (): ServerStats => {
     const pool = status.pool;
     const refusals = {
       stalls: pool?.deathsOf("stall") ?? 0,
       heapLimit: pool?.deathsOf("heap") ?? 0,
+      curveClients: curve?.state.refused() ?? 0,
+      curveHosts: curve?.state.hosts?.refused() ?? 0,
       ...sumFrontCounters(fronts.map((front) => front.counters)),
     };
     const uptimeMs = performance.now() - startedAt;
@@ -127,7 +130,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // Up before anything else, so /healthz answers 503 while the server starts.
   const metrics = await openMetrics(resolved, status, readStats, () => readDurations(durations, threads));
   // Before any front binds, so no client is ever judged without the server's ZAP policy in place.
-  let curve: ServerSecurity | undefined;
   let broker: Broker | undefined;
   const closeSecurity = async () => {
     await curve?.close();

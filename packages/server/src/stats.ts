@@ -79,6 +79,10 @@ export interface RefusalCounters {
   stalls: number;
   /** Workers that reached their heap limit (--worker-heap-mb) and were replaced. */
   heapLimit: number;
+  /** Clients whose CURVE key the allow-list (--authorized-keys) refused. */
+  curveClients: number;
+  /** Worker hosts whose CURVE key the host link's allow-list (--host-keys) refused. */
+  curveHosts: number;
   /** Connections accepted on the fronts. */
   accepted: number;
   /** accept() failures (out of file descriptors). */
@@ -101,6 +105,8 @@ export function emptyRefusals(): RefusalCounters {
   return {
     stalls: 0,
     heapLimit: 0,
+    curveClients: 0,
+    curveHosts: 0,
     accepted: 0,
     acceptFailures: 0,
     handshakeFailures: 0,

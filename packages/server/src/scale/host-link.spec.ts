@@ -135,6 +135,7 @@ describe("the host link with CURVE (--curve-key, --host-keys; a joiner's --curve
     expect(ended.stdout).toContain(`refused this host's CURVE key ${stranger.publicKey}`);
     expect(ended.stdout).toContain("--host-keys");
     expect(front.curve!.hosts!.refused()).toBeGreaterThan(refusedBefore);
+    expect(front.stats().refusals.curveHosts).toBe(front.curve!.hosts!.refused());
     expect(log.lines).toContain(
       `refused CURVE host 127.0.0.1 with key ${stranger.publicKey}: client key not authorized`,
     );
