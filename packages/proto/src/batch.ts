@@ -56,7 +56,8 @@ export function batchItemBounds(frame: Uint8Array, limits: BatchLimits = {}): nu
   if (frame.length > maxBytes) {
     throw new DecodeError("TOO_LARGE", `batch of ${frame.length} bytes exceeds the ${maxBytes}-byte limit`);
   }
-  const bounds: number[] = [];
+  // Two passes: the first checks every prefix and counts the items, so the bounds array is allocated once
+  // at its size (pushing grew it over and over, measured) and nothing is returned for a frame refused late.
   const end = frame.length;
   let pos = 0;
   let count = 0;
@@ -86,11 +87,23 @@ export function batchItemBounds(frame: Uint8Array, limits: BatchLimits = {}): nu
         `batch item ${count}: ${length} bytes announced, ${end - pos} left in the frame`,
       );
     }
-    bounds.push(pos, pos + length);
     pos += length;
     count++;
   }
   if (count === 0) throw new DecodeError("EMPTY_BATCH", "a batch frame holds at least one item");
+  const bounds = new Array<number>(2 * count);
+  pos = 0;
+  for (let i = 0; i < 2 * count; i += 2) {
+    let length = 0;
+    for (let scale = 1; ; scale *= 128) {
+      const byte = frame[pos++]!;
+      length += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+    }
+    bounds[i] = pos;
+    pos += length;
+    bounds[i + 1] = pos;
+  }
   return bounds;
 }
 
