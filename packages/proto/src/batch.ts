@@ -66,16 +66,17 @@ export function batchItemBounds(frame: Uint8Array, limits: BatchLimits = {}): nu
       throw new DecodeError("TOO_MANY_ITEMS", `batch holds more than the ${maxItems}-item limit`);
     }
     // The varint32 length prefix, inline: this loop runs once per message on every batched path.
+    // (A running scale, not 2 ** shift: that is a Math.pow call per prefix byte.)
     let length = 0;
-    let shift = 0;
+    let scale = 1;
     for (let i = 0; ; i++) {
       if (pos >= end) throw new DecodeError("TRUNCATED", `batch item ${count}: length prefix cut off`);
       if (i === MAX_PREFIX_BYTES) {
         throw new DecodeError("MALFORMED", `batch item ${count}: length prefix longer than 5 bytes`);
       }
       const byte = frame[pos++]!;
-      length += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
+      length += (byte & 0x7f) * scale;
+      scale *= 128;
       if (byte < 0x80) break;
     }
     if (length > 0xffffffff) {
