@@ -20,6 +20,19 @@ async function pair(topics: string[] = ["PING"]) {
   return { publisher, subscription };
 }
 
+/** A raw-bytes publisher (so a batch can carry an undecodable item) and an Envelope subscription to `topic`. */
+async function rawPair(topic: string) {
+  const publisher = await TopicPublisher.bind<Uint8Array>({ endpoint: ANY_PORT, codec: rawCodec });
+  cleanups.push(() => publisher.close());
+  const subscription = new Subscription({ endpoint: publisher.endpoint, topics: [topic] });
+  cleanups.push(() => subscription.close());
+  await publisher.waitForSubscribers(1, { topic, timeoutMs: 3000 });
+  return { publisher, subscription };
+}
+
+/** An encoded ping, for raw publishers. */
+const good = (seq: number) => envelopeCodec.encode(ping(seq));
+
 async function take<T>(subscription: Subscription<T>, count: number) {
   const got = [];
   while (got.length < count) {
@@ -145,12 +158,7 @@ describe("batches: TopicPublisher packs, Subscription unpacks", () => {
   });
 
   it("nextBatch()/batches() hand out each ZeroMQ message's decodable messages together, gaps counted per message", async () => {
-    const publisher = await TopicPublisher.bind<Uint8Array>({ endpoint: ANY_PORT, codec: rawCodec });
-    cleanups.push(() => publisher.close());
-    const subscription = new Subscription({ endpoint: publisher.endpoint, topics: ["A"] });
-    cleanups.push(() => subscription.close());
-    await publisher.waitForSubscribers(1, { topic: "A", timeoutMs: 3000 });
-    const good = (seq: number) => envelopeCodec.encode(ping(seq));
+    const { publisher, subscription } = await rawPair("A");
     await publisher.publishBatch("A", [good(1), good(2), Uint8Array.of(0xff, 0xff), good(5)]);
     await publisher.publish("A", good(6));
     await publisher.publishBatch("A", [good(7), good(9)]);
@@ -176,12 +184,7 @@ describe("batches: TopicPublisher packs, Subscription unpacks", () => {
   });
 
   it("skips an undecodable item of a batch and delivers the others; the iterator crosses batches", async () => {
-    const publisher = await TopicPublisher.bind<Uint8Array>({ endpoint: ANY_PORT, codec: rawCodec });
-    cleanups.push(() => publisher.close());
-    const subscription = new Subscription({ endpoint: publisher.endpoint, topics: ["PING"] });
-    cleanups.push(() => subscription.close());
-    await publisher.waitForSubscribers(1, { topic: "PING", timeoutMs: 3000 });
-    const good = (seq: number) => envelopeCodec.encode(ping(seq));
+    const { publisher, subscription } = await rawPair("PING");
     await publisher.publishBatch("PING", [good(1), Uint8Array.of(0xff, 0xff), good(2)]);
     await publisher.publish("PING", good(3));
     await publisher.publishBatch("PING", [good(4), good(5)]);
