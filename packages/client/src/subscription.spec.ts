@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { envelopeCodec, ping, rawCodec, seqOf } from "@zpb/proto";
+import { envelopeCodec, ping, rawCodec, seqOf, type Envelope } from "@zpb/proto";
 import { Subscriber } from "@zpb/transport";
 import { Subscription } from "./subscription.js";
 import { TopicPublisher } from "./publisher.js";
@@ -19,6 +19,19 @@ async function pair(topics: string[] = ["PING"]) {
   for (const topic of topics) await publisher.waitForSubscribers(1, { topic, timeoutMs: 3000 });
   return { publisher, subscription };
 }
+
+/** A raw-bytes publisher (so a batch can carry an undecodable item) and an Envelope subscription to `topic`. */
+async function rawPair(topic: string) {
+  const publisher = await TopicPublisher.bind<Uint8Array>({ endpoint: ANY_PORT, codec: rawCodec });
+  cleanups.push(() => publisher.close());
+  const subscription = new Subscription({ endpoint: publisher.endpoint, topics: [topic] });
+  cleanups.push(() => subscription.close());
+  await publisher.waitForSubscribers(1, { topic, timeoutMs: 3000 });
+  return { publisher, subscription };
+}
+
+/** An encoded ping, for raw publishers. */
+const good = (seq: number) => envelopeCodec.encode(ping(seq));
 
 async function take<T>(subscription: Subscription<T>, count: number) {
   const got = [];
@@ -144,13 +157,34 @@ describe("batches: TopicPublisher packs, Subscription unpacks", () => {
     expect(subscription.stats).toMatchObject({ received: 5, gaps: 2, lost: 5 });
   });
 
+  it("nextBatch()/batches() hand out each ZeroMQ message's decodable messages together, gaps counted per message", async () => {
+    const { publisher, subscription } = await rawPair("A");
+    await publisher.publishBatch("A", [good(1), good(2), Uint8Array.of(0xff, 0xff), good(5)]);
+    await publisher.publish("A", good(6));
+    await publisher.publishBatch("A", [good(7), good(9)]);
+    await publisher.publishBatch("A", [good(10), good(11)]);
+    const view = (batch: Array<{ message: Envelope; missed: number }> | undefined) =>
+      batch?.map((m) => `${seqOf(m.message)}${m.missed > 0 ? ` (missed ${m.missed})` : ""}`);
+    // next() takes one message of a batch; nextBatch() then hands out the rest of that batch.
+    expect(seqOf((await subscription.next({ timeoutMs: 3000 }))!.message)).toBe(1n);
+    expect(view(await subscription.nextBatch({ timeoutMs: 3000 }))).toEqual(["2", "5 (missed 2)"]);
+    expect(view(await subscription.nextBatch({ timeoutMs: 3000 }))).toEqual(["6"]);
+    const rest: Array<string[] | undefined> = [];
+    for await (const batch of subscription.batches()) {
+      rest.push(view(batch));
+      if (rest.length === 2) break;
+    }
+    expect(rest).toEqual([
+      ["7", "9 (missed 1)"],
+      ["10", "11"],
+    ]);
+    expect(subscription.stats).toMatchObject({ received: 8, undecodable: 1, gaps: 2, lost: 3 });
+    // Breaking out of batches() closed the subscription.
+    expect(await subscription.nextBatch()).toBeUndefined();
+  });
+
   it("skips an undecodable item of a batch and delivers the others; the iterator crosses batches", async () => {
-    const publisher = await TopicPublisher.bind<Uint8Array>({ endpoint: ANY_PORT, codec: rawCodec });
-    cleanups.push(() => publisher.close());
-    const subscription = new Subscription({ endpoint: publisher.endpoint, topics: ["PING"] });
-    cleanups.push(() => subscription.close());
-    await publisher.waitForSubscribers(1, { topic: "PING", timeoutMs: 3000 });
-    const good = (seq: number) => envelopeCodec.encode(ping(seq));
+    const { publisher, subscription } = await rawPair("PING");
     await publisher.publishBatch("PING", [good(1), Uint8Array.of(0xff, 0xff), good(2)]);
     await publisher.publish("PING", good(3));
     await publisher.publishBatch("PING", [good(4), good(5)]);

@@ -175,6 +175,28 @@ export class Subscription<T = Envelope> implements AsyncIterable<TopicMessage<T>
     }
   }
 
+  /**
+   * Every decodable message the next ZeroMQ message carried — one message, or a whole batch's in order —
+   * or undefined once closed: one promise per batch instead of one per message (the fast way to read batched
+   * publishers). Gaps are counted per message, as next() does. Options as for next().
+   */
+  async nextBatch(options: CallOptions = {}): Promise<Array<TopicMessage<T>> | undefined> {
+    const first = await this.next(options);
+    if (first === undefined) return undefined;
+    const out = [first];
+    for (let m = this.takeBuffered(); m !== undefined; m = this.takeBuffered()) out.push(m);
+    return out;
+  }
+
+  /** Iterates nextBatch() until closed; breaking out of the loop closes the subscription. */
+  async *batches(): AsyncGenerator<Array<TopicMessage<T>>, void, undefined> {
+    try {
+      for (let batch = await this.nextBatch(); batch !== undefined; batch = await this.nextBatch()) yield batch;
+    } finally {
+      this.close();
+    }
+  }
+
   /** Iterates until closed; breaking out of the loop closes the subscription. */
   async *[Symbol.asyncIterator](): AsyncGenerator<TopicMessage<T>, void, undefined> {
     try {

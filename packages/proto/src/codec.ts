@@ -13,6 +13,11 @@ export interface Codec<T> {
    * writer encodes each message with encode() and copies it in.
    */
   encodeDelimited?(message: T, writer: protobuf.Writer): void;
+  /**
+   * Optional, for batches: decodes `bytes[start, end)` as decode(bytes.subarray(start, end)) would — same
+   * result, same errors — without a view per item. Batch readers use it when present.
+   */
+  decodeRange?(bytes: Uint8Array, start: number, end: number): T;
 }
 
 /** The static class pbjs generates for a message (e.g. `example.Envelope`). */

@@ -30,5 +30,5 @@ describeEntryPoints(
     "splitBatch",
     "uint64ToBigInt",
   ],
-  ["createReader", "firstBatchItem"],
+  ["batchItemBounds", "createReader", "decodeBatchItem", "firstBatchItem"],
 );

@@ -1,5 +1,6 @@
 import { example } from "./gen/example.js";
 import { createCodec, type Codec, type CodecOptions } from "./codec.js";
+import { encodeEnvelopeDelimitedFast, decodeEnvelopeFast, encodeEnvelopeFast } from "./envelope-fast.js";
 import { EncodeError } from "./errors.js";
 import { bigIntToUint64, uint64ToBigInt, type WireUint64 } from "./uint64.js";
 
@@ -43,12 +44,13 @@ export interface Envelope {
 
 /** Builds `Envelope{ping{seq}}`. */
 export function ping(seq: bigint | number): Envelope {
-  return { payload: { case: "ping", value: { seq: BigInt(seq) } } };
+  // A bigint is taken as it is: BigInt(bigint) is a runtime call per message on every batched path.
+  return { payload: { case: "ping", value: { seq: typeof seq === "bigint" ? seq : BigInt(seq) } } };
 }
 
 /** Builds `Envelope{pong{seq}}`. */
 export function pong(seq: bigint | number): Envelope {
-  return { payload: { case: "pong", value: { seq: BigInt(seq) } } };
+  return { payload: { case: "pong", value: { seq: typeof seq === "bigint" ? seq : BigInt(seq) } } };
 }
 
 /** Builds `Envelope{error{code, message, seq}}`. */
@@ -113,14 +115,46 @@ function fromWire(wire: example.Envelope): Envelope {
 /** Options for an Envelope codec; see CodecOptions. */
 export type EnvelopeCodecOptions = Pick<CodecOptions<Envelope, example.Envelope>, "maxBytes" | "reuseWriter">;
 
-/** A codec for Envelope with bigint seqs and typed DecodeErrors. */
-export function createEnvelopeCodec(options: EnvelopeCodecOptions = {}): Codec<Envelope> {
+/** The Envelope codec through protobufjs's generated code only: what the fast paths are checked against. */
+export function createGenericEnvelopeCodec(options: EnvelopeCodecOptions = {}): Codec<Envelope> {
   return createCodec<example.Envelope, Envelope>(example.Envelope, {
     ...options,
     typeName: "example.Envelope",
     toWire: toWire as (m: Envelope) => example.Envelope,
     fromWire,
   });
+}
+
+/**
+ * A codec for Envelope with bigint seqs and typed DecodeErrors. Ping and pong Envelopes — nearly all traffic —
+ * are written and read by hand (envelope-fast.ts: no protobufjs objects, Long or Reader per message); every
+ * other shape goes through the generated code, with the same bytes and the same meaning either way.
+ */
+export function createEnvelopeCodec(options: EnvelopeCodecOptions = {}): Codec<Envelope> {
+  const generic = createGenericEnvelopeCodec(options);
+  const maxBytes = options.maxBytes ?? Infinity;
+  const genericDelimited = generic.encodeDelimited!;
+  return {
+    encode: (message) => encodeEnvelopeFast(message) ?? generic.encode(message),
+    decode: (bytes) => {
+      // The generic path makes the NOT_BYTES and TOO_LARGE checks (and errors) for everything not fast.
+      if (bytes instanceof Uint8Array && bytes.length <= maxBytes) {
+        const fast = decodeEnvelopeFast(bytes, 0, bytes.length);
+        if (fast !== undefined) return fast;
+      }
+      return generic.decode(bytes);
+    },
+    decodeRange: (bytes, start, end) => {
+      if (end - start <= maxBytes) {
+        const fast = decodeEnvelopeFast(bytes, start, end);
+        if (fast !== undefined) return fast;
+      }
+      return generic.decode(bytes.subarray(start, end));
+    },
+    encodeDelimited: (message, writer) => {
+      if (!encodeEnvelopeDelimitedFast(message, writer)) genericDelimited(message, writer);
+    },
+  };
 }
 
 /** The default Envelope codec: one reused writer (see CodecOptions.reuseWriter), no size limit. */

@@ -6,3 +6,5 @@
 export { createReader } from "./reader.js";
 /** The first item of a batch frame that could not be split whole: what keys a server's refusal (docs/wire.md, "Batches"). */
 export { firstBatchItem } from "./batch.js";
+/** Item offsets of a batch frame (splitBatch's checks, no view per item) and the decode of one item by offsets. */
+export { batchItemBounds, decodeBatchItem } from "./batch.js";

@@ -1,6 +1,7 @@
 // The HandlerContext of one request. Its `signal` aborts when the server stops or when the request's
-// deadline passes; the AbortController behind it is made only when a handler reads `signal`, so handlers
-// that never look at it (most sync ones) cost one small object per request.
+// deadline passes; the AbortController behind it is made only when a handler reads `signal`. A context whose
+// call answered synchronously without reading `signal` is reused for the next call (service-loop.ts), so a
+// sync handler that never looks at it costs nothing per request.
 import type { HandlerContext } from "./handler.js";
 
 /** What every request of one worker and service shares. */
@@ -31,6 +32,11 @@ export class RequestContext implements HandlerContext {
       if (stopping.aborted) this.controller.abort(stopping.reason);
     }
     return this.controller.signal;
+  }
+
+  /** True once a handler asked for `signal`: the context is then that request's own, never reused. */
+  get signalTaken(): boolean {
+    return this.controller !== undefined;
   }
 
   /** Aborts this request's signal (if a handler ever asked for it). */

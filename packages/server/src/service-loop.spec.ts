@@ -13,7 +13,7 @@ import {
 } from "@zpb/proto";
 import type { Peer, RoutedDealer, RoutedIncoming, RoutedMessage } from "@zpb/transport";
 import { DeadlineExceeded, ServiceLoop, type LoopLimits } from "./service-loop.js";
-import { toLoadedHandler, type Handler } from "./handler.js";
+import { toLoadedHandler, type Handler, type HandlerContext } from "./handler.js";
 import { COUNTER_NAMES, Counter } from "./stats.js";
 
 const envelopeBatches = createBatchCodec(envelopeCodec);
@@ -119,6 +119,49 @@ describe("ServiceLoop", () => {
     expect(counters[Counter.replies]).toBe(4);
     expect(counters[Counter.decodeErrors]).toBe(1);
     expect(counters[Counter.tooLarge]).toBe(1);
+  });
+
+  it("reuses one context for sync calls that leave its signal alone; a call that takes the signal or goes async keeps its own", async () => {
+    const contexts: HandlerContext[] = [];
+    const signals: AbortSignal[] = [];
+    let release: (() => void) | undefined;
+    const { dealer, loop, done } = setup((r, context) => {
+      contexts.push(context);
+      const seq = (r.payload as { value: { seq: bigint } }).value.seq;
+      if (seq === 3n) signals.push(context.signal); // sync, but takes its signal
+      if (seq === 5n) return new Promise<Envelope>((resolve) => (release = () => resolve(pong(seq))));
+      if (seq === 7n) throw new Error("boom");
+      return pong(seq);
+    });
+    dealer.pushBatch(
+      peerNamed("b"),
+      [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map((seq) => ({ ok: true as const, message: ping(seq), frames: [] })),
+    );
+    while (release === undefined) await tick();
+    loop.drain("stopping"); // aborts what calls hold: the signal taken (already answered) and the async call's
+    release();
+    while (dealer.sent.length < 1) await tick();
+    dealer.push(undefined);
+    await done;
+    const [c1, c2, c3, c4, c5, c6, c7, c8] = contexts;
+    expect(c2).toBe(c1);
+    expect(c3).toBe(c1); // the call that took the signal had the spare context...
+    expect(c4).not.toBe(c3); // ...and kept it
+    expect(c5).toBe(c4); // the async call took the spare one, and holds it
+    expect(c6).not.toBe(c5);
+    expect(c7).toBe(c6); // a throwing sync call gives it back too
+    expect(c8).toBe(c6);
+    expect(signals[0]!.aborted).toBe(false); // drain() aborts only calls in flight
+    expect(dealer.sent[0]!.batch!.map((e) => e.payload.case)).toEqual([
+      "pong",
+      "pong",
+      "pong",
+      "pong",
+      "pong",
+      "pong",
+      "error",
+      "pong",
+    ]);
   });
 
   it("runs async handlers concurrently up to the limit and never overlaps two sends", async () => {

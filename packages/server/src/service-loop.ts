@@ -72,6 +72,8 @@ export class ServiceLoop<T> {
   private readonly writer = new BatchWriter();
   /** Where serveBatch() writes sync replies in place, request after request, until one goes async. */
   private readonly inPlace = new BatchWriter();
+  /** A context no call holds (its sync call did not take its signal): the next call's. */
+  private spareContext: RequestContext | undefined;
 
   constructor(
     private readonly dealer: RoutedDealer<T>,
@@ -301,7 +303,10 @@ export class ServiceLoop<T> {
   ): Uint8Array | undefined {
     if (this.draining) return this.errors.build(ErrorCode.CODE_UNAVAILABLE, this.refusal, request);
     let result: T | PromiseLike<T>;
-    const context = new RequestContext(this.identity);
+    // The sync fast path allocates nothing per call: the last context comes back when its call answered at
+    // once without taking its signal (HandlerContext promises one object per worker and service to handlers).
+    const context = this.spareContext ?? new RequestContext(this.identity);
+    this.spareContext = undefined;
     this.current = request;
     this.currentPeer = peer;
     const durations = this.durations?.sample() === true ? this.durations : undefined;
@@ -310,6 +315,7 @@ export class ServiceLoop<T> {
       result = this.handler.handle(request, context);
     } catch (error) {
       durations?.observe(performance.now() - started);
+      if (!context.signalTaken) this.spareContext = context;
       return this.errors.forFailure(error, request);
     } finally {
       this.currentPeer = undefined;
@@ -317,6 +323,7 @@ export class ServiceLoop<T> {
     }
     if (!isThenable(result)) {
       durations?.observe(performance.now() - started);
+      if (!context.signalTaken) this.spareContext = context;
       return into === undefined ? this.encode(result, request) : this.encodeInto(result, request, into);
     }
     const call: InFlightCall<T> = { peer, request, batch, index, bytes, startedAt: performance.now(), context };
