@@ -277,9 +277,7 @@ describe("clients that never read, behind --forwarder js", () => {
     }
     const { refusals } = await countersOf(server);
     expect(refusals.slowConsumerDrops).toBeGreaterThan(0);
-    server.child.kill("SIGTERM");
-    const r = await exitedWithin(server, 10_000);
-    console.log("EXIT", r, server.child.stderr, server.stdout.slice(-4).join("\n"));
+    await stopsCleanly(server);
   });
 });
 
