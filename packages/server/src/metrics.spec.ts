@@ -41,6 +41,22 @@ async function request(endpoint: string, bytes: Uint8Array): Promise<Buffer> {
 const ask = async (endpoint: string, seq: bigint): Promise<Envelope> =>
   envelopeCodec.decode(await request(endpoint, envelopeCodec.encode(ping(seq))));
 
+/** Scrapes every 50 ms until `sample` reads `value` or `timeoutMs` pass; returns the last samples. */
+async function scrapeUntil(
+  base: string,
+  sample: string,
+  value: number,
+  timeoutMs: number,
+): Promise<Map<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  let samples = (await scrape(base)).samples;
+  while (samples.get(sample) !== value && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    samples = (await scrape(base)).samples;
+  }
+  return samples;
+}
+
 /** Every sample of a Prometheus text exposition, by `name{labels}` as written. */
 async function scrape(base: string): Promise<{ samples: Map<string, number>; text: string; type: string | null }> {
   const response = await fetch(`${base}/metrics`);
@@ -123,11 +139,7 @@ describe("--metrics: Prometheus text from a real server", () => {
     while (server.stats().total.requests < 1 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 2));
     client.close(); // while its handler runs
-    let samples = (await scrape(server.metrics!)).samples;
-    while (samples.get('zpb_reply_drops_total{reason="client_gone"}') !== 1 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      samples = (await scrape(server.metrics!)).samples;
-    }
+    const samples = await scrapeUntil(server.metrics!, 'zpb_reply_drops_total{reason="client_gone"}', 1, 10_000);
     expect(samples.get('zpb_reply_drops_total{reason="client_gone"}')).toBe(1);
     expect(samples.get('zpb_reply_drops_total{reason="slow_consumer"}')).toBe(0);
     expect(samples.get('zpb_worker_ends_total{reason="stall"}')).toBe(0);
@@ -140,12 +152,7 @@ describe("--metrics: Prometheus text from a real server", () => {
     const server = await serve({ handler: METERED, metrics: "127.0.0.1:0" });
     const endpoint = server.endpoints.main[0]!;
     expect((await ask(endpoint, 98n)).payload.case).toBe("pong"); // its worker dies just after replying
-    const deadline = Date.now() + 15_000;
-    let samples = (await scrape(server.metrics!)).samples;
-    while (samples.get("zpb_worker_replacements_total") !== 1 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      samples = (await scrape(server.metrics!)).samples;
-    }
+    const samples = await scrapeUntil(server.metrics!, "zpb_worker_replacements_total", 1, 15_000);
     expect(samples.get("zpb_worker_deaths_total")).toBe(1);
     expect(samples.get("zpb_worker_replacements_total")).toBe(1);
     expect(samples.get("zpb_workers_serving")).toBe(2);
