@@ -25,6 +25,11 @@ const REPEAT = QUICK ? 1 : 3;
 const PORT = 7000;
 const BACKEND = 7001;
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/**
+ * How long a server process may live: a front serves every run of its topology (3 host counts × 3 repeats of
+ * 60 000 Pings), past the 2-minute bound a test process gets by default, which ended one mid-run here.
+ */
+const SERVER_BOUND_MS = 600_000;
 /** The server's quick-compare handler: Ping → Pong after ~200 µs of busy work. */
 const HEAVY_HANDLER = join(packageDir("@zpb/server"), "scripts", "heavy-handler.mjs");
 
@@ -76,6 +81,8 @@ async function measure(
       "--no-progress",
     ]).done;
     const elapsed = (performance.now() - started) / 1000;
+    const gone = servers.find((s) => !s.running);
+    if (gone !== undefined) throw new Error(`a server process ended during the run:\n${gone.transcript()}`);
     const cpu = servers.reduce((sum, s, i) => sum + cpuSeconds(s.pid) - before[i]!, 0);
     const summary = JSON.parse(ended.stdout.trim().split("\n").at(-1)!) as {
       perSecond: number;
@@ -120,23 +127,16 @@ it.skipIf(NETNS_SKIP !== undefined)(
         ["200 µs busy", HEAVY_HANDLER],
       ] as const) {
         const router = await started(
-          network.run(front, [
-            SERVER_CLI,
-            ...serverArgs,
-            "--bind",
-            endpoint,
-            "--workers",
-            "0",
-            "--backend",
-            backend,
-            "--handler",
-            path,
-          ]),
+          network.run(
+            front,
+            [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "0", "--backend", backend, "--handler", path],
+            SERVER_BOUND_MS,
+          ),
           "hosts join on",
         );
         const joined: HostProcess[] = [];
         for (const host of workers) {
-          joined.push(network.run(host, [SERVER_CLI, ...joinerArgs, "--handler", path]));
+          joined.push(network.run(host, [SERVER_CLI, ...joinerArgs, "--handler", path], SERVER_BOUND_MS));
           await router.waitFor(new RegExp(`${joined.length} joined`), 20_000);
           const servers = [router, ...joined];
           rows.push(
@@ -148,22 +148,30 @@ it.skipIf(NETNS_SKIP !== undefined)(
 
       // 2. One worker thread: inproc (proxy), inproc (broker), tcp (joined host on the same namespace).
       const plain = await started(
-        network.run(front, [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "1"]),
+        network.run(front, [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "1"], SERVER_BOUND_MS),
         "zpb server:",
       );
       rows.push(await measure(network, client, endpoint, [plain], "1 worker, inproc, libzmq proxy", 1));
       await plain.stop();
       const broker = await started(
-        network.run(front, [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "1", "--backend", backend]),
+        network.run(
+          front,
+          [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "1", "--backend", backend],
+          SERVER_BOUND_MS,
+        ),
         "hosts join on",
       );
       rows.push(await measure(network, client, endpoint, [broker], "1 worker, inproc, broker", 1));
       await broker.stop();
       const pure = await started(
-        network.run(front, [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "0", "--backend", backend]),
+        network.run(
+          front,
+          [SERVER_CLI, ...serverArgs, "--bind", endpoint, "--workers", "0", "--backend", backend],
+          SERVER_BOUND_MS,
+        ),
         "hosts join on",
       );
-      const local = network.run(front, [SERVER_CLI, ...joinerArgs]);
+      const local = network.run(front, [SERVER_CLI, ...joinerArgs], SERVER_BOUND_MS);
       await pure.waitFor("1 joined", 20_000);
       rows.push(await measure(network, client, endpoint, [pure, local], "1 worker, tcp backend hop (same host)", 1));
       await local.stop();
@@ -174,7 +182,7 @@ it.skipIf(NETNS_SKIP !== undefined)(
     report(rows);
     for (const row of rows) expect(row.lost).toBe(0);
   },
-  600_000,
+  900_000,
 );
 
 function report(rows: Row[]): void {
