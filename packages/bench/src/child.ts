@@ -21,10 +21,17 @@ import {
   type GrpcServerConfig,
 } from "./roles/grpc.js";
 
+/** How long a client's first Ping may wait for its Pong before the client gives up. */
+const PROBE_TIMEOUT_MS = 10_000;
+
 /** Tells the runner this client is set up (after a Ping got its Pong, for zeromq servers) and waits for go. */
-function readyThenGo(probeEndpoint?: string, curve?: ReqClientConfig["curve"]): () => Promise<void> {
+function readyThenGo(
+  probeEndpoint?: string,
+  curve?: ReqClientConfig["curve"],
+  probeTimeoutMs = PROBE_TIMEOUT_MS,
+): () => Promise<void> {
   return async () => {
-    if (probeEndpoint !== undefined) await probeZmq(probeEndpoint, 10_000, 200, curve);
+    if (probeEndpoint !== undefined) await probeZmq(probeEndpoint, probeTimeoutMs, 200, curve);
     tell({ type: "ready", info: {} });
     await waitFor("go");
   };
@@ -40,7 +47,7 @@ async function main(role: Role, config: never): Promise<void> {
       return runPublisher(config as PubConfig);
     case "req-client": {
       const c = config as ReqClientConfig;
-      return tell({ type: "result", data: await runReqClient(c, readyThenGo(c.endpoint, c.curve)) });
+      return tell({ type: "result", data: await runReqClient(c, readyThenGo(c.endpoint, c.curve, c.probeTimeoutMs)) });
     }
     case "dealer-client": {
       const c = config as DealerClientConfig;

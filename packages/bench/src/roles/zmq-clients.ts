@@ -15,6 +15,8 @@ export interface ReqClientConfig {
   durationMs: number;
   /** A round trip slower than this counts as lost and ends the run. */
   replyTimeoutMs: number;
+  /** How long the first Ping (before "ready") may wait for its Pong; default PROBE_TIMEOUT_MS. */
+  probeTimeoutMs?: number;
   /** Talk CURVE to the server with these keys (the CURVE rows). */
   curve?: CurveClientSocketOptions;
 }

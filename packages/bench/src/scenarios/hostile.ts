@@ -10,6 +10,9 @@ import { startServer, stopServer } from "../servers.js";
 import { endFailedRun, type ScenarioContext } from "./context.js";
 import { sleep } from "../ipc.js";
 
+/** How long the measured client waits for a reply (and for its first one) while the attackers run. */
+const ATTACKED_REPLY_TIMEOUT_MS = 60_000;
+
 /** Our server (largest worker count, echo on) without, then with, attackers. */
 export async function runHostile(ctx: ScenarioContext): Promise<void> {
   const o = ctx.options;
@@ -36,16 +39,20 @@ export async function runHostile(ctx: ScenarioContext): Promise<void> {
         await attackProc.next("ready", 20_000);
         await sleep(HOSTILE_ATTACK_MS); // let the backlog build before measuring
       }
+      // Under attack a round trip may wait as long as the flood holds every worker (bounded by
+      // --stall-timeout, 10 s, per flood message): the row should show that wait, not end in a timeout.
       const config = {
         count: o.latencyCount,
         warmup: Math.max(100, Math.floor(o.latencyCount / 10)),
         durationMs: o.durationMs * 2,
-        replyTimeoutMs: 5000,
+        replyTimeoutMs: attackers ? ATTACKED_REPLY_TIMEOUT_MS : 5000,
+        probeTimeoutMs: attackers ? ATTACKED_REPLY_TIMEOUT_MS : 10_000,
       };
       client = ctx.registry.forkRole("req-client", { ...config, endpoint: server.address });
-      await client.next("ready", 20_000);
+      await client.next("ready", config.probeTimeoutMs + 10_000);
       client.send({ type: "go" });
-      const result = (await client.next("result", config.durationMs + 20_000)).data as LatencyClientResult;
+      const result = (await client.next("result", config.durationMs + config.replyTimeoutMs + 20_000))
+        .data as LatencyClientResult;
       record.latency = result.latency;
       record.lost = result.lost;
       record.serverPeakRssMiB = Math.round(resourcesOf(server.proc.pid).peakRssBytes / 2 ** 20);
