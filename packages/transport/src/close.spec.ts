@@ -1,7 +1,8 @@
+import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ping } from "@zpb/proto";
 import { Dealer, Publisher, Replier, Requester, RoutedDealer, Router, Subscriber, TransportError } from "./index.js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { Child, freePort, within } from "@zpb/test-support";
 import { closeAfterEach } from "@zpb/test-support/vitest";
 import { bindAddress, TRANSPORTS } from "./test-support/sockets.js";
@@ -88,12 +89,14 @@ describe.each(TRANSPORTS)("closing over %s", (kind) => {
 
   // tcp only: an inproc connect before bind creates its pipe at once, so a send there never waits.
   it.runIf(kind === "tcp")("a send still waiting when close() runs rejects with CLOSED", async () => {
-    // immediate + nothing listening: no pipe exists, so the send can't queue and waits.
+    // immediate + a listener that accepts and never speaks ZMTP: no pipe ever exists, so the send can't
+    // queue and waits. (A bound-then-closed port could be taken by another test file meanwhile: seen once.)
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    onTestFinished(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    const port = (silent.address() as AddressInfo).port;
     const dealer = own(new Dealer({ linger: 0, immediate: true }));
-    const router = own(new Router({ linger: 0 }));
-    const endpoint = await router.bind(bindAddress(kind));
-    router.close(); // the endpoint goes away before the dealer ever connects
-    dealer.connect(endpoint);
+    dealer.connect(`tcp://127.0.0.1:${port}`);
     const sending = dealer.send(ping(1n)).then(
       () => undefined,
       (e: unknown) => e,
