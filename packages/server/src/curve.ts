@@ -3,7 +3,6 @@
 // The host link (scale/link-security.ts) uses the same pieces with its own allow-list of worker hosts.
 import {
   CurveServerSecurity,
-  readSecretCertificateSync,
   secretFileModeProblem,
   type CurveServerSocketOptions,
   type ZapRefusal,
@@ -143,8 +142,7 @@ export async function startCurveServer(
   let security: CurveServerSecurity;
   try {
     security = await CurveServerSecurity.start({
-      // Read here, not handed over as a path: @zpb/transport takes any 40 Z85 characters for a key itself.
-      secretKey: readSecretCertificateSync(secretKeyFile).secretKey,
+      secretKey: secretKeyFile,
       ...(allowList === undefined ? {} : { authorizedKeys: allowList }),
       onRefused: (refusal) => refusals.record(refusal),
     });

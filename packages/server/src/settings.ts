@@ -6,8 +6,8 @@
 // `resolved.<name>` on the main thread, or with `worker: true`, `task.settings.<name>` in a worker. Then
 // regenerate the README table (`pnpm run docs:settings`).
 import { BATCH_LIMITS } from "@zpb/proto";
-import { DEFAULT_ENDPOINTS, isCurveKey } from "@zpb/transport";
-import { existsSync } from "node:fs";
+import { DEFAULT_ENDPOINTS } from "@zpb/transport";
+import { isKeyText } from "@zpb/transport/internal";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { isLoopbackEndpoint } from "./endpoints.js";
@@ -65,14 +65,6 @@ function optionalPath(spec: { flag: string; doc: string; defaultText: string }) 
       return resolve(value);
     },
   });
-}
-
-/**
- * True when `value` is a public key itself rather than a certificate file: 40 Z85 characters that name no
- * file. A file wins, because a `*.key` path can be 40 Z85 characters too (`/tmp/zpb-host-link-abcdef/server.key`).
- */
-export function isKeyText(value: string): boolean {
-  return isCurveKey(value) && !existsSync(value);
 }
 
 /** A public key given as a certificate file (made absolute, as optionalPath does) or as its 40 Z85 characters. */

@@ -52,6 +52,7 @@ describeEntryPoints(
     "describeHandshakeFailure",
     "flatten",
     "incomingSingle",
+    "isKeyText",
     "isZ85",
     "newCounters",
     "PUBLIC_SUFFIX",

@@ -14,7 +14,7 @@ export { badFrames, codecOrDefault, decodeFrame, decodeSingle, newCounters } fro
 /** A batch frame (docs/wire.md, "Batches") → `Incoming<T>`: split without copying, each item decoded on its own. */
 export { decodeBatch, flatten, incomingSingle } from "./received.js";
 /** CURVE keys from keys or certificate files, Z85 checks, certificate file names, handshake failures in words. */
-export { publicKeyFrom, secretKeyFrom } from "./curve/options.js";
+export { isKeyText, publicKeyFrom, secretKeyFrom } from "./curve/options.js";
 export { z85Key } from "./curve/keys.js";
 export { isZ85 } from "./curve/z85.js";
 export { PUBLIC_SUFFIX, SECRET_SUFFIX } from "./curve/certificate.js";

@@ -9,7 +9,6 @@
 // both take these options as they are. See the server README, "Scaling out", and docs/wire.md.
 import {
   curveClientOptions,
-  readCertificateSync,
   readSecretCertificateSync,
   type CurveServerSocketOptions,
   type CurveSocketOptions,
@@ -17,7 +16,7 @@ import {
 import { type HostLinkCurve, startCurveServer, warnAboutSecretFile } from "../curve.js";
 import { ServerError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { isKeyText, type ServerSettings } from "../settings.js";
+import type { ServerSettings } from "../settings.js";
 
 /** CURVE on the front's backend ROUTER: its socket options, its state, and how to end it. */
 export interface BackendSecurity {
@@ -54,9 +53,8 @@ export async function startBackendSecurity(
 
 /**
  * Options for a joined host's DEALER to the front: a CURVE client with this host's key pair (`curveKey`)
- * and the front's public key (`serverKey`), or none for a plaintext link. Reads the certificate files
- * (themselves: @zpb/transport would take a path of 40 Z85 characters for a key); throws ServerError
- * INVALID_OPTION naming the file (never quoting a key).
+ * and the front's public key (`serverKey`, a certificate file or the key itself), or none for a plaintext
+ * link. Reads the certificate files; throws ServerError INVALID_OPTION naming the file (never quoting a key).
  */
 export function uplinkSecurity(
   settings: Pick<ServerSettings, "curveKey" | "serverKey">,
@@ -65,10 +63,7 @@ export function uplinkSecurity(
   if (settings.curveKey === undefined || settings.serverKey === undefined) return {};
   warnAboutSecretFile(settings.curveKey, logger);
   try {
-    const serverKey = isKeyText(settings.serverKey)
-      ? settings.serverKey
-      : readCertificateSync(settings.serverKey).publicKey;
-    return curveClientOptions({ serverKey, secretKey: readSecretCertificateSync(settings.curveKey).secretKey });
+    return curveClientOptions({ serverKey: settings.serverKey, secretKey: settings.curveKey });
   } catch (cause) {
     const text = cause instanceof Error ? cause.message : String(cause);
     throw new ServerError("INVALID_OPTION", `CURVE: ${text}`, { cause });

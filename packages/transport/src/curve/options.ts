@@ -41,13 +41,13 @@ export interface CurveSocketOptions {
 
 /** A public key from a key or a certificate file (public or secret). */
 export function publicKeyFrom(source: KeySource, what: string): string {
-  if (isKeyItself(source)) return z85Key(source, what);
+  if (isKeyText(source)) return z85Key(source, what);
   return readCertificateSync(sourcePath(source, what)).publicKey;
 }
 
 /** A key pair from a secret key or a secret certificate file. */
 export function secretKeyFrom(source: KeySource, what: string): { publicKey: string; secretKey: string } {
-  if (isKeyItself(source)) {
+  if (isKeyText(source)) {
     const secretKey = z85Key(source, what);
     return { secretKey, publicKey: publicKeyOf(secretKey) };
   }
@@ -55,8 +55,8 @@ export function secretKeyFrom(source: KeySource, what: string): { publicKey: str
   return { publicKey, secretKey };
 }
 
-/** A key given as itself, not a certificate file's path (see KeySource). */
-function isKeyItself(source: KeySource): source is CurveKey {
+/** A key given as itself, not a certificate file's path (see KeySource): what settings parsers ask too. */
+export function isKeyText(source: KeySource): source is CurveKey {
   if (!isCurveKey(source)) return false;
   if (typeof source !== "string") return true;
   try {
