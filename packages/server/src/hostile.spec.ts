@@ -325,6 +325,33 @@ describe("messages of many one-byte frames (the multipart flood)", () => {
   });
 });
 
+describe("a message of more one-byte frames than its worker's heap budget holds", () => {
+  it("is received, refused and collected: no worker ends, the process lives and answers", {
+    timeout: 90_000,
+  }, async () => {
+    // 400,000 frames become ~80 MiB of Buffers in the worker, over a 64 MiB budget. With V8's limit at the
+    // budget, V8 ended the thread inside zeromq.js's receive and the process aborted (exit 134).
+    const server = await spawnServer(["--workers", "1", "--worker-heap-mb", "64"]);
+    const endpoint = server.endpoints.main[0]!;
+    const sent = await multipartFlood(endpoint, 1, 400_000);
+    expect(sent.written).toBe(1);
+    const deadline = Date.now() + 60_000;
+    let counters = await countersOf(server);
+    while ((counters.errors.badFrames ?? 0) < 1 && Date.now() < deadline) {
+      expect(server.child.running, server.child.stderr).toBe(true);
+      await sleep(250);
+      counters = await countersOf(server);
+    }
+    expect(counters.errors.badFrames).toBe(1);
+    expect(await reqEnvelope(endpoint, ping(11n))).toEqual(pong(11n));
+    // Garbage, not a kept heap: the worker is not replaced for it (heap-watch.ts).
+    counters = await countersOf(server);
+    expect(counters.refusals.heapLimit).toBe(0);
+    expect(server.stdout.some((line) => line.includes("starting a replacement"))).toBe(false);
+    await stopsCleanly(server);
+  });
+});
+
 describe("a handler that fills its worker's heap", () => {
   it("gets its worker replaced and counted; the process and every other request live on", {
     timeout: 60_000,

@@ -12,6 +12,7 @@ import type { Logger } from "./log.js";
 import { workerSettingsOf, type ServerSettings, type WorkerSettings } from "./settings.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { settlesWithin } from "./settles-within.js";
+import { v8HeapLimitMb } from "./heap-watch.js";
 import { ThreadInterrupter, workerExecArgv } from "./thread-interrupt.js";
 import { Watchdog, type Stall } from "./watchdog.js";
 
@@ -110,7 +111,8 @@ export class WorkerPool {
       // the flag an interrupted thread needs; left to Node (inherited) when it refuses that list for a
       // worker, e.g. with --max-old-space-size (see workerExecArgv).
       ...(execArgv === undefined ? {} : { execArgv }),
-      ...(heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: heapMb } } : {}),
+      // V8's limit sits above the budget the worker keeps itself (heap-watch.ts).
+      ...(heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: v8HeapLimitMb(heapMb) } } : {}),
     });
     // With no task on a dying thread piscina reports the death as an 'error' event; it is counted via the task.
     this.piscina.on("error", (error: unknown) => options.logger.error({ err: error }, "worker pool error"));
@@ -293,7 +295,10 @@ export class WorkerPool {
           lastWords = { reason: `stuck for ${notice.stuckForMs} ms running ${notice.running}`, kind: "stall" };
           break;
         case "heap":
-          lastWords = { reason: `heap at ${notice.usedMb} of ${notice.limitMb} MiB`, kind: "heap" };
+          lastWords = {
+            reason: `heap at ${notice.usedMb} MiB kept, over its ${notice.limitMb} MiB budget`,
+            kind: "heap",
+          };
           break;
       }
     };
@@ -327,7 +332,10 @@ export class WorkerPool {
         const death =
           lastWords ??
           (outOfMemory
-            ? { reason: `heap limit reached (${this.options.settings.workerHeapMb} MiB)`, kind: "heap" as const }
+            ? {
+                reason: `V8 heap limit reached (${v8HeapLimitMb(this.options.settings.workerHeapMb)} MiB)`,
+                kind: "heap" as const,
+              }
             : { reason: error instanceof Error ? error.message : String(error), kind: "fault" as const });
         if (!entry.ready) {
           const startError =

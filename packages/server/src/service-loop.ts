@@ -8,6 +8,7 @@ import type { LoadedHandler } from "./handler.js";
 import { InFlight, type InFlightCall } from "./in-flight.js";
 import type { LivenessCells } from "./liveness.js";
 import type { OutgoingReply } from "./outbox.js";
+import type { FrameGarbage } from "./frame-garbage.js";
 import { ReplySender } from "./reply-sender.js";
 import { RequestContext, type ServiceIdentity } from "./request-context.js";
 import { Counter } from "./stats.js";
@@ -84,6 +85,8 @@ export class ServiceLoop<T> {
     /** Where handler durations go (shared memory, read by the metrics endpoint); none in some tests. */
     private readonly durations?: DurationRecorder,
     private readonly liveness?: LivenessCells,
+    /** Told of every message's frame count, so a flood's garbage is collected at once (frame-garbage.ts). */
+    private readonly garbage?: FrameGarbage,
   ) {
     this.sender = new ReplySender(dealer, counters);
     this.errors = new ErrorReplies(handler, counters);
@@ -98,6 +101,7 @@ export class ServiceLoop<T> {
       const incoming = await this.dealer.receiveMany();
       if (liveness !== undefined) liveness.receivePending = false;
       if (incoming === undefined) return;
+      this.garbage?.received(incoming.frames.length);
       if (incoming.batch) {
         await this.serveBatch(incoming);
         continue;

@@ -100,10 +100,14 @@ const HARDENING_SETTINGS = {
     min: 0,
     worker: true,
   }),
-  /** Each worker thread's V8 heap limit (MiB, resourceLimits.maxOldGenerationSizeMb); 0 = Node's default. */
+  /**
+   * Each worker thread's heap budget (MiB): a worker that keeps more than 3/4 of it is replaced; V8's own
+   * limit (resourceLimits) sits at 4 × the budget, room for one oversized message (heap-watch.ts). 0 = Node's
+   * default limit, not watched.
+   */
   workerHeapMb: integer({
     flag: "--worker-heap-mb <MiB>",
-    doc: "each worker thread's heap limit; a worker that reaches it is replaced and counted; `0` = Node's default",
+    doc: "each worker thread's heap budget: a worker that keeps over 3/4 of it (through two full GCs) is replaced and counted; V8's hard limit is 4 × it; `0` = Node's default",
     default: 256,
     min: 0,
     worker: true,

@@ -5,6 +5,7 @@ import { RoutedDealer } from "@zpb/transport";
 import { threadId } from "node:worker_threads";
 import { closeTracked, dieOf, installGuard, isDying, setLastWords, track } from "./guard.js";
 import { loadHandler } from "./handler-load.js";
+import { FrameGarbage } from "./frame-garbage.js";
 import { watchHeap } from "./heap-watch.js";
 import { limitPayload } from "./limits.js";
 import { LivenessCells, heartbeatInterval, startHeartbeat } from "./liveness.js";
@@ -71,8 +72,11 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
   });
   const stopBeating =
     settings.stallTimeout > 0 ? startHeartbeat(liveness, heartbeatInterval(settings.stallTimeout)) : undefined;
-  const stopHeapWatch = watchHeap(settings.workerHeapMb, (usedMb, limitMb) =>
-    dieOf({ type: "heap", usedMb, limitMb }, `the worker's heap reached ${usedMb} of ${limitMb} MiB`),
+  const stopHeapWatch = watchHeap(settings.workerHeapMb, (usedMb, budgetMb) =>
+    dieOf(
+      { type: "heap", usedMb, limitMb: budgetMb },
+      `the worker keeps ${usedMb} MiB of heap, over its ${budgetMb} MiB budget`,
+    ),
   );
   control.postMessage({ type: "ready", threadId } satisfies WorkerNotice);
 
@@ -147,6 +151,7 @@ async function openService(
     },
     new DurationRecorder(task.durations, task.slot),
     liveness,
+    new FrameGarbage(),
   );
 }
 
