@@ -4,32 +4,12 @@
 // the worker holds two of them (measured: 412 MiB of heap for two 1,000,000-frame messages received one
 // after the other). A full collection right after costs a few ms when little else is kept (5–7 ms after a
 // 1,000,000-frame message), so the worker asks for one: the flood's peak halves.
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { collectGarbage } from "./full-gc.js";
 
 /** Messages of fewer frames are left to V8: no message this project sends comes near it. */
 const MANY_FRAMES = 1024;
 /** Frames of such messages between two collections, so a stream of them cannot make the worker collect per message. */
 const FRAMES_PER_COLLECTION = 100_000;
-
-let fullCollection: (() => void) | null | undefined;
-
-/**
- * V8's `gc()`, taken from a fresh context once `--expose-gc` is set (it applies to contexts made after it);
- * null when this V8 does not give it.
- */
-function collect(): void {
-  if (fullCollection === undefined) {
-    try {
-      setFlagsFromString("--expose-gc");
-      const gc: unknown = runInNewContext("gc");
-      fullCollection = typeof gc === "function" ? (gc as () => void) : null;
-    } catch {
-      fullCollection = null;
-    }
-  }
-  fullCollection?.();
-}
 
 /** Counts the frames of many-frame messages a worker received; collects once enough of them are garbage. */
 export class FrameGarbage {
@@ -48,7 +28,7 @@ export class FrameGarbage {
       this.timer = undefined;
       this.frames = 0;
       this.collections++;
-      collect();
+      collectGarbage();
     }, 0);
     this.timer.unref();
   }

@@ -10,6 +10,7 @@
 // serving loop answers that request and starts the sequence; anywhere else it surfaces as an uncaught
 // exception, which starts it too. Either way the thread ends with the code that was asked for.
 import type { MessagePort } from "node:worker_threads";
+import { allSentReleased } from "./sent-frames.js";
 
 /** Anything with a synchronous close(): our sockets. */
 export interface Closable {
@@ -44,6 +45,8 @@ let notify: MessagePort | undefined;
 let lastWords: ((reason: string, cause: DeathCause) => Promise<void>) | undefined;
 let dying = false;
 let realExit: (code?: number) => never = (code) => process.exit(code);
+/** When a dying thread ends even if zeromq.js still holds frames it sent (performance.now() clock). */
+let endBy = Number.POSITIVE_INFINITY;
 
 /** Registers a socket to close before the thread can end. */
 export function track<T extends Closable>(socket: T): T {
@@ -126,6 +129,14 @@ export function dieOf(notice: DeathNotice, reason: string, cause: DeathCause = "
   startDying(reason, 1, cause);
 }
 
+/**
+ * The server is stopping: a dying thread still waiting for zeromq.js to hand back its frames ends within
+ * `ms` regardless. By then the fronts have closed and their queues are gone, so nothing is left to hand back.
+ */
+export function endWithin(ms: number): void {
+  endBy = Math.min(endBy, performance.now() + ms);
+}
+
 function startDying(reason: string, code: number, cause: DeathCause = "fault"): void {
   dying = true;
   let ending = false;
@@ -133,12 +144,17 @@ function startDying(reason: string, code: number, cause: DeathCause = "fault"): 
     if (ending) return;
     ending = true;
     closeTracked();
-    // Two turns of the event loop before the thread ends: zeromq.js may have deferred a send or receive to a
-    // libuv check callback (it does so to avoid starving the loop), which it does not cancel on close; run
-    // in an environment that is ending, it throws and the addon aborts the whole process (measured: a worker
-    // calling process.exit() while two clients flooded it without reading, 2 runs in 3 ended in exit 134).
-    // The serving task stays pending meanwhile (whenDying), so the pool gives this thread no new task.
-    setImmediate(() => setImmediate(() => realExit(code)));
+    // Sockets closed: the pool starts the replacement now. This thread ends once zeromq.js has handed back
+    // every frame it sent (sent-frames.ts); ending before that corrupts the process's heap.
+    tell({ type: "closed" });
+    void allSentReleased(() => endBy).then(() =>
+      // Two turns of the event loop before the thread ends: zeromq.js may have deferred a send or receive to
+      // a libuv check callback (it does so to avoid starving the loop), which it does not cancel on close;
+      // run in an environment that is ending, it throws and the addon aborts the whole process (measured: a
+      // worker calling process.exit() while two clients flooded it without reading, 2 runs in 3 ended in
+      // exit 134). The serving task stays pending meanwhile (isDying), so the pool gives this thread no new task.
+      setImmediate(() => setImmediate(() => realExit(code))),
+    );
   };
   const timer = setTimeout(end, LAST_WORDS_MAX_MS);
   Promise.resolve()
@@ -150,7 +166,7 @@ function startDying(reason: string, code: number, cause: DeathCause = "fault"): 
     });
 }
 
-function tell(notice: DeathNotice): void {
+function tell(notice: DeathNotice | { type: "closed" }): void {
   try {
     notify?.postMessage(notice);
   } catch {

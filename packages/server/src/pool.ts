@@ -1,9 +1,11 @@
 // The main thread's side of the worker pool: piscina with one long-lived serving task per thread
-// (minThreads = maxThreads = size, concurrentTasksPerWorker 1, idleTimeout Infinity, atomics disabled).
-// Each thread serves one service through one socket (see task.ts for why). A task that ends badly means its
-// thread died (the guard closed its socket first); the slot gets a new task, which piscina places on the
-// replacement thread it starts. The watchdog (watchdog.ts) finds threads stuck in synchronous code; the
-// pool unwinds their script (thread-interrupt.ts) and tells them to leave, and they are replaced the same way.
+// (minThreads = size, maxThreads = 2 × size, concurrentTasksPerWorker 1, idleTimeout Infinity, atomics
+// disabled). Each thread serves one service through one socket (see task.ts for why). A thread that dies
+// (the guard's dying sequence) closes its socket and says so; the slot then gets a new task, which piscina
+// places on a new thread, while the old thread waits to end until zeromq.js has handed back every frame it
+// sent (sent-frames.ts). A task that ends badly without that notice means its thread died outright; it is
+// replaced the same way. The watchdog (watchdog.ts) finds threads stuck in synchronous code; the pool
+// unwinds their script (thread-interrupt.ts) and tells them to leave.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { ServerError } from "./errors.js";
@@ -12,6 +14,7 @@ import type { Logger } from "./log.js";
 import { workerSettingsOf, type ServerSettings, type WorkerSettings } from "./settings.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { settlesWithin } from "./settles-within.js";
+import { collectGarbage } from "./full-gc.js";
 import { v8HeapLimitMb } from "./heap-watch.js";
 import { ThreadInterrupter, workerExecArgv } from "./thread-interrupt.js";
 import { Watchdog, type Stall } from "./watchdog.js";
@@ -54,6 +57,8 @@ interface Slot {
   leaving: boolean;
   /** Resolves when the worker says it has drained (after "stop"), or its task ended. */
   drained: Promise<void>;
+  /** Set once it closed its sockets to die: replaced already, its thread ends later (sent-frames.ts). */
+  retired: boolean;
 }
 
 /** Restart delays for a slot whose workers keep dying before they are ready: 100 ms doubling to 10 s. */
@@ -66,6 +71,8 @@ const INTERRUPT_ATTEMPTS = 20;
 const INTERRUPT_RETRY_MS = 25;
 /** How long an interrupted (stuck) worker may take to answer what it holds and leave. */
 const LEAVE_MS = 2000;
+/** How often the main thread collects garbage while threads wait to end (see collectWhileRetiring). */
+const RETIRING_COLLECT_MS = 100;
 
 /** A fixed-size pool of serving workers that replaces any worker that dies or gets stuck. */
 export class WorkerPool {
@@ -79,6 +86,9 @@ export class WorkerPool {
   private readonly liveness: SharedArrayBuffer;
   private readonly watchdog: Watchdog;
   private readonly interrupter = new ThreadInterrupter();
+  /** Threads that died and were replaced but have not ended yet (sent-frames.ts). */
+  private readonly retiring = new Set<Slot>();
+  private collecting: NodeJS.Timeout | undefined;
   private stopping = false;
   private drainTimeouts = 0;
   /** Every death since start, oldest first. */
@@ -100,7 +110,9 @@ export class WorkerPool {
     this.piscina = new Piscina<WorkerTask, WorkerResult>({
       filename: options.workerUrl.href,
       minThreads: this.size,
-      maxThreads: this.size,
+      // Room for as many threads again that died but may not end yet: zeromq.js still holds frames they sent
+      // (sent-frames.ts). Their replacements start meanwhile.
+      maxThreads: 2 * this.size,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       // Long tasks: a worker blocked in Atomics.wait would never see its own socket events.
@@ -198,8 +210,12 @@ export class WorkerPool {
     this.stopping = true;
     this.watchdog.stop();
     const running = this.slots.filter((s): s is Slot => s !== undefined);
-    for (const entry of running) post(entry.control, { type: "close" });
-    const all = Promise.all(running.map((entry) => entry.done));
+    // Threads that died earlier and still wait on zeromq.js end now too (within a bound): the fronts are gone.
+    for (const entry of [...running, ...this.retiring]) post(entry.control, { type: "close" });
+    // Each worker waits for zeromq.js to hand back its frames before it ends; with JS forwarding some are
+    // Buffers here that only a collection hands back.
+    const collecting = setInterval(collectGarbage, RETIRING_COLLECT_MS);
+    const all = Promise.all(running.map((entry) => entry.done)).finally(() => clearInterval(collecting));
     if (!(await settlesWithin(all, LEAVE_MS))) {
       this.options.logger.error({}, "a worker did not close its socket in time; ending the process is not safe");
       throw new ServerError("STOP_TIMEOUT", "a worker did not close its socket in time");
@@ -271,6 +287,7 @@ export class WorkerPool {
       leaving: false,
       done: Promise.resolve(),
       drained: new Promise<void>((resolve) => (markDrained = resolve)),
+      retired: false,
     };
     const onNotice = (notice: WorkerNotice): void => {
       switch (notice.type) {
@@ -294,6 +311,15 @@ export class WorkerPool {
           entry.leaving = true;
           lastWords = { reason: `stuck for ${notice.stuckForMs} ms running ${notice.running}`, kind: "stall" };
           break;
+        case "closed": {
+          // Its sockets are closed: replace it now; its thread ends once zeromq.js lets go of its frames.
+          entry.retired = true;
+          this.retiring.add(entry);
+          this.collectWhileRetiring();
+          const death = lastWords ?? { reason: "the worker left", kind: "fault" as const };
+          this.recordDeath(slot, death.reason, death.kind);
+          break;
+        }
         case "heap":
           lastWords = {
             reason: `heap at ${notice.usedMb} MiB kept, over its ${notice.limitMb} MiB budget`,
@@ -328,6 +354,11 @@ export class WorkerPool {
         markDrained();
         drainNotices();
         control.close();
+        if (entry.retired) {
+          // Replaced when it closed its sockets; this is its thread ending.
+          this.retiring.delete(entry);
+          return;
+        }
         const outOfMemory = (error as { code?: unknown }).code === "ERR_WORKER_OUT_OF_MEMORY";
         const death =
           lastWords ??
@@ -353,6 +384,20 @@ export class WorkerPool {
     );
     this.slots[slot] = entry;
     return ready;
+  }
+
+  /**
+   * While threads wait to end, the main thread collects its garbage now and then: with JS forwarding, a
+   * reply it received from a worker is a Buffer over that worker's frame, handed back only when collected.
+   */
+  private collectWhileRetiring(): void {
+    if (this.collecting !== undefined) return;
+    this.collecting = setInterval(() => {
+      if (this.retiring.size > 0) return collectGarbage();
+      clearInterval(this.collecting);
+      this.collecting = undefined;
+    }, RETIRING_COLLECT_MS);
+    this.collecting.unref();
   }
 
   private recordDeath(slot: number, reason: string, kind: WorkerDeath["kind"]): void {

@@ -53,4 +53,9 @@ export type ControlMessage =
   | { type: "stalled"; stuckForMs: number };
 
 /** Worker → main. */
-export type WorkerNotice = { type: "ready"; threadId: number } | { type: "drained"; timedOut: boolean } | DeathNotice;
+export type WorkerNotice =
+  | { type: "ready"; threadId: number }
+  | { type: "drained"; timedOut: boolean }
+  /** A dying thread closed its sockets: its replacement may start; the thread ends later (sent-frames.ts). */
+  | { type: "closed" }
+  | DeathNotice;

@@ -3,7 +3,8 @@
 // only then may the pool end the thread (see guard.ts for why that order is not optional).
 import { RoutedDealer } from "@zpb/transport";
 import { threadId } from "node:worker_threads";
-import { closeTracked, dieOf, installGuard, isDying, setLastWords, track } from "./guard.js";
+import { closeTracked, dieOf, endWithin, installGuard, isDying, setLastWords, track } from "./guard.js";
+import { allSentReleased, noteSent } from "./sent-frames.js";
 import { loadHandler } from "./handler-load.js";
 import { FrameGarbage } from "./frame-garbage.js";
 import { watchHeap } from "./heap-watch.js";
@@ -21,6 +22,12 @@ const DRAIN_POLL_MS = 5;
 const DRAIN_QUIET_MS = 25;
 /** How long a dying thread refuses what was queued for it (inside the guard's own bound). */
 const DYING_DRAIN_MS = 500;
+/**
+ * At the stop, how long a thread waits for zeromq.js to hand back the frames it sent before it ends anyway
+ * (sent-frames.ts). The fronts closed --linger before, so their queues are gone; what is left is Buffers the
+ * main thread has not collected yet (JS forwarding), which it collects meanwhile.
+ */
+const RELEASE_AT_STOP_MS = 1000;
 
 /**
  * Serves the task's service until the main thread says "close" (after "stop"); resolves after closing the
@@ -48,8 +55,10 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
   }
   control.on("message", (m: ControlMessage) => {
     if (m.type === "stop") stopMessage(m);
-    else if (m.type === "close") closeMessage();
-    else if (m.type === "stalled") {
+    else if (m.type === "close") {
+      closeMessage();
+      endWithin(RELEASE_AT_STOP_MS);
+    } else if (m.type === "stalled") {
       const running = loop.describeRunning();
       dieOf(
         { type: "stalled", stuckForMs: m.stuckForMs, running },
@@ -103,6 +112,8 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
   setLastWords(undefined);
   closeTracked();
   await Promise.all([running, resumed]);
+  const releaseBy = performance.now() + RELEASE_AT_STOP_MS;
+  await allSentReleased(() => releaseBy);
   control.close();
   if (stop === undefined)
     throw new ServerError("SOCKET", `worker ${task.slot}: its serving loop ended on its own`, { cause: failed });
@@ -129,7 +140,7 @@ async function openService(
   const { service, settings } = task;
   const handler = await loadHandler(service.handler);
   const dealer = track(
-    new RoutedDealer<unknown>({
+    new WorkerDealer<unknown>({
       codec: limitPayload(handler.codec, settings.maxPayload),
       batchLimits: { maxItems: settings.maxBatchItems, maxBytes: settings.maxBatchBytes },
       // Replies never wait here (unbounded, but never more than the requests this worker took in); see README "Nothing lost".
@@ -153,6 +164,14 @@ async function openService(
     liveness,
     new FrameGarbage(),
   );
+}
+
+/** The worker's socket: every frame it sends is noted, so the thread knows when it may end (sent-frames.ts). */
+class WorkerDealer<T> extends RoutedDealer<T> {
+  protected override sendFrames(frames: Array<Uint8Array | string>, messages?: number): Promise<void> {
+    noteSent(frames);
+    return super.sendFrames(frames, messages);
+  }
 }
 
 /** Waits until the loop is settled and no request arrived for DRAIN_QUIET_MS, or until drainMs; true when it timed out. */

@@ -80,8 +80,9 @@ export async function exitedWithin(spawned: Spawned, ms: number): Promise<Exit> 
 }
 
 /** Polls until some stdout line contains `text`, or `timeoutMs` passes; true when found. */
-export function logged(spawned: Spawned, text: string, timeoutMs = 5000): Promise<boolean> {
-  return waitUntil(() => spawned.stdout.some((line) => line.includes(text)), text, timeoutMs).then(
+export function logged(spawned: Spawned, text: string, timeoutMs = 5000, times = 1): Promise<boolean> {
+  const seen = (): number => spawned.stdout.filter((line) => line.includes(text)).length;
+  return waitUntil(() => seen() >= times, text, timeoutMs).then(
     () => true,
     () => false,
   );
