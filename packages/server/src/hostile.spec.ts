@@ -417,6 +417,28 @@ describe("a handler that fills its worker's heap", () => {
   });
 });
 
+describe("a handler that reaches V8's heap limit inside its call", () => {
+  it("costs its worker; the request it was running is answered by the replacement", { timeout: 60_000 }, async () => {
+    // V8 ends the thread inside the call: it cannot answer. Its replacement does, from the call record the
+    // dead thread left in shared memory (call-record.ts). Before, that request was never answered.
+    const server = await spawnServer(["--workers", "1", "--handler", HOSTILE_HANDLER, "--worker-heap-mb", "32"]);
+    const client = dealer(server.endpoints.main[0]!, 45_000);
+    try {
+      await client.send([Buffer.alloc(0), envelopeCodec.encode(ping(HOG_SYNC))]);
+      const [, reply] = await client.receive();
+      const error = errorOf(envelopeCodec.decode(reply!));
+      expect(error.code).toBe(ErrorCode.CODE_HANDLER);
+      expect(error.seq).toBe(HOG_SYNC);
+      expect(error.message).toContain("heap limit");
+      expect(await reqEnvelope(server.endpoints.main[0]!, ping(12n))).toEqual(pong(12n));
+    } finally {
+      client.close();
+    }
+    expect((await countersOf(server)).refusals.heapLimit).toBe(1);
+    await stopsCleanly(server);
+  });
+});
+
 describe("a handler that fills its heap in one burst, in a continuation (its worker's receive pending)", () => {
   it("ends the whole process with zeromq's teardown abort (exit 134): the known limit a supervisor covers", async () => {
     // V8 ends the thread at its heap limit before our heap watch can run, and zeromq.js aborts the process

@@ -14,6 +14,7 @@ import type { Logger } from "./log.js";
 import { workerSettingsOf, type ServerSettings, type WorkerSettings } from "./settings.js";
 import type { ControlMessage, ServiceSpec, WorkerNotice, WorkerResult, WorkerTask } from "./task.js";
 import { settlesWithin } from "./settles-within.js";
+import { CallRecord, createCallRecords } from "./call-record.js";
 import { collectGarbage } from "./full-gc.js";
 import { v8HeapLimitMb } from "./heap-watch.js";
 import { ThreadInterrupter, workerExecArgv } from "./thread-interrupt.js";
@@ -84,6 +85,9 @@ export class WorkerPool {
   /** What every serving task gets (the settings marked `worker: true`). */
   private readonly workerSettings: WorkerSettings;
   private readonly liveness: SharedArrayBuffer;
+  /** Who waits on the call each thread runs now, read when one dies inside it (call-record.ts). */
+  private readonly calls: SharedArrayBuffer;
+  private readonly callRecords: CallRecord[];
   private readonly watchdog: Watchdog;
   private readonly interrupter = new ThreadInterrupter();
   /** Threads that died and were replaced but have not ended yet (sent-frames.ts). */
@@ -131,6 +135,8 @@ export class WorkerPool {
     this.slots = new Array<Slot | undefined>(this.size).fill(undefined);
     this.earlyDeaths = new Array<number>(this.size).fill(0);
     this.liveness = createLivenessMemory(this.size);
+    this.calls = createCallRecords(this.size);
+    this.callRecords = Array.from({ length: this.size }, (_, slot) => new CallRecord(this.calls, slot));
     this.watchdog = new Watchdog(
       this.liveness,
       this.size,
@@ -269,7 +275,7 @@ export class WorkerPool {
   }
 
   /** Runs the serving task for `slot`; resolves once it is ready to serve. */
-  private launch(slot: number): Promise<void> {
+  private launch(slot: number, orphan?: WorkerTask["orphan"]): Promise<void> {
     const { port1: control, port2: workerPort } = new MessageChannel();
     let lastWords: { reason: string; kind: WorkerDeath["kind"] } | undefined;
     let markReady!: () => void;
@@ -335,6 +341,7 @@ export class WorkerPool {
         onNotice(m.message as WorkerNotice);
     };
     this.watchdog.renew(slot);
+    this.callRecords[slot]!.reset();
     const task: WorkerTask = {
       slot,
       workerId: slot % this.workersPerService,
@@ -342,6 +349,8 @@ export class WorkerPool {
       counters: this.options.counters,
       liveness: this.liveness,
       durations: this.options.durations,
+      calls: this.calls,
+      orphan,
       control: workerPort,
       settings: this.workerSettings,
     };
@@ -359,6 +368,8 @@ export class WorkerPool {
           this.retiring.delete(entry);
           return;
         }
+        // No last words: the thread died without answering the call it was inside (call-record.ts).
+        const orphan = lastWords === undefined ? this.callRecords[slot]!.orphan() : undefined;
         const outOfMemory = (error as { code?: unknown }).code === "ERR_WORKER_OUT_OF_MEMORY";
         const death =
           lastWords ??
@@ -379,7 +390,12 @@ export class WorkerPool {
           if (this.stopping || this.serving === 0) return;
           this.earlyDeaths[slot]!++;
         }
-        this.recordDeath(slot, death.reason, death.kind);
+        this.recordDeath(
+          slot,
+          death.reason,
+          death.kind,
+          orphan && { ...orphan, reason: `the worker died running this request: ${death.reason}` },
+        );
       },
     );
     this.slots[slot] = entry;
@@ -400,7 +416,7 @@ export class WorkerPool {
     this.collecting.unref();
   }
 
-  private recordDeath(slot: number, reason: string, kind: WorkerDeath["kind"]): void {
+  private recordDeath(slot: number, reason: string, kind: WorkerDeath["kind"], orphan?: WorkerTask["orphan"]): void {
     this.deaths.push({ slot, reason, kind, at: new Date() });
     this.slots[slot] = undefined;
     if (this.stopping) {
@@ -415,7 +431,7 @@ export class WorkerPool {
     );
     const restart = (): void => {
       if (this.stopping) return;
-      this.launch(slot).then(
+      this.launch(slot, orphan).then(
         () => {
           this.replacements++;
           this.options.logger.info({ worker: slot }, `worker ${slot} replaced and serving`);

@@ -8,6 +8,7 @@ import type { LoadedHandler } from "./handler.js";
 import { InFlight, type InFlightCall } from "./in-flight.js";
 import type { LivenessCells } from "./liveness.js";
 import type { OutgoingReply } from "./outbox.js";
+import type { CallRecord, OrphanedCall } from "./call-record.js";
 import type { FrameGarbage } from "./frame-garbage.js";
 import { ReplySender } from "./reply-sender.js";
 import { RequestContext, type ServiceIdentity } from "./request-context.js";
@@ -21,6 +22,18 @@ export interface LoopLimits {
   handlerTimeout: number;
   /** Request bytes held by running async calls before the loop stops receiving. */
   maxInFlightBytes: number;
+}
+
+/** What the loop reports to shared memory and to its thread as it serves; each is optional (tests leave them out). */
+export interface LoopObservers {
+  /** Where handler durations go (read by the metrics endpoint). */
+  durations?: DurationRecorder;
+  /** Liveness stamps for the watchdog. */
+  liveness?: LivenessCells;
+  /** Told of every message's frame count, so a flood's garbage is collected at once (frame-garbage.ts). */
+  garbage?: FrameGarbage;
+  /** Who waits on the call running now, should the thread die inside it (call-record.ts). */
+  calls?: CallRecord;
 }
 
 /** Why a request's signal aborted because its deadline passed (the `reason` of the AbortSignal). */
@@ -75,6 +88,10 @@ export class ServiceLoop<T> {
   private readonly inPlace = new BatchWriter();
   /** A context no call holds (its sync call did not take its signal): the next call's. */
   private spareContext: RequestContext | undefined;
+  private readonly durations: DurationRecorder | undefined;
+  private readonly liveness: LivenessCells | undefined;
+  private readonly garbage: FrameGarbage | undefined;
+  private readonly calls: CallRecord | undefined;
 
   constructor(
     private readonly dealer: RoutedDealer<T>,
@@ -82,14 +99,14 @@ export class ServiceLoop<T> {
     private readonly counters: Float64Array,
     private readonly identity: ServiceIdentity,
     private readonly limits: LoopLimits,
-    /** Where handler durations go (shared memory, read by the metrics endpoint); none in some tests. */
-    private readonly durations?: DurationRecorder,
-    private readonly liveness?: LivenessCells,
-    /** Told of every message's frame count, so a flood's garbage is collected at once (frame-garbage.ts). */
-    private readonly garbage?: FrameGarbage,
+    { durations, liveness, garbage, calls }: LoopObservers = {},
   ) {
     this.sender = new ReplySender(dealer, counters);
     this.errors = new ErrorReplies(handler, counters);
+    this.durations = durations;
+    this.liveness = liveness;
+    this.garbage = garbage;
+    this.calls = calls;
   }
 
   /** Serves until the socket is closed. Never throws for bad input or a failing handler. */
@@ -145,6 +162,7 @@ export class ServiceLoop<T> {
     const inPlace = this.inPlace;
     let written = 0;
     let frame: Buffer | undefined;
+    this.calls?.enter(batch.peer, undefined, true);
     try {
       for (let i = 0; i < items.length; i++) {
         const bytes = this.answerItem(items[i]!, batch, i, itemBytes, written === i ? inPlace : undefined);
@@ -161,6 +179,7 @@ export class ServiceLoop<T> {
       }
       if (written === items.length) frame = inPlace.finish();
     } finally {
+      this.calls?.leave();
       this.batchInProgress = undefined;
       if (inPlace.count > 0) inPlace.reset();
     }
@@ -246,6 +265,20 @@ export class ServiceLoop<T> {
   }
 
   /**
+   * Answers a call its thread died inside, with no chance to answer it (call-record.ts): the replacement
+   * sends the error its predecessor could not. A batch gets one single-frame error, which refuses it whole.
+   */
+  answerOrphan(orphan: OrphanedCall, reason: string): Promise<void> {
+    let request: T | undefined;
+    try {
+      request = orphan.payload === undefined || orphan.batch ? undefined : this.handler.codec.decode(orphan.payload);
+    } catch {
+      request = undefined; // the key is a courtesy; the error goes out without it
+    }
+    return this.sender.send(orphan.peer, this.errors.build(ErrorCode.CODE_HANDLER, reason, request));
+  }
+
+  /**
    * The thread is dying (see guard.ts): answer every request still being handled with `code` (CODE_HANDLER;
    * CODE_DEADLINE for a stuck thread) and hand every queued reply to zeromq now.
    */
@@ -277,8 +310,13 @@ export class ServiceLoop<T> {
   private answer(received: RoutedMessage<T>): Uint8Array | undefined {
     if (!received.ok) return this.errors.forReceiveError(received.error);
     const frames = received.frames;
-    const bytes = frames.length === 0 ? 0 : frames[frames.length - 1]!.length;
-    return this.handle(received.message, received.peer, undefined, 0, bytes);
+    const payload = frames[frames.length - 1];
+    this.calls?.enter(received.peer, payload, false);
+    try {
+      return this.handle(received.message, received.peer, undefined, 0, payload === undefined ? 0 : payload.length);
+    } finally {
+      this.calls?.leave();
+    }
   }
 
   /** Like answer(), for request `index` of `batch`: its reply now, or undefined when an async handler fills it in later. */

@@ -1,5 +1,6 @@
 // The messages between the main thread and a worker's serving task (one long-lived piscina task per thread).
 import type { MessagePort } from "node:worker_threads";
+import type { OrphanedCall } from "./call-record.js";
 import type { DeathNotice } from "./guard.js";
 import type { WorkerSettings } from "./settings.js";
 
@@ -29,6 +30,10 @@ export interface WorkerTask {
   liveness: SharedArrayBuffer;
   /** Handler-duration histogram slots (durations.ts), one per thread like `counters`. */
   durations: SharedArrayBuffer;
+  /** Who waits on the call each thread runs now (call-record.ts). */
+  calls: SharedArrayBuffer;
+  /** The call the slot's previous thread died inside, unanswered, and why it died: this one answers it first. */
+  orphan: (OrphanedCall & { reason: string }) | undefined;
   control: MessagePort;
   /** The settings marked `worker: true` in SERVER_SETTINGS. */
   settings: WorkerSettings;

@@ -6,6 +6,7 @@ import { threadId } from "node:worker_threads";
 import { closeTracked, dieOf, endWithin, installGuard, isDying, setLastWords, track } from "./guard.js";
 import { allSentReleased, noteSent } from "./sent-frames.js";
 import { loadHandler } from "./handler-load.js";
+import { CallRecord } from "./call-record.js";
 import { FrameGarbage } from "./frame-garbage.js";
 import { watchHeap } from "./heap-watch.js";
 import { limitPayload } from "./limits.js";
@@ -88,6 +89,8 @@ export default async function serve(task: WorkerTask): Promise<WorkerResult> {
     ),
   );
   control.postMessage({ type: "ready", threadId } satisfies WorkerNotice);
+  // Its predecessor died inside a call, unable to answer it: answer it here (call-record.ts).
+  if (task.orphan !== undefined) void loop.answerOrphan(task.orphan, task.orphan.reason).catch(() => undefined);
 
   let failed: unknown;
   const running = loop.run().catch((error: unknown) => {
@@ -160,9 +163,12 @@ async function openService(
       handlerTimeout: settings.handlerTimeout,
       maxInFlightBytes: settings.maxInFlightBytes,
     },
-    new DurationRecorder(task.durations, task.slot),
-    liveness,
-    new FrameGarbage(),
+    {
+      durations: new DurationRecorder(task.durations, task.slot),
+      liveness,
+      garbage: new FrameGarbage(),
+      calls: new CallRecord(task.calls, task.slot),
+    },
   );
 }
 
