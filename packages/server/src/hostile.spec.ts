@@ -303,6 +303,39 @@ describe("workers that die while zeromq.js still holds replies they sent (over 1
   });
 });
 
+describe("workers that die while clients that never read hold their replies (the default proxy)", () => {
+  it("are replaced at once, and their threads end when those clients go", { timeout: 90_000 }, async () => {
+    // Each dead thread waits until its replies, queued in the front for a client that does not read them,
+    // are released. With room for one such thread only, the second death's replacement found no thread, the
+    // proxy blocked on a backend with no worker, and the service stopped answering for good.
+    const server = await spawnServer(["--workers", "1", "--no-echo", "--handler", HOSTILE_HANDLER]);
+    const endpoint = server.endpoints.main[0]!;
+    const hogs: zmq.Dealer[] = [];
+    try {
+      for (let round = 0; round < 2; round++) {
+        const hog = new zmq.Dealer({ linger: 0, receiveHighWaterMark: 1, sendHighWaterMark: 0 });
+        hogs.push(hog);
+        hog.connect(endpoint);
+        // More replies than the kernel's buffers hold: the rest wait in the front (up to --reply-hwm).
+        for (let i = 0; i < 20_000; i++) await hog.send([Buffer.alloc(0), envelopeCodec.encode(ping(BIG_REPLY))]);
+        await sleep(2000);
+        const replaced = server.stdout.filter((line) => line.includes("replaced and serving")).length;
+        const killer = dealer(endpoint, 10_000);
+        await killer.send([Buffer.alloc(0), envelopeCodec.encode(ping(EXIT))]);
+        await killer.receive();
+        killer.close();
+        expect(await logged(server, "replaced and serving", 20_000, replaced + 1)).toBe(true);
+        expect(await reqEnvelope(endpoint, ping(30n + BigInt(round)))).toEqual(pong(30n + BigInt(round)));
+      }
+    } finally {
+      for (const hog of hogs) hog.close();
+    }
+    expect(await reqEnvelope(endpoint, ping(40n))).toEqual(pong(40n));
+    await stopsCleanly(server);
+    expect(server.child.stderr).not.toMatch(/corrupted|double free|Segmentation/);
+  });
+});
+
 describe("clients that never read, behind --forwarder js", () => {
   it("lose their replies past --reply-hwm, counted and logged; others are served", { timeout: 60_000 }, async () => {
     const server = await spawnServer(["--workers", "2", "--forwarder", "js", "--reply-hwm", "50"]);

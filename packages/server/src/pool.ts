@@ -1,5 +1,5 @@
 // The main thread's side of the worker pool: piscina with one long-lived serving task per thread
-// (minThreads = size, maxThreads = 2 × size, concurrentTasksPerWorker 1, idleTimeout Infinity, atomics
+// (minThreads = size, maxThreads = 3 × size, concurrentTasksPerWorker 1, idleTimeout Infinity, atomics
 // disabled). Each thread serves one service through one socket (see task.ts for why). A thread that dies
 // (the guard's dying sequence) closes its socket and says so; the slot then gets a new task, which piscina
 // places on a new thread, while the old thread waits to end until zeromq.js has handed back every frame it
@@ -72,6 +72,8 @@ const INTERRUPT_ATTEMPTS = 20;
 const INTERRUPT_RETRY_MS = 25;
 /** How long an interrupted (stuck) worker may take to answer what it holds and leave. */
 const LEAVE_MS = 2000;
+/** Dead threads that may wait to end (sent-frames.ts), per live one: piscina's room beyond the workers. */
+const RETIRING_PER_THREAD = 2;
 /** How often the main thread collects garbage while threads wait to end (see collectWhileRetiring). */
 const RETIRING_COLLECT_MS = 100;
 
@@ -114,9 +116,11 @@ export class WorkerPool {
     this.piscina = new Piscina<WorkerTask, WorkerResult>({
       filename: options.workerUrl.href,
       minThreads: this.size,
-      // Room for as many threads again that died but may not end yet: zeromq.js still holds frames they sent
-      // (sent-frames.ts). Their replacements start meanwhile.
-      maxThreads: 2 * this.size,
+      // Room for threads that died but may not end yet, zeromq.js still holding frames they sent
+      // (sent-frames.ts): a replacement must always find a thread, or a service whose every worker died
+      // would have none, its proxy would block on the backend, and the clients whose unread replies keep
+      // those threads waiting could never be let go (measured: the service stopped answering for good).
+      maxThreads: (1 + RETIRING_PER_THREAD) * this.size,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       // Long tasks: a worker blocked in Atomics.wait would never see its own socket events.
@@ -322,6 +326,7 @@ export class WorkerPool {
           entry.retired = true;
           this.retiring.add(entry);
           this.collectWhileRetiring();
+          this.endOldestRetiringPastCap();
           const death = lastWords ?? { reason: "the worker left", kind: "fault" as const };
           this.recordDeath(slot, death.reason, death.kind);
           break;
@@ -414,6 +419,23 @@ export class WorkerPool {
       this.collecting = undefined;
     }, RETIRING_COLLECT_MS);
     this.collecting.unref();
+  }
+
+  /**
+   * More dead threads waiting than there is room for: the oldest ends now, frames or not, so replacements
+   * keep starting. What zeromq.js still held of it is then handed back into freed memory when released,
+   * which can end the process; that takes more worker deaths, while clients keep their replies unread,
+   * than the room holds (README "Faults").
+   */
+  private endOldestRetiringPastCap(): void {
+    if (this.retiring.size <= RETIRING_PER_THREAD * this.size) return;
+    const oldest = this.retiring.values().next().value as Slot;
+    this.retiring.delete(oldest);
+    this.options.logger.warn(
+      { waiting: this.retiring.size + 1 },
+      "more dead worker threads wait for zeromq.js to hand back their replies than there is room for; the oldest ends now (replies still queued for a client that does not read them may crash the process when released)",
+    );
+    post(oldest.control, { type: "close" });
   }
 
   private recordDeath(slot: number, reason: string, kind: WorkerDeath["kind"], orphan?: WorkerTask["orphan"]): void {
