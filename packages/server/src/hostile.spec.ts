@@ -33,16 +33,20 @@ function rssMiB(pid: number): number {
 }
 
 /** The counters the server logs on SIGUSR2 (JSON logs): the last such line after asking. */
-async function countersOf(
-  server: Spawned,
-): Promise<{ errors: Record<string, number>; refusals: Record<string, number> }> {
+interface Counters {
+  requests: number;
+  replies: number;
+  errors: Record<string, number>;
+  refusals: Record<string, number>;
+}
+
+async function countersOf(server: Spawned): Promise<Counters> {
   const before = server.stdout.length;
   server.child.kill("SIGUSR2");
   const deadline = Date.now() + 5000;
   for (;;) {
     const line = server.stdout.slice(before).find((l) => l.includes('"refusals"'));
-    if (line !== undefined)
-      return JSON.parse(line) as { errors: Record<string, number>; refusals: Record<string, number> };
+    if (line !== undefined) return JSON.parse(line) as Counters;
     if (Date.now() > deadline) throw new Error("no counters logged after SIGUSR2");
     await sleep(20);
   }
@@ -262,7 +266,8 @@ describe("a handler that calls process.exit while clients flood the server witho
       killer.close();
       await attack.stop();
     }
-    expect(await logged(server, "worker 1 died (process.exit(3)", 10_000)).toBe(true);
+    // Two deaths at least (which slots the exits reach depends on how libzmq spreads the flood).
+    expect(await logged(server, "process.exit(3) in the worker", 10_000, 2)).toBe(true);
     await stopsCleanly(server);
     // An exit request that reaches a worker already dying is refused (CODE_UNAVAILABLE), not run.
     const deaths = server.stdout.filter((line) => line.includes("process.exit(3) in the worker")).length;
@@ -318,7 +323,10 @@ describe("workers that die while clients that never read hold their replies (the
         hog.connect(endpoint);
         // More replies than the kernel's buffers hold: the rest wait in the front (up to --reply-hwm).
         for (let i = 0; i < 20_000; i++) await hog.send([Buffer.alloc(0), envelopeCodec.encode(ping(BIG_REPLY))]);
-        await sleep(2000);
+        // Answered (not read) before the exit request, which would otherwise wait behind them.
+        const answered = 20_000 * (round + 1);
+        const deadline = Date.now() + 60_000;
+        while ((await countersOf(server)).replies < answered && Date.now() < deadline) await sleep(250);
         const replaced = server.stdout.filter((line) => line.includes("replaced and serving")).length;
         const killer = dealer(endpoint, 10_000);
         await killer.send([Buffer.alloc(0), envelopeCodec.encode(ping(EXIT))]);

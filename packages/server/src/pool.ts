@@ -74,8 +74,9 @@ const INTERRUPT_RETRY_MS = 25;
 const LEAVE_MS = 2000;
 /** Dead threads that may wait to end (sent-frames.ts), per live one: piscina's room beyond the workers. */
 const RETIRING_PER_THREAD = 2;
-/** How often the main thread collects garbage while threads wait to end (see collectWhileRetiring). */
+/** How often the main thread collects garbage while threads wait to end: from 100 ms, doubling to 5 s (collectWhileRetiring). */
 const RETIRING_COLLECT_MS = 100;
+const RETIRING_COLLECT_MAX_MS = 5000;
 
 /** A fixed-size pool of serving workers that replaces any worker that dies or gets stuck. */
 export class WorkerPool {
@@ -95,6 +96,7 @@ export class WorkerPool {
   /** Threads that died and were replaced but have not ended yet (sent-frames.ts). */
   private readonly retiring = new Set<Slot>();
   private collecting: NodeJS.Timeout | undefined;
+  private collectEveryMs = 0;
   private stopping = false;
   private drainTimeouts = 0;
   /** Every death since start, oldest first. */
@@ -412,13 +414,20 @@ export class WorkerPool {
    * reply it received from a worker is a Buffer over that worker's frame, handed back only when collected.
    */
   private collectWhileRetiring(): void {
-    if (this.collecting !== undefined) return;
-    this.collecting = setInterval(() => {
-      if (this.retiring.size > 0) return collectGarbage();
-      clearInterval(this.collecting);
-      this.collecting = undefined;
-    }, RETIRING_COLLECT_MS);
-    this.collecting.unref();
+    // A new thread waits: start again from the shortest interval.
+    this.collectEveryMs = RETIRING_COLLECT_MS;
+    clearTimeout(this.collecting);
+    const round = (): void => {
+      if (this.retiring.size === 0) {
+        this.collecting = undefined;
+        return;
+      }
+      collectGarbage();
+      // Further apart while the same threads wait: a client that never reads can keep them for hours.
+      this.collectEveryMs = Math.min(2 * this.collectEveryMs, RETIRING_COLLECT_MAX_MS);
+      this.collecting = setTimeout(round, this.collectEveryMs).unref();
+    };
+    this.collecting = setTimeout(round, this.collectEveryMs).unref();
   }
 
   /**

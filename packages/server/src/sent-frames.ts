@@ -36,13 +36,19 @@ export function pinnedFrames(): number {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** The wait between rounds starts here and doubles up to MAX_POLL_MS: a thread can wait for hours on a client that never reads. */
+const FIRST_POLL_MS = 50;
+/** Also how late a wait notices its deadline moved closer (guard.ts endWithin, at the stop). */
+const MAX_POLL_MS = 1000;
+
 /**
  * Resolves true once zeromq.js holds no frame this thread sent, false at `deadline()` (performance.now()
- * clock, read each round; Infinity: wait as long as it takes). Each round collects garbage (the addon only drops its
- * reference; the frame must still be collected to be seen) and gives the registry's callbacks a turn.
+ * clock, read each round; Infinity: wait as long as it takes). Each round collects garbage (the addon only
+ * drops its reference; the frame must still be collected to be seen) and gives the registry's callbacks a
+ * turn; rounds grow apart, so a long wait costs a full collection of this thread's small heap a second.
  */
-export async function allSentReleased(deadline: () => number, pollMs = 50): Promise<boolean> {
-  for (;;) {
+export async function allSentReleased(deadline: () => number): Promise<boolean> {
+  for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(2 * pollMs, MAX_POLL_MS)) {
     if (pinned === 0) return true;
     collectGarbage();
     await turn();
