@@ -130,8 +130,9 @@ export function dieOf(notice: DeathNotice, reason: string, cause: DeathCause = "
 }
 
 /**
- * The server is stopping: a dying thread still waiting for zeromq.js to hand back its frames ends within
- * `ms` regardless. By then the fronts have closed and their queues are gone, so nothing is left to hand back.
+ * A dying thread still waiting for zeromq.js to hand back its frames ends within `ms` regardless: the server
+ * is stopping (its fronts have closed, so nothing is left queued to hand back), or the pool needs the room
+ * (pool.ts endOldestRetiringPastCap, which says what that risks).
  */
 export function endWithin(ms: number): void {
   endBy = Math.min(endBy, performance.now() + ms);

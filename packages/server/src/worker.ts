@@ -24,9 +24,10 @@ const DRAIN_QUIET_MS = 25;
 /** How long a dying thread refuses what was queued for it (inside the guard's own bound). */
 const DYING_DRAIN_MS = 500;
 /**
- * At the stop, how long a thread waits for zeromq.js to hand back the frames it sent before it ends anyway
- * (sent-frames.ts). The fronts closed --linger before, so their queues are gone; what is left is Buffers the
- * main thread has not collected yet (JS forwarding), which it collects meanwhile.
+ * Once told "close", how long a thread waits for zeromq.js to hand back the frames it sent before it ends
+ * anyway (sent-frames.ts). At the stop the fronts closed --linger before, so their queues are gone; what is
+ * left is Buffers the main thread has not collected yet (JS forwarding), which it collects meanwhile. A dead
+ * thread told "close" past the pool's room ends within it too (guard.ts endWithin).
  */
 const RELEASE_AT_STOP_MS = 1000;
 
