@@ -14,6 +14,7 @@ import { halfOpenConnections, multipartFlood, rawDealer, slowReaders } from "@zp
 import { dealer, reqEnvelope, sleep } from "./test-support/server.js";
 
 const HOSTILE_HANDLER = fileURLToPath(new URL("./test-support/fixtures/hostile-handler.mjs", import.meta.url));
+const EXITING_ECHO = fileURLToPath(new URL("./test-support/fixtures/exiting-echo.mjs", import.meta.url));
 const HANG = 15n;
 const HANG_REPORTS_ABORT = 16n;
 const STUCK_ASYNC = 17n;
@@ -341,6 +342,33 @@ describe("workers that die while clients that never read hold their replies (the
     expect(await reqEnvelope(endpoint, ping(40n))).toEqual(pong(40n));
     await stopsCleanly(server);
     expect(server.child.stderr).not.toMatch(/corrupted|double free|Segmentation/);
+  });
+});
+
+describe("SIGTERM while a dead worker's thread still waits on a client that never reads", () => {
+  it("exits 0: the stop waits for that thread on a timer", { timeout: 90_000 }, async () => {
+    // piscina's threads do not keep Node's event loop alive: while the stop waited for such a thread, the
+    // loop ran empty and Node ended the process with exit 13 (an unsettled top-level await), 2 runs of 2.
+    const server = await spawnServer(["--workers", "1", "--no-echo", "--handler", EXITING_ECHO]);
+    const endpoint = server.endpoints.main[0]!;
+    const hog = new zmq.Dealer({ linger: 0, receiveHighWaterMark: 1, sendHighWaterMark: 0 });
+    hog.connect(endpoint);
+    try {
+      const body = Buffer.alloc(16 * 1024, 1);
+      for (let i = 0; i < 3000; i++) await hog.send([Buffer.alloc(0), body]);
+      const deadline = Date.now() + 60_000;
+      while ((await countersOf(server)).replies < 3000 && Date.now() < deadline) await sleep(250);
+      const killer = dealer(endpoint, 10_000);
+      await killer.send([Buffer.alloc(0), Buffer.from("exit")]);
+      await killer.receive();
+      killer.close();
+      expect(await logged(server, "replaced and serving", 20_000)).toBe(true);
+      // Long enough for the dead thread's waits to have grown apart (sent-frames.ts).
+      await sleep(2500);
+      await stopsCleanly(server);
+    } finally {
+      hog.close();
+    }
   });
 });
 

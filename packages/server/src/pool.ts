@@ -227,13 +227,23 @@ export class WorkerPool {
     // Each worker waits for zeromq.js to hand back its frames before it ends; with JS forwarding some are
     // Buffers here that only a collection hands back.
     const collecting = setInterval(collectGarbage, RETIRING_COLLECT_MS);
-    const all = Promise.all(running.map((entry) => entry.done)).finally(() => clearInterval(collecting));
-    if (!(await settlesWithin(all, LEAVE_MS))) {
-      this.options.logger.error({}, "a worker did not close its socket in time; ending the process is not safe");
-      throw new ServerError("STOP_TIMEOUT", "a worker did not close its socket in time");
+    const all = Promise.all(running.map((entry) => entry.done));
+    const retired = Promise.all([...this.retiring].map((entry) => entry.done));
+    try {
+      if (!(await settlesWithin(all, LEAVE_MS))) {
+        this.options.logger.error({}, "a worker did not close its socket in time; ending the process is not safe");
+        throw new ServerError("STOP_TIMEOUT", "a worker did not close its socket in time");
+      }
+      // Waited for here, on a timer: piscina's threads do not keep the event loop alive, and with nothing
+      // else left in it Node would end the process mid-stop (exit 13, an unsettled top-level await; seen
+      // once in a CI run, with a dead thread still waiting).
+      await settlesWithin(retired, LEAVE_MS);
+    } finally {
+      clearInterval(collecting);
     }
     this.interrupter.close();
-    await this.piscina.close();
+    if (!(await settlesWithin(this.piscina.close(), LEAVE_MS)))
+      this.options.logger.warn({}, "worker threads had not all ended when the stop finished");
   }
 
   /** A stuck worker: unwind its script, tell it to answer what it holds and leave; the pool then replaces it. */
