@@ -58,6 +58,33 @@ function errorOf(reply: Envelope): { code: number; seq: bigint; message: string 
   return reply.payload.value;
 }
 
+/**
+ * A client that sends `payload` `requests` times and never reads, until the server has answered them all
+ * (replies that then wait unread in the kernel's buffers and the front). Close it to let them go.
+ */
+async function nonReader(server: Spawned, payload: Uint8Array, requests: number): Promise<zmq.Dealer> {
+  const repliesBefore = (await countersOf(server)).replies;
+  const hog = new zmq.Dealer({ linger: 0, receiveHighWaterMark: 1, sendHighWaterMark: 0 });
+  hog.connect(server.endpoints.main[0]!);
+  for (let i = 0; i < requests; i++) await hog.send([Buffer.alloc(0), payload]);
+  const deadline = Date.now() + 60_000;
+  while ((await countersOf(server)).replies < repliesBefore + requests && Date.now() < deadline) await sleep(250);
+  return hog;
+}
+
+/** Sends `exitRequest` (which makes the handler call process.exit) and expects the worker replaced. */
+async function endAWorker(server: Spawned, exitRequest: Uint8Array): Promise<void> {
+  const replaced = server.stdout.filter((line) => line.includes("replaced and serving")).length;
+  const killer = dealer(server.endpoints.main[0]!, 10_000);
+  try {
+    await killer.send([Buffer.alloc(0), exitRequest]);
+    await killer.receive();
+  } finally {
+    killer.close();
+  }
+  expect(await logged(server, "replaced and serving", 20_000, replaced + 1)).toBe(true);
+}
+
 /** Stops the server with SIGTERM and expects a clean exit 0 within `ms`. */
 async function stopsCleanly(server: Spawned, ms = 10_000): Promise<void> {
   server.child.kill("SIGTERM");
@@ -319,21 +346,9 @@ describe("workers that die while clients that never read hold their replies (the
     const hogs: zmq.Dealer[] = [];
     try {
       for (let round = 0; round < 2; round++) {
-        const hog = new zmq.Dealer({ linger: 0, receiveHighWaterMark: 1, sendHighWaterMark: 0 });
-        hogs.push(hog);
-        hog.connect(endpoint);
         // More replies than the kernel's buffers hold: the rest wait in the front (up to --reply-hwm).
-        for (let i = 0; i < 20_000; i++) await hog.send([Buffer.alloc(0), envelopeCodec.encode(ping(BIG_REPLY))]);
-        // Answered (not read) before the exit request, which would otherwise wait behind them.
-        const answered = 20_000 * (round + 1);
-        const deadline = Date.now() + 60_000;
-        while ((await countersOf(server)).replies < answered && Date.now() < deadline) await sleep(250);
-        const replaced = server.stdout.filter((line) => line.includes("replaced and serving")).length;
-        const killer = dealer(endpoint, 10_000);
-        await killer.send([Buffer.alloc(0), envelopeCodec.encode(ping(EXIT))]);
-        await killer.receive();
-        killer.close();
-        expect(await logged(server, "replaced and serving", 20_000, replaced + 1)).toBe(true);
+        hogs.push(await nonReader(server, envelopeCodec.encode(ping(BIG_REPLY)), 20_000));
+        await endAWorker(server, envelopeCodec.encode(ping(EXIT)));
         expect(await reqEnvelope(endpoint, ping(30n + BigInt(round)))).toEqual(pong(30n + BigInt(round)));
       }
     } finally {
@@ -350,19 +365,9 @@ describe("SIGTERM while a dead worker's thread still waits on a client that neve
     // piscina's threads do not keep Node's event loop alive: while the stop waited for such a thread, the
     // loop ran empty and Node ended the process with exit 13 (an unsettled top-level await), 2 runs of 2.
     const server = await spawnServer(["--workers", "1", "--no-echo", "--handler", EXITING_ECHO]);
-    const endpoint = server.endpoints.main[0]!;
-    const hog = new zmq.Dealer({ linger: 0, receiveHighWaterMark: 1, sendHighWaterMark: 0 });
-    hog.connect(endpoint);
+    const hog = await nonReader(server, Buffer.alloc(16 * 1024, 1), 3000);
     try {
-      const body = Buffer.alloc(16 * 1024, 1);
-      for (let i = 0; i < 3000; i++) await hog.send([Buffer.alloc(0), body]);
-      const deadline = Date.now() + 60_000;
-      while ((await countersOf(server)).replies < 3000 && Date.now() < deadline) await sleep(250);
-      const killer = dealer(endpoint, 10_000);
-      await killer.send([Buffer.alloc(0), Buffer.from("exit")]);
-      await killer.receive();
-      killer.close();
-      expect(await logged(server, "replaced and serving", 20_000)).toBe(true);
+      await endAWorker(server, Buffer.from("exit"));
       // Long enough for the dead thread's waits to have grown apart (sent-frames.ts).
       await sleep(2500);
       await stopsCleanly(server);

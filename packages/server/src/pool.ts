@@ -96,7 +96,6 @@ export class WorkerPool {
   /** Threads that died and were replaced but have not ended yet (sent-frames.ts). */
   private readonly retiring = new Set<Slot>();
   private collecting: NodeJS.Timeout | undefined;
-  private collectEveryMs = 0;
   private stopping = false;
   private drainTimeouts = 0;
   /** Every death since start, oldest first. */
@@ -425,8 +424,8 @@ export class WorkerPool {
    */
   private collectWhileRetiring(): void {
     // A new thread waits: start again from the shortest interval.
-    this.collectEveryMs = RETIRING_COLLECT_MS;
     clearTimeout(this.collecting);
+    let everyMs = RETIRING_COLLECT_MS;
     const round = (): void => {
       if (this.retiring.size === 0) {
         this.collecting = undefined;
@@ -434,10 +433,10 @@ export class WorkerPool {
       }
       collectGarbage();
       // Further apart while the same threads wait: a client that never reads can keep them for hours.
-      this.collectEveryMs = Math.min(2 * this.collectEveryMs, RETIRING_COLLECT_MAX_MS);
-      this.collecting = setTimeout(round, this.collectEveryMs).unref();
+      everyMs = Math.min(2 * everyMs, RETIRING_COLLECT_MAX_MS);
+      this.collecting = setTimeout(round, everyMs).unref();
     };
-    this.collecting = setTimeout(round, this.collectEveryMs).unref();
+    this.collecting = setTimeout(round, everyMs).unref();
   }
 
   /**

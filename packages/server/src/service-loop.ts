@@ -195,13 +195,7 @@ export class ServiceLoop<T> {
   private refuseBatch(incoming: RoutedIncoming<T>): Uint8Array {
     const error = incoming.refused!;
     const body = incoming.frames.at(-1);
-    const first = body === undefined ? undefined : firstBatchItem(body);
-    let request: T | undefined;
-    try {
-      request = first === undefined ? undefined : this.handler.codec.decode(first);
-    } catch {
-      request = undefined; // the key is a courtesy; the refusal goes out without it
-    }
+    const request = this.keyOf(body === undefined ? undefined : firstBatchItem(body));
     const tooBig = error.code === "TOO_LARGE" || error.code === "TOO_MANY_ITEMS";
     const code = tooBig ? ErrorCode.CODE_TOO_LARGE : ErrorCode.CODE_DECODE;
     return this.errors.build(code, `batch refused: ${error.message}`, request);
@@ -269,13 +263,21 @@ export class ServiceLoop<T> {
    * sends the error its predecessor could not. A batch gets one single-frame error, which refuses it whole.
    */
   answerOrphan(orphan: OrphanedCall, reason: string): Promise<void> {
-    let request: T | undefined;
-    try {
-      request = orphan.payload === undefined || orphan.batch ? undefined : this.handler.codec.decode(orphan.payload);
-    } catch {
-      request = undefined; // the key is a courtesy; the error goes out without it
-    }
+    const request = this.keyOf(orphan.batch ? undefined : orphan.payload);
     return this.sender.send(orphan.peer, this.errors.build(ErrorCode.CODE_HANDLER, reason, request));
+  }
+
+  /**
+   * The request `payload` decodes to, for keying an error reply (its seq); undefined when there is none or it
+   * does not decode: the key is a courtesy, and the error goes out without it.
+   */
+  private keyOf(payload: Uint8Array | undefined): T | undefined {
+    if (payload === undefined) return undefined;
+    try {
+      return this.handler.codec.decode(payload);
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -39,8 +39,8 @@ export async function runHostile(ctx: ScenarioContext): Promise<void> {
         await attackProc.next("ready", 20_000);
         await sleep(HOSTILE_ATTACK_MS); // let the backlog build before measuring
       }
-      // Under attack a round trip may wait as long as the flood holds every worker (bounded by
-      // --stall-timeout, 10 s, per flood message): the row should show that wait, not end in a timeout.
+      // Under attack a round trip may wait as long as the flood holds every worker (seconds per flood
+      // message while a worker unpacks it): the row should show that wait, not end in a timeout.
       const config = {
         count: o.latencyCount,
         warmup: Math.max(100, Math.floor(o.latencyCount / 10)),
