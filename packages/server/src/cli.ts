@@ -45,15 +45,6 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  logger.info(
-    { endpoints: server.endpoints, workers: server.workers, curvePublicKey: server.curve?.publicKey },
-    `zpb server: ${describe(server, String(options.handler ?? server.settings.handler))} — ${server.workers} worker thread(s); ${security(server)}`,
-  );
-  if (server.metrics !== undefined)
-    logger.info(
-      { metrics: server.metrics },
-      `metrics on ${server.metrics}/metrics, health on ${server.metrics}/healthz`,
-    );
   const lists = reloadableLists(server);
   const hup =
     lists.length === 0 ? "" : `; re-read the ${lists.map((l) => l.name).join(" and ")} with kill -HUP ${process.pid}`;
@@ -105,6 +96,17 @@ async function main(): Promise<void> {
   process.on("SIGTERM", onSignal);
   const onHup = (): void => reloadLists(lists, logger);
   if (lists.length > 0) process.on("SIGHUP", onHup);
+  // The handlers go in first: a script that signals on seeing the endpoints (SIGUSR2 for the counters, say)
+  // must not meet Node's default, which ends the process outright.
+  logger.info(
+    { endpoints: server.endpoints, workers: server.workers, curvePublicKey: server.curve?.publicKey },
+    `zpb server: ${describe(server, String(options.handler ?? server.settings.handler))} — ${server.workers} worker thread(s); ${security(server)}`,
+  );
+  if (server.metrics !== undefined)
+    logger.info(
+      { metrics: server.metrics },
+      `metrics on ${server.metrics}/metrics, health on ${server.metrics}/healthz`,
+    );
   // Only now: a supervisor or test that signals on seeing this line must find the handlers in place.
   logger.info({}, `stop with Ctrl-C (SIGINT) or SIGTERM; counters with kill -USR2 ${process.pid}${hup}`);
 

@@ -48,7 +48,8 @@ async function countersOf(server: Spawned): Promise<Counters> {
   for (;;) {
     const line = server.stdout.slice(before).find((l) => l.includes('"refusals"'));
     if (line !== undefined) return JSON.parse(line) as Counters;
-    if (Date.now() > deadline) throw new Error("no counters logged after SIGUSR2");
+    if (Date.now() > deadline || !server.child.running)
+      throw new Error(`no counters logged after SIGUSR2\n${server.child.transcript()}`);
     await sleep(20);
   }
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import type { Logger } from "../log.js";
 import { startServer, type RunningServer } from "../server.js";
-import { CLI, spawnServer } from "../test-support/cli-process.js";
+import { CLI, HANDLERS_IN_PLACE, spawnServer } from "../test-support/cli-process.js";
 
 killChildrenAfterEach();
 
@@ -28,9 +28,6 @@ function capturingLogger(): Logger & { lines: string[] } {
   const keep = (_fields: object, message: string) => void lines.push(message);
   return { lines, info: keep, warn: keep, error: keep };
 }
-
-/** The line zpb-server logs once its signal handlers are in place: SIGTERM before it would kill it outright. */
-const HANDLERS_IN_PLACE = "stop with Ctrl-C (SIGINT) or SIGTERM";
 
 /** Stops a joined host the way a supervisor does (SIGTERM, once it handles it); it must exit 0. */
 async function stopHost(host: Child): Promise<void> {

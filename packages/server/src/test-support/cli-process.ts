@@ -5,6 +5,13 @@
 import { fileURLToPath } from "node:url";
 import { Child, run, waitUntil, within, type ChildOptions, type Ended } from "@zpb/test-support";
 
+/**
+ * The line zpb-server logs once its signal handlers are in place. A signal before it meets Node's defaults:
+ * SIGTERM and SIGUSR2 would end the process outright (seen in CI under load: a SIGUSR2 sent just after the
+ * endpoints line killed the server, and the test waited for counters that never came).
+ */
+export const HANDLERS_IN_PLACE = "stop with Ctrl-C (SIGINT) or SIGTERM";
+
 /** The built CLI. */
 export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 
@@ -49,7 +56,7 @@ export function runCli(
 
 /**
  * Starts the CLI on ephemeral ports with JSON logs and waits for its startup line (which names the bound
- * endpoints). `env` is added to the environment.
+ * endpoints) and for its signal handlers, so a test may signal it at once. `env` is added to the environment.
  */
 export async function spawnServer(
   args: string[],
@@ -64,6 +71,7 @@ export async function spawnServer(
   await child.waitFor('"endpoints"', STARTUP_MS); // rejects with the output when the server exits or hangs
   await waitUntil(() => startupLine() !== undefined, "the end of the startup line");
   const entry = JSON.parse(startupLine()!) as Pick<Spawned, "endpoints">;
+  await child.waitFor(HANDLERS_IN_PLACE, STARTUP_MS);
   return {
     child,
     endpoints: entry.endpoints,
