@@ -1,11 +1,16 @@
 // SIGINT/SIGTERM on a real server process: requests already being handled get their replies, requests
 // that arrive while stopping get CODE_UNAVAILABLE, every socket closes, and the process exits 0 — no
 // Napi::Error abort, no hang.
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { killChildrenAfterEach } from "@zpb/test-support/vitest";
 import { ErrorCode, envelopeCodec, ping, pong } from "@zpb/proto";
 import { FAULTY_HANDLER, dealer, reqEnvelope, sleep } from "./test-support/server.js";
 import { exitedWithin, runCli, spawnServer } from "./test-support/cli-process.js";
+
+const REPORT_HANDLERS = fileURLToPath(
+  new URL("./test-support/fixtures/report-handlers-at-endpoints.mjs", import.meta.url),
+);
 
 killChildrenAfterEach();
 
@@ -45,6 +50,13 @@ describe.each(["SIGTERM", "SIGINT"] as const)("%s", (signal) => {
 });
 
 describe("a real server process", () => {
+  it("handles its signals before it logs its endpoints, so a script may signal on seeing them", async () => {
+    const server = await spawnServer(["--workers", "1"], {}, ["--import", REPORT_HANDLERS]);
+    expect(server.child.stderr).toContain("signals handled at the endpoints line: SIGINT SIGTERM SIGUSR2\n");
+    server.child.kill("SIGTERM");
+    expect((await exitedWithin(server, 15_000)).code).toBe(0);
+  });
+
   it("stops at once when idle, and logs counters on SIGUSR2", async () => {
     // A long drain deadline: an idle server must not wait it out (a stop that always did would take 10 s).
     const server = await spawnServer(["--workers", "2", "--stats-interval", "0", "--drain-timeout", "10000"]);
