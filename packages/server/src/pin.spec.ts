@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "./index.js";
-import { coreForWorker, currentThreadId, zmqIoThreadIds } from "./pin.js";
+import { awaitZmqIoThreadIds, coreForWorker, currentThreadId, zmqIoThreadIds } from "./pin.js";
 
 /** Each thread of this process with the cores it may run on ("0", "1", "0-1"). */
 function threadCores(): Map<number, { name: string; cores: string }> {
@@ -35,6 +35,17 @@ describe("pin", () => {
 
   it("finds this thread's id under /proc", () => {
     expect(currentThreadId()).toBe(process.pid); // the main thread's tid is the pid
+  });
+
+  it("waits for libzmq's I/O threads to take their names, within a bound", async () => {
+    const seen = [[], [], [7]];
+    let calls = 0;
+    const list = () => seen[Math.min(calls++, seen.length - 1)]!;
+    expect(await awaitZmqIoThreadIds(1, 2000, list)).toEqual([7]);
+    expect(calls).toBe(3);
+    const started = performance.now();
+    expect(await awaitZmqIoThreadIds(1, 50, () => [])).toEqual([]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
   });
 
   it.skipIf(availableParallelism() < 2)(

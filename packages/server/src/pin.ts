@@ -39,6 +39,28 @@ export function zmqIoThreadIds(): number[] {
   return ids;
 }
 
+/** How long `awaitZmqIoThreadIds` waits for libzmq's I/O threads to take their names. */
+const IO_THREAD_NAMES_MS = 2000;
+
+/**
+ * The ids of libzmq's `expected` I/O threads, once that many are named (or whichever are, after `timeoutMs`).
+ * libzmq starts them with the context's first socket, but each thread names itself only once it first runs:
+ * on a loaded machine, just after the fronts opened, `zmqIoThreadIds()` found none (a CI run with 4 busy
+ * loops on 2 cores failed `--pin` that way).
+ */
+export async function awaitZmqIoThreadIds(
+  expected: number,
+  timeoutMs = IO_THREAD_NAMES_MS,
+  list: () => number[] = zmqIoThreadIds,
+): Promise<number[]> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const ids = list();
+    if (ids.length >= expected || performance.now() >= deadline) return ids;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** The core worker slot `slot` runs on: core 0 is libzmq's I/O thread's, workers take the others in turn. */
 export function coreForWorker(slot: number, cores = availableParallelism()): number {
   return cores <= 1 ? 0 : (slot + 1) % cores;

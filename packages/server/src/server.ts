@@ -1,11 +1,12 @@
 // startServer: wires the fronts (ROUTER, forwarder, backend DEALER per service) to the worker pool, and
 // owns the stop order. See the README, "How it works" and "Shutdown".
+import * as zmq from "zeromq";
 import { startCurve, type CurveSetup, type ServerCurve } from "./curve.js";
 import { ServerError } from "./errors.js";
 import { fdLimitWarning } from "./fd-limit.js";
 import { closeFronts, openFronts, type ServiceFront } from "./front.js";
 import { emptyFrontCounters, type FrontCounters } from "./front-events.js";
-import { pinThread, zmqIoThreadIds } from "./pin.js";
+import { awaitZmqIoThreadIds, pinThread } from "./pin.js";
 import type { Logger } from "./log.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { WorkerPool, type WorkerDeath } from "./pool.js";
@@ -83,7 +84,7 @@ export function workerUrl(): URL {
 
 /** `pin`: libzmq's I/O threads (started by the first socket, so open fronts guarantee they exist) to core 0. */
 async function pinIoThreads(): Promise<void> {
-  const ids = zmqIoThreadIds();
+  const ids = await awaitZmqIoThreadIds(zmq.context.ioThreads);
   if (ids.length === 0) throw new Error("cannot pin: no libzmq I/O thread found under /proc/self/task");
   for (const tid of ids) await pinThread(tid, 0);
 }
