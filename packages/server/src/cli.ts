@@ -107,7 +107,6 @@ async function main(): Promise<void> {
       { metrics: server.metrics },
       `metrics on ${server.metrics}/metrics, health on ${server.metrics}/healthz`,
     );
-  // Only now: a supervisor or test that signals on seeing this line must find the handlers in place.
   logger.info({}, `stop with Ctrl-C (SIGINT) or SIGTERM; counters with kill -USR2 ${process.pid}${hup}`);
 
   try {

@@ -5,11 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { Child, run, waitUntil, within, type ChildOptions, type Ended } from "@zpb/test-support";
 
-/**
- * The line zpb-server logs once its signal handlers are in place. A signal before it meets Node's defaults:
- * SIGTERM and SIGUSR2 would end the process outright (seen in CI under load: a SIGUSR2 sent just after the
- * endpoints line killed the server, and the test waited for counters that never came).
- */
+/** The last line zpb-server logs at start, once it is serving and handles its signals. */
 export const HANDLERS_IN_PLACE = "stop with Ctrl-C (SIGINT) or SIGTERM";
 
 /** The built CLI. */
@@ -56,7 +52,8 @@ export function runCli(
 
 /**
  * Starts the CLI on ephemeral ports with JSON logs and waits for its startup line (which names the bound
- * endpoints) and for its signal handlers, so a test may signal it at once. `env` is added to the environment.
+ * endpoints; the CLI handles its signals before it writes it, so a test may signal at once). `env` is added
+ * to the environment.
  */
 export async function spawnServer(
   args: string[],
@@ -71,7 +68,6 @@ export async function spawnServer(
   await child.waitFor('"endpoints"', STARTUP_MS); // rejects with the output when the server exits or hangs
   await waitUntil(() => startupLine() !== undefined, "the end of the startup line");
   const entry = JSON.parse(startupLine()!) as Pick<Spawned, "endpoints">;
-  await child.waitFor(HANDLERS_IN_PLACE, STARTUP_MS);
   return {
     child,
     endpoints: entry.endpoints,
